@@ -1,0 +1,1 @@
+"""The compatibility-matrix harness: matrix file, server providers, cell runner, report."""
