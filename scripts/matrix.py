@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from scripts.results import Role
 
@@ -57,3 +61,370 @@ class VersionSpec:
     @property
     def id(self) -> str:
         return f"{self.backend}-{self.version}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the suite: one database version and one cache version."""
+
+    id: str
+    database: VersionSpec
+    cache: VersionSpec
+    tags: tuple[str, ...]
+
+    @property
+    def specs(self) -> tuple[VersionSpec, VersionSpec]:
+        return (self.database, self.cache)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """`matrix.toml`, checked."""
+
+    path: Path
+    sha256: str
+    strategy: Strategy
+    default_database: VersionSpec
+    default_cache: VersionSpec
+    workers: int
+    timeout: float
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    quick: tuple[str, ...]
+    versions: tuple[VersionSpec, ...]
+
+    def version(self, version_id: str) -> VersionSpec:
+        for spec in self.versions:
+            if spec.id == version_id:
+                return spec
+        known = ", ".join(spec.id for spec in self.versions)
+        raise MatrixError(self.path, version_id, f"no such version; known: {known}")
+
+    def axis(self, role: Role) -> list[VersionSpec]:
+        return [spec for spec in self.versions if spec.role == role]
+
+    def cells(self, strategy: Strategy | None = None) -> list[Cell]:
+        """Expand into cells; `strategy` overrides the file's."""
+        return expand(self, strategy or self.strategy)
+
+    def cell(self, cell_id: str) -> Cell:
+        for cell in self.cells():
+            if cell.id == cell_id:
+                return cell
+        return self._cell_from_id(cell_id)
+
+    def _cell_from_id(self, cell_id: str) -> Cell:
+        """A cell named by id but outside the expansion (`postgres-16+valkey-8`, `redis-6.2`)."""
+        parts = cell_id.split("+")
+        if len(parts) > 2:
+            raise MatrixError(self.path, cell_id, "a cell id names at most a database and a cache")
+        specs = [self.version(part) for part in parts]
+        database = next((s for s in specs if s.role == "database"), self.default_database)
+        cache = next((s for s in specs if s.role == "cache"), self.default_cache)
+        if (
+            sum(1 for s in specs if s.role == "database") > 1
+            or sum(1 for s in specs if s.role == "cache") > 1
+        ):
+            raise MatrixError(self.path, cell_id, "a cell takes one database and one cache")
+        return make_cell(self, database, cache)
+
+
+class MatrixError(ValueError):
+    """`matrix.toml` says something the harness cannot run; the message says where and why."""
+
+    def __init__(self, path: Path, key: str, problem: str) -> None:
+        super().__init__(f"{path}: {key}: {problem}" if key else f"{path}: {problem}")
+        self.path = path
+        self.key = key
+        self.problem = problem
+
+
+_MATRIX_KEYS: dict[str, type | tuple[type, ...]] = {
+    "strategy": str,
+    "default-database": str,
+    "default-cache": str,
+    "workers": int,
+    "timeout": (int, float),
+    "include": list,
+    "exclude": list,
+    "quick": list,
+}
+_STRATEGIES: tuple[Strategy, ...] = ("axis", "product", "pairwise")
+_SERVER_SOURCES = ("image", "binaries", "url")
+_BINARIES_KEYS: dict[str, type] = {"paths": list, "npm": str, "pip": str, "apt": str}
+_LIBRARY_KEYS: dict[str, type] = {"module": str, "pip": str}
+_VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._]*$")
+
+
+def load_matrix(path: Path) -> Matrix:
+    """Read and check a matrix file; every problem raises `MatrixError` naming the key."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise MatrixError(path, "", f"cannot read the matrix file: {error.strerror}") from error
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        # tomllib also refuses a version declared twice ("Cannot declare ... twice")
+        raise MatrixError(path, "", f"not valid TOML: {error}") from error
+    return _parse(path, hashlib.sha256(raw).hexdigest(), document)
+
+
+def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
+    _only_keys(path, "", document, {"matrix", "database", "cache"})
+    settings = _table(path, "matrix", document.get("matrix", {}))
+    _only_keys(path, "matrix", settings, set(_MATRIX_KEYS))
+    for key, expected in _MATRIX_KEYS.items():
+        if key in settings:
+            _expect_type(path, f"matrix.{key}", settings[key], expected)
+
+    versions = [
+        *_parse_axis(path, "database", document.get("database", {}), DATABASE_BACKENDS),
+        *_parse_axis(path, "cache", document.get("cache", {}), CACHE_BACKENDS),
+    ]
+    by_id: dict[str, VersionSpec] = {}
+    for spec in versions:
+        if spec.id in by_id:
+            raise MatrixError(path, spec.id, "declared twice")
+        by_id[spec.id] = spec
+
+    strategy = settings.get("strategy", "axis")
+    if strategy not in _STRATEGIES:
+        raise MatrixError(
+            path,
+            "matrix.strategy",
+            f"unknown strategy {strategy!r}; allowed: {', '.join(_STRATEGIES)}",
+        )
+    workers = settings.get("workers", 2)
+    if workers < 0:
+        raise MatrixError(path, "matrix.workers", "must be 0 (no xdist) or more")
+    timeout = float(settings.get("timeout", 900))
+    if timeout <= 0:
+        raise MatrixError(path, "matrix.timeout", "must be a positive number of seconds")
+
+    def default(key: str, role: Role) -> VersionSpec:
+        axis_ids = [spec.id for spec in versions if spec.role == role]
+        if not axis_ids:
+            raise MatrixError(path, role, f"the {role} axis has no versions; declare at least one")
+        chosen = settings.get(key, axis_ids[0])
+        if chosen not in axis_ids:
+            raise MatrixError(
+                path,
+                f"matrix.{key}",
+                f"{chosen!r} is not a {role} version; known: {', '.join(axis_ids)}",
+            )
+        return by_id[chosen]
+
+    matrix = Matrix(
+        path=path,
+        sha256=sha256,
+        strategy=strategy,
+        default_database=default("default-database", "database"),
+        default_cache=default("default-cache", "cache"),
+        workers=workers,
+        timeout=timeout,
+        include=_strings(path, "matrix.include", settings.get("include", [])),
+        exclude=_strings(path, "matrix.exclude", settings.get("exclude", [])),
+        quick=_strings(path, "matrix.quick", settings.get("quick", [])),
+        versions=tuple(versions),
+    )
+    for key, ids in (
+        ("include", matrix.include),
+        ("exclude", matrix.exclude),
+        ("quick", matrix.quick),
+    ):
+        for index, cell_id in enumerate(ids):
+            try:
+                matrix._cell_from_id(cell_id)
+            except MatrixError as error:
+                raise MatrixError(path, f"matrix.{key}[{index}]", error.problem) from None
+    return matrix
+
+
+def _parse_axis(
+    path: Path, role: Role, table: object, backends: tuple[str, ...]
+) -> list[VersionSpec]:
+    axis = _table(path, role, table)
+    specs: list[VersionSpec] = []
+    for backend, versions in axis.items():
+        if backend not in backends:
+            other = CACHE_BACKENDS if role == "database" else DATABASE_BACKENDS
+            where = (
+                f" (it belongs under [{'cache' if role == 'database' else 'database'}])"
+                if backend in other
+                else ""
+            )
+            raise MatrixError(
+                path,
+                f"{role}.{backend}",
+                f"unknown {role} backend{where}; allowed: {', '.join(backends)}",
+            )
+        for version, sources in _table(path, f"{role}.{backend}", versions).items():
+            key = f"{role}.{backend}.{version}"
+            if not _VERSION_PATTERN.match(version):
+                raise MatrixError(path, key, "a version is letters, digits, dots and underscores")
+            specs.append(
+                VersionSpec(role, backend, version, _parse_sources(path, key, backend, sources))
+            )
+    return specs
+
+
+def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[Source, ...]:
+    table = _table(path, key, value)
+    allowed = {"library"} if backend == "sqlite" else set(_SERVER_SOURCES)
+    _only_keys(path, key, table, allowed)
+    if not table:
+        raise MatrixError(
+            path, key, f"no source; give at least one of: {', '.join(sorted(allowed))}"
+        )
+    sources: list[Source] = []
+    for kind, spec in table.items():
+        where = f"{key}.{kind}"
+        if kind == "image":
+            _expect_type(path, where, spec, str)
+            sources.append(ImageSource(image=spec))
+        elif kind == "url":
+            _expect_type(path, where, spec, str)
+            sources.append(UrlSource(url=spec))
+        elif kind == "binaries":
+            options = _table(path, where, spec)
+            _only_keys(path, where, options, set(_BINARIES_KEYS))
+            for option, expected in _BINARIES_KEYS.items():
+                if option in options:
+                    _expect_type(path, f"{where}.{option}", options[option], expected)
+            sources.append(
+                BinariesSource(
+                    paths=tuple(
+                        Path(p).expanduser()
+                        for p in _strings(path, f"{where}.paths", options.get("paths", []))
+                    ),
+                    npm=options.get("npm"),
+                    pip=options.get("pip"),
+                    apt=options.get("apt"),
+                )
+            )
+        else:  # library
+            options = _table(path, where, spec)
+            _only_keys(path, where, options, set(_LIBRARY_KEYS))
+            if "module" not in options:
+                raise MatrixError(
+                    path, f"{where}.module", "missing; name the DB-API module, e.g. 'sqlite3'"
+                )
+            for option, expected in _LIBRARY_KEYS.items():
+                if option in options:
+                    _expect_type(path, f"{where}.{option}", options[option], expected)
+            sources.append(LibrarySource(module=options["module"], pip=options.get("pip")))
+    return tuple(sources)
+
+
+def _table(path: Path, key: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MatrixError(path, key, f"expected a table, got {_type_name(value)}")
+    return value
+
+
+def _only_keys(path: Path, key: str, table: dict[str, Any], allowed: set[str]) -> None:
+    for name in table:
+        if name not in allowed:
+            where = f"{key}.{name}" if key else name
+            raise MatrixError(path, where, f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+
+def _expect_type(path: Path, key: str, value: object, expected: type | tuple[type, ...]) -> None:
+    # bool is an int in Python but never a number of workers or seconds in this file
+    if isinstance(value, bool) or not isinstance(value, expected):
+        names = expected if isinstance(expected, tuple) else (expected,)
+        wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in names)
+        raise MatrixError(path, key, f"expected {wanted}, got {_type_name(value)}")
+
+
+def _strings(path: Path, key: str, value: object) -> tuple[str, ...]:
+    _expect_type(path, key, value, list)
+    assert isinstance(value, list)
+    for index, item in enumerate(value):
+        _expect_type(path, f"{key}[{index}]", item, str)
+    return tuple(value)
+
+
+_TYPE_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    list: "an array",
+    dict: "a table",
+    bool: "a boolean",
+}
+
+
+def _type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+# ------------------------------------------------------------------ expansion
+
+
+def expand(matrix: Matrix, strategy: Strategy) -> list[Cell]:
+    """The cells a strategy asks for, plus `include`, minus `exclude`, each once, in file order."""
+    databases, caches = matrix.axis("database"), matrix.axis("cache")
+    pairs: list[tuple[VersionSpec, VersionSpec]]
+    if strategy == "axis":
+        pairs = [(database, matrix.default_cache) for database in databases]
+        pairs += [(matrix.default_database, cache) for cache in caches]
+    elif strategy == "product":
+        pairs = list(itertools.product(databases, caches))
+    else:
+        pairs = [(row[0], row[1]) for row in all_pairs([databases, caches])]
+    cells = [make_cell(matrix, database, cache) for database, cache in pairs]
+    cells += [matrix._cell_from_id(cell_id) for cell_id in matrix.include]
+    unique: dict[str, Cell] = {}
+    for cell in cells:
+        if cell.id not in matrix.exclude:
+            unique.setdefault(cell.id, cell)
+    return list(unique.values())
+
+
+def all_pairs(axes: list[list[VersionSpec]]) -> list[tuple[VersionSpec, ...]]:
+    """Rows that cover every pair of values of every two axes (greedy; with two axes: all pairs)."""
+    uncovered = {
+        (i, a.id, j, b.id)
+        for i, j in itertools.combinations(range(len(axes)), 2)
+        for a in axes[i]
+        for b in axes[j]
+    }
+    rows: list[tuple[VersionSpec, ...]] = []
+    while uncovered:
+        best = max(
+            itertools.product(*axes),
+            key=lambda row: sum(
+                (i, row[i].id, j, row[j].id) in uncovered
+                for i, j in itertools.combinations(range(len(row)), 2)
+            ),
+        )
+        rows.append(best)
+        uncovered -= {
+            (i, best[i].id, j, best[j].id) for i, j in itertools.combinations(range(len(best)), 2)
+        }
+    return rows
+
+
+def make_cell(matrix: Matrix, database: VersionSpec, cache: VersionSpec) -> Cell:
+    """Name a cell after what it varies: `postgres-16`, `redis-6.2`, `postgres-16+valkey-8`."""
+    varies_database = database != matrix.default_database
+    varies_cache = cache != matrix.default_cache
+    if varies_database and varies_cache:
+        cell_id = f"{database.id}+{cache.id}"
+    elif varies_cache:
+        cell_id = cache.id
+    else:
+        cell_id = database.id
+    is_default = not (varies_database or varies_cache)
+    tags: list[str] = []
+    if varies_database or is_default:
+        tags += [database.backend, "database"]
+    if varies_cache or is_default:
+        tags += [cache.backend, "cache"]
+    if is_default:
+        tags.append("default")
+    if cell_id in matrix.quick:
+        tags.append("quick")
+    return Cell(cell_id, database, cache, tuple(dict.fromkeys(tags)))
