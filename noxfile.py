@@ -1,0 +1,100 @@
+"""Sessions: the tests, the compatibility matrix and its report.
+
+    nox -s tests                 the project's own tests
+    nox -s matrix                every cell of matrix.toml, then the report
+    nox -s "cell(postgres-16)"   one cell;  nox -t postgres  every PostgreSQL cell
+    nox -s fetch | report | lint | bench
+    nox -l --json                the sessions with their tags (CI builds its job matrix from it)
+
+Every session whose dependencies are the same shares one virtualenv (`.nox/shared`): the
+project with its `test` and `lint` extras, reinstalled only when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.matrix import load_matrix  # noqa: E402 - the harness lives beside this file
+
+MATRIX = load_matrix(ROOT / "matrix.toml")
+SHARED_ENV = ROOT / ".nox" / "shared"
+
+nox.needs_version = ">=2024.10.9"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+
+def shared_python(session: nox.Session) -> str:
+    """The shared virtualenv's interpreter, created or updated when pyproject.toml changed."""
+    python = SHARED_ENV / "bin" / "python"
+    stamp = SHARED_ENV / ".installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not python.exists():
+        session.run(sys.executable, "-m", "venv", str(SHARED_ENV), external=True)
+    if not stamp.exists() or stamp.read_text() != wanted:
+        session.run(str(python), "-m", "pip", "install", "-q", "-e", ".[test,lint]", external=True)
+        stamp.write_text(wanted)
+    return str(python)
+
+
+def harness(session: nox.Session, *args: str) -> None:
+    session.run(shared_python(session), "-m", "scripts", *args, external=True)
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """Run the project's tests (arguments go to pytest)."""
+    args = session.posargs or ["-n", "auto"]
+    session.run(shared_python(session), "-m", "pytest", *args, external=True)
+
+
+@nox.session(venv_backend="none")
+def lint(session: nox.Session) -> None:
+    """Check style and types: ruff and mypy (strict on app/ and scripts/)."""
+    python = shared_python(session)
+    session.run(python, "-m", "ruff", "check", ".", external=True)
+    session.run(python, "-m", "ruff", "format", "--check", ".", external=True)
+    session.run(python, "-m", "mypy", external=True)
+
+
+@nox.session(venv_backend="none", default=False)
+@nox.parametrize(
+    "cell",
+    [nox.param(cell.id, id=cell.id, tags=list(cell.tags)) for cell in MATRIX.cells()],
+)
+def cell(session: nox.Session, cell: str) -> None:
+    """Run the suite against one cell of matrix.toml."""
+    harness(session, "cell", cell, *session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+def matrix(session: nox.Session) -> None:
+    """Run every cell of matrix.toml, then render the compatibility report."""
+    harness(session, "matrix", *session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+def fetch(session: nox.Session) -> None:
+    """Fetch the server programs matrix.toml names and this machine lacks."""
+    session.run(shared_python(session), "-m", "scripts.fetch", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none", default=False)
+def report(session: nox.Session) -> None:
+    """Render reports/ from the results/ already on disk, without running anything."""
+    args = session.posargs or ["--results", "results", "--out", "reports"]
+    session.run(shared_python(session), "-m", "scripts.report", *args, external=True)
+
+
+@nox.session(venv_backend="none", default=False)
+def bench(session: nox.Session) -> None:
+    """Print the harness's speed figures: server start-up and report rendering."""
+    python = shared_python(session)
+    session.run(python, "-m", "scripts.bench_report", external=True)

@@ -1,0 +1,154 @@
+"""Command line of the harness: `python -m scripts {list,cell,matrix} ...` (nox calls these)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import cast
+
+from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
+from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
+from scripts.providers.base import SourceKind
+from scripts.schedule import (
+    concurrent_cells,
+    exit_status,
+    progress_line,
+    run_cells,
+    select_cells,
+    summary_table,
+)
+
+SOURCES = ("image", "binaries", "url")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        matrix = load_matrix(args.matrix)
+    except MatrixError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        command: int = args.command(matrix, args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return command
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m scripts", description=__doc__)
+    parser.add_argument("--matrix", type=Path, default=MATRIX_FILE, help="the matrix file")
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    listing = commands.add_parser("list", help="list the cells")
+    listing.add_argument("--tag", action="append", default=[], help="only cells with this tag")
+    listing.add_argument("--json", action="store_true", help="a GitHub Actions job matrix")
+    listing.set_defaults(command=_list)
+
+    for name, help_text in (("cell", "run one or more cells"), ("matrix", "run every cell")):
+        run = commands.add_parser(name, help=help_text)
+        if name == "cell":
+            run.add_argument("cells", nargs="+", metavar="CELL_ID")
+        else:
+            run.add_argument("--tag", action="append", default=[], help="only cells with this tag")
+            run.add_argument(
+                "--no-fetch", action="store_true", help="do not fetch missing binaries"
+            )
+            run.add_argument("--no-report", action="store_true", help="do not render the report")
+        run.add_argument("--source", choices=SOURCES, help="use only this kind of source")
+        run.add_argument("--workers", type=int, help="pytest-xdist workers per cell")
+        run.add_argument("--jobs", type=int, help="cells at once (default: cores / workers)")
+        run.add_argument("--timeout", type=float, help="seconds a cell may take")
+        run.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
+        run.add_argument("--strict", action="store_true", help="unavailable cells fail the run")
+        run.set_defaults(command=_run)
+    return parser
+
+
+def _list(matrix: Matrix, args: argparse.Namespace) -> int:
+    cells = select_cells(matrix, tags=args.tag)
+    if args.json:
+        include = [
+            {
+                "cell": cell.id,
+                "session": f"cell({cell.id})",
+                "tags": list(cell.tags),
+                "database": cell.database.id,
+                "cache": cell.cache.id,
+            }
+            for cell in cells
+        ]
+        print(json.dumps({"include": include}))
+    else:
+        for cell in cells:
+            print(f"{cell.id:<28} {cell.database.id} + {cell.cache.id}  [{', '.join(cell.tags)}]")
+    return 0
+
+
+def _run(matrix: Matrix, args: argparse.Namespace) -> int:
+    is_matrix = not hasattr(args, "cells")
+    cells = select_cells(matrix, cell_ids=getattr(args, "cells", ()), tags=getattr(args, "tag", ()))
+    workers = matrix.workers if args.workers is None else args.workers
+    jobs = args.jobs or concurrent_cells(workers)
+    timeout = args.timeout or matrix.timeout
+    source = cast(SourceKind | None, args.source)
+
+    if is_matrix and not args.no_fetch:
+        _fetch(cells)
+    if is_matrix and not args.tag and args.results.exists():
+        shutil.rmtree(args.results)  # a whole run replaces the last one; subsets keep the rest
+    print(
+        f"running {len(cells)} cell(s), {jobs} at a time, {workers} xdist worker(s) each",
+        flush=True,
+    )
+    started = time.monotonic()
+    results = run_cells(
+        cells,
+        results_dir=args.results,
+        workers=workers,
+        timeout=timeout,
+        jobs=jobs,
+        source=source,
+        on_result=lambda result: print(progress_line(result), flush=True),
+    )
+    wall = time.monotonic() - started
+    provisioning = sum(result.timings.provision_s for result in results)
+    busy = sum(result.timings.total_s for result in results)
+    print()
+    print(summary_table(results))
+    print(
+        f"\n{len(results)} cell(s) in {wall:.1f} s wall;"
+        f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time"
+        f" ({100 * provisioning / busy if busy else 0:.0f}%)"
+    )
+    if is_matrix and not args.no_report:
+        _report(args.results)
+    return exit_status(results, strict=args.strict)
+
+
+def _fetch(cells: Sequence[Cell]) -> None:
+    """Fetch the server programs the chosen cells need and this machine lacks (once; cached)."""
+    from scripts.fetch import fetch_missing
+
+    specs = {spec.id: spec for cell in cells for spec in cell.specs}
+    for outcome in fetch_missing(specs.values()):
+        print(f"fetch: {outcome}", flush=True)
+
+
+def _report(results: Path) -> None:
+    command = [sys.executable, "-m", "scripts.report", "--results", str(results)]
+    command += ["--out", str(REPORTS_DIR)]
+    subprocess.run(command, check=False, env=os.environ.copy())  # noqa: S603
+
+
+if __name__ == "__main__":
+    sys.exit(main())

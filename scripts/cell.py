@@ -1,0 +1,307 @@
+"""Run one cell: start its servers, run the suite against them, write its result.
+
+results/<cell-id>/junit.xml        the first run
+results/<cell-id>/junit-rerun.xml  the failed tests, run once more (flaky detection)
+results/<cell-id>/pytest.log       what pytest printed
+results/<cell-id>/result.json      the cell's result
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from scripts.matrix import Cell, VersionSpec
+from scripts.paths import REPO_ROOT
+from scripts.providers import choose_provider
+from scripts.providers.base import (
+    ProvisioningError,
+    RunningServer,
+    SourceKind,
+    Unavailable,
+)
+from scripts.results import (
+    Axis,
+    CellResult,
+    ServerInfo,
+    Timings,
+    build_result,
+    unrunnable_result,
+    write_result,
+)
+
+DEFAULT_TEST_PATHS = ("tests/integration",)
+OUTPUT_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class CellOptions:
+    """How to run a cell; the matrix file gives the defaults."""
+
+    workers: int
+    timeout: float
+    source: SourceKind | None = None
+    test_paths: Sequence[str] = DEFAULT_TEST_PATHS
+    pytest_args: Sequence[str] = ()
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+class CellTimeoutError(Exception):
+    """The cell ran past its deadline."""
+
+
+def run_cell(
+    cell: Cell,
+    *,
+    results_dir: Path,
+    workers: int,
+    timeout: float,
+    source: SourceKind | None = None,
+    test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
+    pytest_args: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
+) -> CellResult:
+    """Run `cell` and write `results_dir/<cell.id>/`; never raises for the cell's own failures."""
+    options = CellOptions(workers, timeout, source, test_paths, pytest_args, extra_env or {})
+    folder = results_dir / cell.id
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    result = _CellRun(cell, options, folder).run()
+    write_result(result, folder)
+    return result
+
+
+class _CellRun:
+    def __init__(self, cell: Cell, options: CellOptions, folder: Path) -> None:
+        self.cell = cell
+        self.options = options
+        self.folder = folder
+        self.axes = {
+            "database": Axis(cell.database.backend, cell.database.version),
+            "cache": Axis(cell.cache.backend, cell.cache.version),
+        }
+        self.servers: dict[str, ServerInfo] = {
+            spec.role: ServerInfo(spec.role, spec.backend, spec.version, None, None, None)
+            for spec in cell.specs
+        }
+        self.started_at = _now()
+        self.started = time.monotonic()
+        self.deadline = self.started + options.timeout
+        self.provisioned_at: float | None = None
+        self.tests_done_at: float | None = None
+
+    def run(self) -> CellResult:
+        try:
+            with ExitStack() as stack:
+                running = {spec.role: self._provision(stack, spec) for spec in self.cell.specs}
+                self.provisioned_at = time.monotonic()
+                outcome = self._run_suite(running)
+                self.tests_done_at = time.monotonic()
+            return outcome
+        except Unavailable as unavailable:
+            return self._unrunnable("unavailable", str(unavailable), None)
+        except ProvisioningError as error:
+            return self._unrunnable(
+                "error", f"provisioning failed: {error.message}", error.log_tail
+            )
+        except CellTimeoutError as error:
+            return self._unrunnable("error", str(error), _tail(self.folder / "pytest.log"))
+        except Exception as error:  # a broken cell must not take the other cells down
+            return self._unrunnable(
+                "error", f"harness error: {type(error).__name__}: {error}", None
+            )
+
+    def _provision(self, stack: ExitStack, spec: VersionSpec) -> RunningServer:
+        provider = choose_provider(spec, only=_source_for(spec, self.options.source))
+        server = stack.enter_context(provider.start())
+        self.servers[spec.role] = ServerInfo(
+            spec.role,
+            spec.backend,
+            spec.version,
+            server.reported_version,
+            server.source,
+            server.provenance,
+        )
+        if not version_matches(spec.version, server.reported_version):
+            raise ProvisioningError(
+                f"{spec.id} was requested but the server reports {server.reported_version!r}"
+                f" (from {server.provenance})"
+            )
+        if time.monotonic() > self.deadline:
+            raise CellTimeoutError(
+                f"timed out after {self.options.timeout:.0f} s while provisioning"
+            )
+        return server
+
+    def _run_suite(self, running: dict[str, RunningServer]) -> CellResult:
+        env = suite_environment(running["database"], running["cache"], self.options.extra_env)
+        junit = self.folder / "junit.xml"
+        rerun_junit = self.folder / "junit-rerun.xml"
+        with tempfile.TemporaryDirectory(prefix="compat-pytest-cache-") as cache_dir:
+            common = ["-o", f"cache_dir={cache_dir}", "-q"]
+            workers = ["-n", str(self.options.workers)] if self.options.workers > 1 else ["-n", "0"]
+            first = [
+                *self.options.test_paths,
+                *workers,
+                *common,
+                f"--junitxml={junit}",
+                *self.options.pytest_args,
+            ]
+            exit_code = self._pytest(first, env, self.folder / "pytest.log")
+            rerun: Path | None = None
+            if exit_code == 1:
+                # rerun only what failed, once: a pass now marks the test (and the cell) flaky
+                again = [
+                    *self.options.test_paths,
+                    "-n",
+                    "0",
+                    *common,
+                    "--last-failed",
+                    "--last-failed-no-failures=none",
+                    f"--junitxml={rerun_junit}",
+                    *self.options.pytest_args,
+                ]
+                self._pytest(again, env, self.folder / "pytest-rerun.log")
+                rerun = rerun_junit if rerun_junit.exists() else None
+        self.tests_done_at = time.monotonic()
+        return build_result(
+            cell=self.cell.id,
+            axes=self.axes,
+            servers=list(self.servers.values()),
+            junit=junit,
+            rerun_junit=rerun,
+            timings=self._timings(),
+            started_at=self.started_at,
+            finished_at=_now(),
+            pytest_exit_code=exit_code,
+            output_tail=_tail(self.folder / "pytest.log"),
+        )
+
+    def _pytest(self, args: list[str], env: dict[str, str], log: Path) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise CellTimeoutError(f"timed out after {self.options.timeout:.0f} s")
+        command = [sys.executable, "-m", "pytest", *args]
+        with log.open("w") as output, _process_group(command, env, output) as process:
+            try:
+                return process.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                raise CellTimeoutError(
+                    f"timed out after {self.options.timeout:.0f} s while running the suite"
+                ) from None
+
+    def _timings(self) -> Timings:
+        now = time.monotonic()
+        provisioned = self.provisioned_at or now
+        tests_done = self.tests_done_at or provisioned
+        return Timings(
+            provision_s=round(provisioned - self.started, 3),
+            tests_s=round(tests_done - provisioned, 3),
+            teardown_s=round(max(0.0, now - tests_done), 3),
+            total_s=round(now - self.started, 3),
+        )
+
+    def _unrunnable(self, state: str, reason: str, log_tail: str | None) -> CellResult:
+        return unrunnable_result(
+            cell=self.cell.id,
+            axes=self.axes,
+            servers=list(self.servers.values()),
+            state="unavailable" if state == "unavailable" else "error",
+            reason=reason,
+            timings=self._timings(),
+            started_at=self.started_at,
+            finished_at=_now(),
+            log_tail=log_tail,
+        )
+
+
+def version_matches(requested: str, reported: str) -> bool:
+    """`16` matches `16.14`, `10.11` matches `10.11.19-MariaDB`; names (`stdlib`) match anything."""
+    if not requested[:1].isdigit():
+        return True
+    if not reported.startswith(requested):
+        return False
+    rest = reported[len(requested) :]
+    return rest == "" or not rest[0].isdigit()
+
+
+def suite_environment(
+    database: RunningServer, cache: RunningServer, extra: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment the suite runs in: this cell's servers and nothing left over from outside."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SQLITE_MODULE"}
+        and not key.startswith("PYTEST_")
+    }
+    env.update(database.env)
+    env.update(cache.env)
+    env.update(extra)
+    env["DATABASE_URL"] = database.url
+    env["REDIS_URL"] = cache.url
+    env.setdefault("PYTHONPATH", str(REPO_ROOT))
+    return env
+
+
+def _source_for(spec: VersionSpec, forced: SourceKind | None) -> SourceKind | None:
+    """`--source` applies to servers; a library-only backend (SQLite) keeps its library."""
+    if forced is None or all(source.kind == "library" for source in spec.sources):
+        return None
+    return forced
+
+
+@contextmanager
+def _process_group(
+    command: list[str], env: dict[str, str], output: IO[str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command` in its own process group and make sure the whole group is gone on exit."""
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+        # xdist workers may outlive a killed controller for a moment
+        _signal_group(process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
+
+
+def _tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str | None:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return None
+    return "\n".join(text.splitlines()[-lines:]) or None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

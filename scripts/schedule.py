@@ -1,0 +1,126 @@
+"""Run many cells at once within the machine's cores, and summarise them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from scripts.cell import run_cell
+from scripts.matrix import Cell, Matrix
+from scripts.providers.base import SourceKind
+from scripts.results import CellResult, ServerInfo
+
+FAILING_STATES = frozenset({"failed", "error"})
+
+
+def select_cells(
+    matrix: Matrix, *, cell_ids: Sequence[str] = (), tags: Sequence[str] = ()
+) -> list[Cell]:
+    """The matrix's cells, narrowed to the given ids and/or tags (a cell matching any is kept)."""
+    cells = matrix.cells()
+    if not cell_ids and not tags:
+        return cells
+    chosen = [matrix.cell(cell_id) for cell_id in cell_ids]
+    chosen += [cell for cell in cells if set(tags) & set(cell.tags)]
+    if tags and not chosen:
+        known = sorted({tag for cell in cells for tag in cell.tags})
+        raise ValueError(
+            f"no cell has the tag(s) {', '.join(tags)}; known tags: {', '.join(known)}"
+        )
+    return list({cell.id: cell for cell in chosen}.values())
+
+
+def concurrent_cells(workers: int, cores: int | None = None) -> int:
+    """How many cells run at once so that cells x xdist workers never exceed the cores."""
+    available = cores or os.cpu_count() or 1
+    return max(1, available // max(1, workers))
+
+
+def run_cells(
+    cells: Iterable[Cell],
+    *,
+    results_dir: Path,
+    workers: int,
+    timeout: float,
+    jobs: int,
+    source: SourceKind | None = None,
+    on_result: Callable[[CellResult], None] | None = None,
+) -> list[CellResult]:
+    """Run every cell, `jobs` at a time; one cell's failure never stops the others."""
+    ordered = list(cells)
+    results: dict[str, CellResult] = {}
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell") as pool:
+        futures = {
+            pool.submit(
+                run_cell,
+                cell,
+                results_dir=results_dir,
+                workers=workers,
+                timeout=timeout,
+                source=source,
+            ): cell
+            for cell in ordered
+        }
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                results[result.cell] = result
+                if on_result is not None:
+                    on_result(result)
+        except KeyboardInterrupt:
+            for pending in futures:
+                pending.cancel()
+            raise
+    return [results[cell.id] for cell in ordered if cell.id in results]
+
+
+def progress_line(result: CellResult) -> str:
+    counts = ", ".join(f"{n} {kind}" for kind, n in result.counts.items() if n)
+    detail = counts or (result.reason or "")
+    return f"[{result.state:>11}] {result.cell:<28} {result.timings.total_s:6.1f} s  {detail}"
+
+
+def summary_table(results: Sequence[CellResult]) -> str:
+    """A plain-text table of the run, one row per cell."""
+    header = ("cell", "state", "database", "cache", "tests", "provision", "total")
+    rows = [header]
+    for result in results:
+        servers = {server.role: server for server in result.servers}
+        rows.append(
+            (
+                result.cell,
+                result.state,
+                _reported(servers.get("database")),
+                _reported(servers.get("cache")),
+                f"{result.counts.get('passed', 0)}/{len(result.tests)}" if result.tests else "-",
+                f"{result.timings.provision_s:.2f}s",
+                f"{result.timings.total_s:.1f}s",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    reasons = [f"  {r.cell}: {r.reason}" for r in results if r.reason and r.state != "passed"]
+    if reasons:
+        lines += ["", "why:", *reasons]
+    return "\n".join(lines)
+
+
+def _reported(server: ServerInfo | None) -> str:
+    if server is None or not server.reported:
+        return "-"
+    short = server.reported.split()[0][:24]
+    return f"{short} ({server.source})" if server.source else short
+
+
+def exit_status(results: Sequence[CellResult], *, strict: bool) -> int:
+    """Non-zero when any cell failed or errored; `unavailable` counts only with `strict`."""
+    failing = set(FAILING_STATES)
+    if strict:
+        failing.add("unavailable")
+    return 1 if any(result.state in failing for result in results) else 0
