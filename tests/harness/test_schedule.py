@@ -1,0 +1,71 @@
+"""Choosing cells, sharing the cores between cells and workers, and the run's exit status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts.matrix import load_matrix
+from scripts.results import Axis, CellResult, ServerInfo, Timings
+from scripts.schedule import concurrent_cells, exit_status, select_cells, summary_table
+
+MATRIX = """
+[matrix]
+quick = ["postgres-16"]
+[database.sqlite.stdlib]
+library = { module = "sqlite3" }
+[database.postgres.15]
+image = "postgres:15"
+[database.postgres.16]
+image = "postgres:16"
+[cache.redis."7.0"]
+image = "redis:7.0"
+"""
+
+
+def result(cell: str, state: str) -> CellResult:
+    return CellResult(
+        cell=cell,
+        axes={"database": Axis("postgres", "16"), "cache": Axis("redis", "7.0")},
+        state=state,  # type: ignore[arg-type]
+        reason=None if state == "passed" else f"{cell} was {state}",
+        servers=[ServerInfo("database", "postgres", "16", "16.14", "binaries", "/pg/bin/postgres")],
+        counts={"passed": 3},
+        tests=[],
+        timings=Timings(0.2, 3.0, 0.1, 3.3),
+        started_at="2026-11-25T00:00:00+00:00",
+        finished_at="2026-11-25T00:00:04+00:00",
+    )
+
+
+@pytest.mark.parametrize(("workers", "cores", "cells"), [(2, 2, 1), (1, 2, 2), (2, 8, 4), (4, 2, 1)])
+def test_concurrent_cells_never_oversubscribe_the_cores(workers: int, cores: int, cells: int) -> None:
+    assert concurrent_cells(workers, cores) == cells
+
+
+def test_select_cells_by_tag_and_id(tmp_path: Path) -> None:
+    path = tmp_path / "matrix.toml"
+    path.write_text(MATRIX)
+    matrix = load_matrix(path)
+    assert [c.id for c in select_cells(matrix, tags=["quick"])] == ["postgres-16"]
+    assert [c.id for c in select_cells(matrix, tags=["postgres"])] == ["postgres-15", "postgres-16"]
+    assert [c.id for c in select_cells(matrix, cell_ids=["postgres-15"])] == ["postgres-15"]
+    assert len(select_cells(matrix)) == 3
+    with pytest.raises(ValueError, match="no cell has the tag"):
+        select_cells(matrix, tags=["oracle"])
+
+
+def test_failed_and_errored_cells_fail_the_run_unavailable_only_when_strict() -> None:
+    assert exit_status([result("a", "passed"), result("b", "flaky")], strict=True) == 0
+    assert exit_status([result("a", "passed"), result("b", "failed")], strict=False) == 1
+    assert exit_status([result("a", "error")], strict=False) == 1
+    assert exit_status([result("a", "unavailable")], strict=False) == 0
+    assert exit_status([result("a", "unavailable")], strict=True) == 1
+
+
+def test_summary_table_lists_every_cell_and_why_the_others_did_not_pass() -> None:
+    table = summary_table([result("postgres-16", "passed"), result("mysql-8.0", "unavailable")])
+    assert "postgres-16" in table
+    assert "16.14 (binaries)" in table
+    assert "mysql-8.0: mysql-8.0 was unavailable" in table
