@@ -1,1 +1,1 @@
-"""A FastAPI service: users, posts, JWT auth, a Redis cache, Celery tasks, an external HTTP client."""
+"""A FastAPI service: users, posts, JWT auth, a Redis cache, Celery tasks, an HTTP client."""

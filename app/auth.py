@@ -1,0 +1,110 @@
+"""Password hashing (argon2 through passlib) and JWT access/refresh tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any, Literal
+
+import jwt
+from passlib.context import CryptContext
+
+from app.config import Settings, get_settings
+from app.timestamps import utc_now
+
+TokenType = Literal["access", "refresh"]
+
+
+_WRONG_TYPE_MESSAGES: dict[TokenType, str] = {
+    "access": "Invalid token: not an access token",
+    "refresh": "Invalid token: not a refresh token",
+}
+
+
+class TokenError(Exception):
+    """A token that must not be accepted; the message is safe to show to the client."""
+
+
+class TokenExpiredError(TokenError):
+    """A well-formed token whose lifetime is over."""
+
+
+@lru_cache(maxsize=4)
+def _password_context(time_cost: int, memory_cost_kib: int, parallelism: int) -> CryptContext:
+    return CryptContext(
+        schemes=["argon2"],
+        argon2__time_cost=time_cost,
+        argon2__memory_cost=memory_cost_kib,
+        argon2__parallelism=parallelism,
+    )
+
+
+def password_context(settings: Settings | None = None) -> CryptContext:
+    """The passlib context for the configured argon2 cost."""
+    settings = settings or get_settings()
+    return _password_context(
+        settings.argon2_time_cost, settings.argon2_memory_cost_kib, settings.argon2_parallelism
+    )
+
+
+def hash_password(password: str) -> str:
+    """An argon2 hash of `password`."""
+    return str(password_context().hash(password))
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """True when `password` matches; spends the same effort when there is no hash to check."""
+    context = password_context()
+    if not password_hash:
+        context.dummy_verify()
+        return False
+    return bool(context.verify(password, password_hash))
+
+
+def _create_token(
+    subject: str, token_type: TokenType, lifetime: timedelta, settings: Settings
+) -> str:
+    now = utc_now()
+    payload: dict[str, Any] = {
+        "sub": subject,
+        "type": token_type,
+        "iat": now,
+        "exp": now + lifetime,
+    }
+    return jwt.encode(payload, settings.signing_secret, algorithm=settings.jwt_algorithm)
+
+
+def create_access_token(user_id: int, settings: Settings | None = None) -> str:
+    """A short-lived token that authenticates requests as `user_id`."""
+    settings = settings or get_settings()
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    return _create_token(str(user_id), "access", lifetime, settings)
+
+
+def create_refresh_token(user_id: int, settings: Settings | None = None) -> str:
+    """A long-lived token that can only be exchanged for a new access token."""
+    settings = settings or get_settings()
+    lifetime = timedelta(days=settings.refresh_token_days)
+    return _create_token(str(user_id), "refresh", lifetime, settings)
+
+
+def decode_token(token: str, expected_type: TokenType, settings: Settings | None = None) -> str:
+    """The subject of a valid token of `expected_type`; raises TokenError otherwise."""
+    settings = settings or get_settings()
+    try:
+        payload = jwt.decode(
+            token,
+            settings.signing_secret,
+            algorithms=[settings.jwt_algorithm],
+            options={"require": ["exp", "sub", "type"]},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise TokenExpiredError("Token has expired") from error
+    except jwt.InvalidTokenError as error:
+        raise TokenError("Invalid token") from error
+    if payload.get("type") != expected_type:
+        raise TokenError(_WRONG_TYPE_MESSAGES[expected_type])
+    subject = payload["sub"]
+    if not isinstance(subject, str) or not subject:
+        raise TokenError("Invalid token: no subject")
+    return subject

@@ -1,0 +1,102 @@
+"""Engine and session factories, built on demand from the settings (never at import)."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from app.config import get_settings
+
+
+class Base(DeclarativeBase):
+    """The declarative base every model derives from."""
+
+
+def is_sqlite(url: URL) -> bool:
+    """True when the URL names an SQLite database."""
+    return url.get_backend_name() == "sqlite"
+
+
+def _install_sqlite_transaction_fix(engine: Engine) -> None:
+    """SQLAlchemy's documented pysqlite fix: take BEGIN over so SAVEPOINTs nest properly.
+
+    Also turns foreign keys on, which SQLite needs on every new connection.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Stop the driver from emitting BEGIN itself (works for sqlite3 and pysqlite3).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def build_engine(database_url: str, sqlite_module: str | None = None) -> Engine:
+    """A new engine for `database_url`; `sqlite_module` picks the SQLite DB-API module."""
+    url = make_url(database_url)
+    kwargs: dict[str, Any] = {}
+    if is_sqlite(url):
+        # Requests run in a thread pool, so a pooled connection may change threads.
+        kwargs["connect_args"] = {"check_same_thread": False}
+        if sqlite_module:
+            kwargs["module"] = importlib.import_module(sqlite_module)
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if is_sqlite(url):
+        _install_sqlite_transaction_fix(engine)
+    return engine
+
+
+_engines: dict[tuple[str, str | None], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine() -> Engine:
+    """The process's engine for the current settings (one per URL, built on first use)."""
+    settings = get_settings()
+    key = (settings.database_url, settings.sqlite_module)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = build_engine(*key)
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every engine built by `get_engine` and forget them."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def session_factory() -> sessionmaker[Session]:
+    """A sessionmaker bound to the current engine."""
+    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the tables that do not exist yet."""
+    from app import models  # noqa: F401  (registers the tables on Base.metadata)
+
+    Base.metadata.create_all(engine)
+
+
+def get_db() -> Iterator[Session]:
+    """FastAPI dependency: one session per request, closed afterwards."""
+    with session_factory()() as session:
+        yield session

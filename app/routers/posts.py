@@ -1,0 +1,55 @@
+"""/posts: create with a token, read, and change or delete your own."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.deps import CurrentUser, SessionDep, forbidden, not_found
+from app.models import Post
+from app.schemas import PostCreate, PostRead, PostUpdate
+
+router = APIRouter(prefix="/posts", tags=["posts"])
+
+POST_NOT_FOUND = "Post not found"
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_post(body: PostCreate, db: SessionDep, current: CurrentUser) -> PostRead:
+    post = Post(title=body.title, content=body.content, author_id=current.id)
+    db.add(post)
+    db.commit()
+    db.refresh(post)
+    return PostRead.model_validate(post)
+
+
+@router.get("/{post_id}")
+def get_post(post_id: int, db: SessionDep) -> PostRead:
+    post = db.get(Post, post_id)
+    if post is None:
+        raise not_found(POST_NOT_FOUND)
+    return PostRead.model_validate(post)
+
+
+def _own_post(db: SessionDep, post_id: int, current: CurrentUser) -> Post:
+    post = db.get(Post, post_id)
+    if post is None:
+        raise not_found(POST_NOT_FOUND)
+    if post.author_id != current.id:
+        raise forbidden("Only the author can change this post")
+    return post
+
+
+@router.put("/{post_id}")
+def update_post(post_id: int, body: PostUpdate, db: SessionDep, current: CurrentUser) -> PostRead:
+    post = _own_post(db, post_id, current)
+    for field, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(post, field, value)
+    db.commit()
+    db.refresh(post)
+    return PostRead.model_validate(post)
+
+
+@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_post(post_id: int, db: SessionDep, current: CurrentUser) -> None:
+    db.delete(_own_post(db, post_id, current))
+    db.commit()

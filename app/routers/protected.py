@@ -1,0 +1,15 @@
+"""/api/protected: proves a request carries a valid access token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.deps import CurrentUser
+from app.schemas import ProtectedRead
+
+router = APIRouter(prefix="/api", tags=["protected"])
+
+
+@router.get("/protected")
+def protected(current: CurrentUser) -> ProtectedRead:
+    return ProtectedRead(subject=str(current.id), user_id=current.id, email=current.email)
