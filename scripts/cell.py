@@ -123,7 +123,7 @@ class _CellRun:
             )
 
     def _provision(self, stack: ExitStack, spec: VersionSpec) -> RunningServer:
-        provider = choose_provider(spec, only=_source_for(spec, self.options.source))
+        provider = choose_provider(spec, only=forced_source(spec, self.options.source))
         server = stack.enter_context(provider.start())
         self.servers[spec.role] = ServerInfo(
             spec.role,
@@ -255,7 +255,7 @@ def suite_environment(
     return env
 
 
-def _source_for(spec: VersionSpec, forced: SourceKind | None) -> SourceKind | None:
+def forced_source(spec: VersionSpec, forced: SourceKind | None) -> SourceKind | None:
     """`--source` applies to servers; a library-only backend (SQLite) keeps its library."""
     if forced is None or all(source.kind == "library" for source in spec.sources):
         return None

@@ -39,8 +39,12 @@ def result(cell: str, state: str) -> CellResult:
     )
 
 
-@pytest.mark.parametrize(("workers", "cores", "cells"), [(2, 2, 1), (1, 2, 2), (2, 8, 4), (4, 2, 1)])
-def test_concurrent_cells_never_oversubscribe_the_cores(workers: int, cores: int, cells: int) -> None:
+@pytest.mark.parametrize(
+    ("workers", "cores", "cells"), [(2, 2, 1), (1, 2, 2), (2, 8, 4), (4, 2, 1)]
+)
+def test_concurrent_cells_never_oversubscribe_the_cores(
+    workers: int, cores: int, cells: int
+) -> None:
     assert concurrent_cells(workers, cores) == cells
 
 
