@@ -138,13 +138,13 @@ def test_a_cell_outside_the_expansion_can_be_named(tmp_path: Path) -> None:
         ("[database.postgres.16]\n", "database.postgres.16: no source; give at least one of"),
         ("[database.postgres.16]\nimgae = 'x'\n", "database.postgres.16.imgae: unknown key"),
         ("[database.postgres.16]\nimage = 16\n", "database.postgres.16.image: expected a string"),
-        ("[database.sqlite.x]\nimage = 'x'\n", "database.sqlite.x.image: unknown key; allowed: library"),
+        ("[database.sqlite.x]\nimage = 'x'\n", "sqlite.x.image: unknown key; allowed: library"),
         ("[database.sqlite.x]\nlibrary = {}\n", "database.sqlite.x.library.module: missing"),
         (
             "[database.postgres.16]\nbinaries = { paths = '/opt' }\n",
             "database.postgres.16.binaries.paths: expected an array",
         ),
-        ("[database.postgres.16]\nimage='a'\n[database.postgres.16]\nimage='b'\n", "not valid TOML"),
+        ("[database.postgres.16]\nimage='a'\n[database.postgres.16]\n", "not valid TOML"),
         ("[cache.redis.7]\nimage='x'\n", "database: the database axis has no versions"),
     ],
 )
