@@ -8,18 +8,56 @@ CONTRACT (owned by the report work; the cell runner only calls `build_result`,
         junit-rerun.xml    only when the first run had failures: those tests run once more
         result.json        `CellResult.to_json()`
         server-*.log       tail of a server's log when provisioning failed (optional)
+
+`read_result` never raises: a missing, truncated or foreign result.json becomes an `error`
+result whose reason says what was wrong, so one bad folder never breaks a report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args
+
+from scripts.junit import JUnitCase, JUnitError, read_junit
+from scripts.paths import REPO_ROOT
 
 RESULT_FORMAT = 1
+RESULT_FILE = "result.json"
 
 CellState = Literal["passed", "failed", "flaky", "error", "unavailable"]
 TestOutcomeKind = Literal["passed", "failed", "skipped", "error", "flaky", "xfailed", "xpassed"]
 Role = Literal["database", "cache"]
+
+CELL_STATES: tuple[CellState, ...] = get_args(CellState)
+OUTCOME_KINDS: tuple[TestOutcomeKind, ...] = get_args(TestOutcomeKind)
+ROLES: tuple[Role, ...] = get_args(Role)
+
+PYTEST_EXIT_REASONS = {
+    2: "pytest was interrupted (exit code 2: a collection error, Ctrl-C or -x stop)",
+    3: "pytest hit an internal error (exit code 3)",
+    4: "pytest was called wrongly (exit code 4: usage error, bad option or path)",
+    5: "pytest collected no tests (exit code 5)",
+}
+REPORTED_LIBRARIES = (
+    "sqlalchemy",
+    "fastapi",
+    "pydantic",
+    "psycopg2-binary",
+    "pymysql",
+    "redis",
+    "celery",
+    "pytest",
+    "pytest-xdist",
+)
+"""Distributions whose versions each result records (the environment the cell ran in)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +66,10 @@ class Axis:
 
     backend: str  # "postgres", "redis", ...
     version: str  # "16", "7.0", "stdlib", ...
+
+    @property
+    def id(self) -> str:
+        return f"{self.backend}-{self.version}"
 
 
 @dataclass(frozen=True)
@@ -64,7 +106,7 @@ class CellResult:
     cell: str
     axes: dict[Role, Axis]
     state: CellState
-    reason: str | None  # why error/unavailable/failed, one line
+    reason: str | None  # why error/unavailable/failed/flaky, one line
     servers: list[ServerInfo]
     counts: dict[TestOutcomeKind, int]
     tests: list[TestOutcome]
@@ -73,4 +115,346 @@ class CellResult:
     finished_at: str
     log_tail: str | None = None  # server or pytest output tail for error cells
     format: int = RESULT_FORMAT
+    environment: dict[str, str] = field(default_factory=dict)  # python, platform, libraries
     extra: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; `CellResult.from_json` reads it back unchanged."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> CellResult:
+        """Rebuild a result; raise `ResultFormatError` naming the first field that is wrong."""
+        return _result_from_json(data)
+
+
+class ResultFormatError(ValueError):
+    """A result.json that is not (this version of) a cell result."""
+
+
+def count_outcomes(tests: list[TestOutcome]) -> dict[TestOutcomeKind, int]:
+    counts: dict[TestOutcomeKind, int] = dict.fromkeys(OUTCOME_KINDS, 0)
+    for test in tests:
+        counts[test.outcome] += 1
+    return counts
+
+
+def environment() -> dict[str, str]:
+    """The Python and library versions of this process (the one that ran the cell)."""
+    found = {"python": platform.python_version(), "platform": sys.platform}
+    for name in REPORTED_LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+# ------------------------------------------------------------------ building
+
+
+def build_result(
+    *,
+    cell: str,
+    axes: Mapping[Role, Axis],
+    servers: list[ServerInfo],
+    junit: Path,
+    rerun_junit: Path | None,
+    timings: Timings,
+    started_at: str,
+    finished_at: str,
+    pytest_exit_code: int,
+    output_tail: str | None,
+) -> CellResult:
+    """Turn a finished pytest run (and its rerun of the failures) into a cell result.
+
+    `pytest_exit_code` is the FIRST run's. Never raises on bad XML: the cell becomes `error`.
+    """
+
+    def result(state: CellState, reason: str | None, tests: list[TestOutcome]) -> CellResult:
+        return CellResult(
+            cell=cell,
+            axes=dict(axes),
+            state=state,
+            reason=reason,
+            servers=list(servers),
+            counts=count_outcomes(tests),
+            tests=tests,
+            timings=timings,
+            started_at=started_at,
+            finished_at=finished_at,
+            log_tail=output_tail if state != "passed" else None,
+            environment=environment(),
+        )
+
+    try:
+        first = read_junit(junit, root=REPO_ROOT).tests
+    except JUnitError as error:
+        exit_note = PYTEST_EXIT_REASONS.get(
+            pytest_exit_code, f"pytest exit code {pytest_exit_code}"
+        )
+        return result("error", f"{error} [{exit_note}]", [])
+    tests = [_outcome(case) for case in first]
+    rerun_note = ""
+    if rerun_junit is not None and any(t.outcome in ("failed", "error") for t in tests):
+        try:
+            rerun = {case.id: case for case in read_junit(rerun_junit, root=REPO_ROOT).tests}
+        except JUnitError as error:
+            rerun, rerun_note = {}, f"; the rerun could not be read: {error}"
+        tests = [_after_rerun(test, rerun.get(test.id)) for test in tests]
+
+    if pytest_exit_code in PYTEST_EXIT_REASONS:
+        return result("error", PYTEST_EXIT_REASONS[pytest_exit_code], tests)
+    if pytest_exit_code not in (0, 1):
+        return result("error", f"pytest ended abnormally (exit code {pytest_exit_code})", tests)
+    failing = [t for t in tests if t.outcome in ("failed", "error")]
+    flaky = [t for t in tests if t.outcome == "flaky"]
+    if failing:
+        return result("failed", _listing(failing, "failed") + rerun_note, tests)
+    if pytest_exit_code == 1 and not flaky:
+        return result("error", "pytest exited 1 but its JUnit XML records no failure", tests)
+    if not any(t.outcome in ("passed", "flaky", "xpassed") for t in tests):
+        skipped = sum(1 for t in tests if t.outcome in ("skipped", "xfailed"))
+        return result("error", f"no test passed ({skipped} skipped, {len(tests)} collected)", tests)
+    if flaky:
+        return result("flaky", _listing(flaky, "passed only on the rerun"), tests)
+    return result("passed", None, tests)
+
+
+def unrunnable_result(
+    *,
+    cell: str,
+    axes: Mapping[Role, Axis],
+    servers: list[ServerInfo],
+    state: Literal["error", "unavailable"],
+    reason: str,
+    timings: Timings,
+    started_at: str,
+    finished_at: str,
+    log_tail: str | None,
+) -> CellResult:
+    """A cell whose suite never ran: provisioning failed (`error`) or no source (`unavailable`)."""
+    return CellResult(
+        cell=cell,
+        axes=dict(axes),
+        state=state,
+        reason=reason,
+        servers=list(servers),
+        counts=count_outcomes([]),
+        tests=[],
+        timings=timings,
+        started_at=started_at,
+        finished_at=finished_at,
+        log_tail=log_tail,
+        environment=environment(),
+    )
+
+
+def _outcome(case: JUnitCase) -> TestOutcome:
+    return TestOutcome(case.id, case.group, case.outcome, case.duration, case.message)
+
+
+def _after_rerun(test: TestOutcome, rerun: JUnitCase | None) -> TestOutcome:
+    if test.outcome not in ("failed", "error") or rerun is None or rerun.outcome != "passed":
+        return test
+    return TestOutcome(test.id, test.group, "flaky", test.duration, test.message)
+
+
+def _listing(tests: list[TestOutcome], verb: str) -> str:
+    noun = "test" if len(tests) == 1 else "tests"
+    more = f" and {len(tests) - 1} more" if len(tests) > 1 else ""
+    return f"{len(tests)} {noun} {verb}: {tests[0].id}{more}"
+
+
+# ------------------------------------------------------------------ files
+
+
+def write_result(result: CellResult, folder: Path) -> Path:
+    """Write `folder/result.json` atomically (a reader never sees half a file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / RESULT_FILE
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".result-", suffix=".tmp")
+    try:
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(result.to_json(), handle, ensure_ascii=False, indent=1)
+            handle.write("\n")
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_result(folder: Path) -> CellResult:
+    """Read `folder/result.json`; anything wrong with it gives an `error` result saying what."""
+    path = folder / RESULT_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        junit = " (junit.xml is there: the cell runner stopped before writing its result)"
+        return broken_result(
+            folder.name,
+            f"{path} is missing" + (junit if (folder / "junit.xml").exists() else ""),
+        )
+    except (OSError, UnicodeDecodeError) as error:
+        return broken_result(folder.name, f"cannot read {path}: {error}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return broken_result(folder.name, f"{path} is not valid JSON ({error}); truncated?")
+    try:
+        return CellResult.from_json(data)
+    except ResultFormatError as error:
+        cell = data.get("cell") if isinstance(data, dict) else None
+        return broken_result(
+            cell if isinstance(cell, str) and cell else folder.name,
+            f"{path} is not a cell result: {error}",
+        )
+
+
+def broken_result(cell: str, reason: str) -> CellResult:
+    """An `error` result for a cell whose result could not be read; axes guessed from its id."""
+    return CellResult(
+        cell=cell,
+        axes=axes_from_cell_id(cell),
+        state="error",
+        reason=reason,
+        servers=[],
+        counts=count_outcomes([]),
+        tests=[],
+        timings=Timings(0.0, 0.0, 0.0, 0.0),
+        started_at="",
+        finished_at="",
+    )
+
+
+_CACHE_BACKENDS = ("redis", "valkey")
+
+
+def axes_from_cell_id(cell: str) -> dict[Role, Axis]:
+    """`postgres-16+valkey-8` → its axes (only those the id names)."""
+    axes: dict[Role, Axis] = {}
+    for part in cell.split("+"):
+        backend, dash, version = part.partition("-")
+        if dash and backend and version:
+            axes["cache" if backend in _CACHE_BACKENDS else "database"] = Axis(backend, version)
+    return axes
+
+
+# ------------------------------------------------------------------ decoding
+
+
+def _result_from_json(data: object) -> CellResult:
+    top = _mapping(data, "the document")
+    found_format = top.get("format")
+    if found_format != RESULT_FORMAT:
+        raise ResultFormatError(
+            f"format is {found_format!r}, this harness reads format {RESULT_FORMAT}"
+            " (re-run the cell with this version of the harness)"
+        )
+    axes_raw = _mapping(top.get("axes"), "axes")
+    axes: dict[Role, Axis] = {}
+    for role, axis in axes_raw.items():
+        if role not in ROLES:
+            raise ResultFormatError(f"axes: unknown role {role!r}")
+        fields = _mapping(axis, f"axes.{role}")
+        axes[role] = Axis(_str(fields, "backend", "axes"), _str(fields, "version", "axes"))
+    counts_raw = _mapping(top.get("counts"), "counts")
+    counts = count_outcomes([])
+    for kind, number in counts_raw.items():
+        if kind not in OUTCOME_KINDS or not isinstance(number, int):
+            raise ResultFormatError(f"counts.{kind}: expected a known outcome and an integer")
+        counts[kind] = number
+    timings_raw = _mapping(top.get("timings"), "timings")
+    return CellResult(
+        cell=_str(top, "cell", ""),
+        axes=axes,
+        state=_choice(top, "state", CELL_STATES),
+        reason=_optional_str(top, "reason", ""),
+        servers=[_server(item, i) for i, item in enumerate(_list(top.get("servers"), "servers"))],
+        counts=counts,
+        tests=[_test(item, i) for i, item in enumerate(_list(top.get("tests"), "tests"))],
+        timings=Timings(*(_number(timings_raw, name, "timings") for name in _TIMING_FIELDS)),
+        started_at=_str(top, "started_at", ""),
+        finished_at=_str(top, "finished_at", ""),
+        log_tail=_optional_str(top, "log_tail", ""),
+        format=RESULT_FORMAT,
+        environment={
+            str(k): str(v) for k, v in _mapping(top.get("environment", {}), "environment").items()
+        },
+        extra=dict(_mapping(top.get("extra", {}), "extra")),
+    )
+
+
+_T = TypeVar("_T", bound=str)
+_TIMING_FIELDS = ("provision_s", "tests_s", "teardown_s", "total_s")
+
+
+def _server(item: object, index: int) -> ServerInfo:
+    where = f"servers[{index}]"
+    fields = _mapping(item, where)
+    return ServerInfo(
+        role=_choice(fields, "role", ROLES, where),
+        backend=_str(fields, "backend", where),
+        requested=_str(fields, "requested", where),
+        reported=_optional_str(fields, "reported", where),
+        source=_optional_str(fields, "source", where),
+        provenance=_optional_str(fields, "provenance", where),
+    )
+
+
+def _test(item: object, index: int) -> TestOutcome:
+    where = f"tests[{index}]"
+    fields = _mapping(item, where)
+    return TestOutcome(
+        id=_str(fields, "id", where),
+        group=_str(fields, "group", where),
+        outcome=_choice(fields, "outcome", OUTCOME_KINDS, where),
+        duration=_number(fields, "duration", where),
+        message=_optional_str(fields, "message", where),
+    )
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ResultFormatError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ResultFormatError(f"{where}: expected an array, got {type(value).__name__}")
+    return value
+
+
+def _key(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _str(fields: Mapping[str, Any], key: str, where: str) -> str:
+    value = fields.get(key)
+    if not isinstance(value, str):
+        raise ResultFormatError(f"{_key(where, key)}: expected a string, got {value!r:.60}")
+    return value
+
+
+def _optional_str(fields: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = fields.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ResultFormatError(f"{_key(where, key)}: expected a string or null, got {value!r:.60}")
+    return value
+
+
+def _number(fields: Mapping[str, Any], key: str, where: str) -> float:
+    value = fields.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ResultFormatError(f"{_key(where, key)}: expected a number, got {value!r:.60}")
+    return float(value)
+
+
+def _choice(fields: Mapping[str, Any], key: str, allowed: tuple[_T, ...], where: str = "") -> _T:
+    value = fields.get(key)
+    for option in allowed:
+        if value == option:
+            return option
+    raise ResultFormatError(f"{_key(where, key)}: {value!r:.60} is not one of {', '.join(allowed)}")
