@@ -1,0 +1,62 @@
+"""Server URLs: `$VARS` expansion, hiding passwords, converting to the suite's driver schemes."""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+_VARIABLE = re.compile(r"\$(?:\{(?P<braced>\w+)\}|(?P<plain>\w+))")
+
+# The URL contract: the schemes and databases the suite connects with.
+_DRIVER_SCHEME = {
+    "postgres": ("postgresql+psycopg2", "/postgres"),
+    "mysql": ("mysql+pymysql", "/mysql"),
+    "mariadb": ("mysql+pymysql", "/mysql"),
+    "redis": ("redis", "/0"),
+    "valkey": ("redis", "/0"),
+}
+
+
+class UnsetVariableError(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def expand(url: str, environ: dict[str, str] | None = None) -> str:
+    """`url` with `$NAME` / `${NAME}` replaced; `UnsetVariableError` for an unset (or empty) one."""
+    env = os.environ if environ is None else environ
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group("braced") or match.group("plain")
+        found = env.get(name)
+        if not found:
+            raise UnsetVariableError(name)
+        return found
+
+    return _VARIABLE.sub(value, url)
+
+
+def hide_password(url: str) -> str:
+    """`url` with its password replaced by `***` (for logs and provenance)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def to_suite_url(backend: str, url: str) -> str:
+    """A server URL as the suite wants it: our driver scheme and database, same credentials.
+
+    `postgresql://u:p@h:1/test` -> `postgresql+psycopg2://u:p@h:1/postgres`;
+    `valkey://h:2` -> `redis://h:2/0`.
+    """
+    scheme, path = _DRIVER_SCHEME[backend]
+    parts: SplitResult = urlsplit(url)
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
