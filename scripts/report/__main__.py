@@ -1,0 +1,85 @@
+"""`python -m scripts.report --results DIR [DIR ...] --out reports [--previous PATH]`.
+
+Re-renders the report from existing results, runs nothing. Exit codes: 0 done, 1 regressions
+found with --fail-on-regression, 2 bad arguments (e.g. a --previous file that does not exist).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
+from scripts.report.build import write_report
+from scripts.report.markdown import render_markdown
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.report", description="Aggregate cell results into the report."
+    )
+    parser.add_argument(
+        "--results",
+        nargs="+",
+        type=Path,
+        default=[RESULTS_DIR],
+        help="folders holding <cell-id>/result.json at any depth (default: results/)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPORTS_DIR, help="report folder (default: reports/)"
+    )
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        help="an earlier compat.json to compare with (default: the one already in --out)",
+    )
+    parser.add_argument(
+        "--matrix", type=Path, default=MATRIX_FILE, help="matrix.toml (for order and hash)"
+    )
+    parser.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 naming each test or cell that passed before and fails now",
+    )
+    parser.add_argument(
+        "--summary-to",
+        type=Path,
+        default=None,
+        help="append the Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.previous is not None and not args.previous.is_file():
+        print(
+            f"error: --previous {args.previous} does not exist; give an earlier compat.json"
+            " or leave --previous out to compare with the one in --out",
+            file=sys.stderr,
+        )
+        return 2
+    written = write_report(args.results, args.out, matrix_file=args.matrix, previous=args.previous)
+    report = written.report
+    if args.summary_to is not None:
+        with args.summary_to.open("a", encoding="utf-8") as summary:
+            summary.write(render_markdown(report) + "\n")
+    for warning in report.run.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if report.diff_note:
+        print(f"note: {report.diff_note}", file=sys.stderr)
+    print(f"report: {written.markdown}")
+    print(f"verdict: {report.one_line()}")
+    if args.fail_on_regression and report.diff is not None and report.diff.regressions:
+        for change in report.diff.regressions:
+            what = f"{change.cell} {change.test}" if change.test else f"cell {change.cell}"
+            print(f"regression: {what}: {change.before} → {change.after}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""COMPATIBILITY.md: verdict, cells, test groups × cells, failures, changes since last time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from scripts.report.model import Change, Diff, Report
+from scripts.report.symbols import (
+    CELL_STATE_SYMBOLS,
+    FAILING_OUTCOMES,
+    OUTCOME_SYMBOLS,
+    first_lines,
+)
+from scripts.results import CellResult, TestOutcomeKind
+
+MAX_FAILURES = 40
+MAX_CHANGES = 60
+
+
+def render_markdown(report: Report) -> str:
+    out: list[str] = ["# Compatibility report", ""]
+    run = report.run
+    commit = f"`{run.git_commit[:12]}`" if run.git_commit else "unknown commit"
+    out += [
+        f"**{report.one_line()}** — generated {run.generated_at} at {commit}"
+        f" with Python {run.python}.",
+        "",
+        "## Verdict",
+        "",
+    ]
+    out += [f"- **{v.name}** {escape(v.summary)}" for v in report.verdict] or ["- no cells"]
+    out += ["", *_cells(report.cells), "", *_groups(report.cells), "", *_failures(report.cells)]
+    out += ["", *_changes(report.diff, report.diff_note)]
+    if run.warnings:
+        out += ["", "## Warnings", "", *(f"- {escape(w)}" for w in run.warnings)]
+    legend = " · ".join(f"{symbol} {state}" for state, symbol in CELL_STATE_SYMBOLS.items())
+    out += ["", f"<sub>Legend: {legend} · ⏭️ skipped · ➖ no tests</sub>", ""]
+    return "\n".join(out)
+
+
+def _cells(cells: list[CellResult]) -> list[str]:
+    lines = [
+        "## Cells",
+        "",
+        "| Cell | State | Database | Cache | Passed | Failed | Skipped | Flaky | Time | Note |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for cell in cells:
+        servers = {server.role: server for server in cell.servers}
+        shown = []
+        for role in ("database", "cache"):
+            server = servers.get(role)
+            axis = cell.axes.get(role)
+            requested = axis.id if axis else "?"
+            if server is None or server.reported is None:
+                shown.append(f"{requested} (not started)")
+            else:
+                shown.append(f"{requested}: {server.reported} via {server.source}")
+        counts = cell.counts
+        note = cell.reason if cell.state != "passed" else ""
+        lines.append(
+            f"| {code(cell.cell)} | {CELL_STATE_SYMBOLS[cell.state]} {cell.state}"
+            f" | {escape(shown[0])} | {escape(shown[1])}"
+            f" | {counts['passed']} | {counts['failed'] + counts['error']} | {counts['skipped']}"
+            f" | {counts['flaky']} | {cell.timings.total_s:.1f} s | {escape(note or '')} |"
+        )
+    return lines
+
+
+def group_symbol(cell: CellResult, outcomes: list[str]) -> str:
+    """One symbol for a test group in a cell: worst outcome wins."""
+    if not outcomes:
+        return CELL_STATE_SYMBOLS[cell.state] if cell.state in ("error", "unavailable") else "➖"
+    worst: tuple[TestOutcomeKind, ...] = ("error", "failed", "flaky")
+    for outcome in worst:
+        if outcome in outcomes:
+            return OUTCOME_SYMBOLS[outcome]
+    if all(o in ("skipped", "xfailed") for o in outcomes):
+        return OUTCOME_SYMBOLS["skipped"]
+    return OUTCOME_SYMBOLS["passed"]
+
+
+def _groups(cells: list[CellResult]) -> list[str]:
+    groups = sorted({test.group for cell in cells for test in cell.tests})
+    lines = ["## Test groups × cells", ""]
+    if not groups:
+        return [*lines, "No test ran in any cell."]
+    lines.append("| Test group | " + " | ".join(f"{code(c.cell)}" for c in cells) + " |")
+    lines.append("|---|" + "---|" * len(cells))
+    by_cell = [_outcomes_by_group(cell) for cell in cells]
+    for group in groups:
+        row = [
+            group_symbol(cell, by_group.get(group, []))
+            for cell, by_group in zip(cells, by_cell, strict=True)
+        ]
+        lines.append(f"| {code(group)} | " + " | ".join(row) + " |")
+    return lines
+
+
+def _outcomes_by_group(cell: CellResult) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for test in cell.tests:
+        found.setdefault(test.group, []).append(test.outcome)
+    return found
+
+
+def _failures(cells: list[CellResult]) -> list[str]:
+    failing = [
+        (cell, test)
+        for cell in cells
+        for test in cell.tests
+        if test.outcome in FAILING_OUTCOMES or test.outcome == "flaky"
+    ]
+    broken = [cell for cell in cells if cell.state in ("error", "unavailable")]
+    lines = ["## Failures", ""]
+    if not failing and not broken:
+        return [*lines, "None."]
+    for cell in broken:
+        lines.append(
+            f"- {CELL_STATE_SYMBOLS[cell.state]} cell {code(cell.cell)} {cell.state}:"
+            f" {escape(cell.reason or 'no reason given')}"
+        )
+    if broken:
+        lines.append("")
+    for cell, test in failing[:MAX_FAILURES]:
+        label = (
+            "flaky (passed on rerun; first failure below)"
+            if test.outcome == "flaky"
+            else test.outcome
+        )
+        lines += [
+            f"**{code(cell.cell)}** · {code(test.id)} · {OUTCOME_SYMBOLS[test.outcome]} {label}",
+            "",
+            *fenced(first_lines(test.message) or "(no message)"),
+            "",
+        ]
+    if len(failing) > MAX_FAILURES:
+        lines.append(
+            f"… and {len(failing) - MAX_FAILURES} more failing or flaky tests:"
+            " see compat.html or compat.json."
+        )
+    return lines
+
+
+def _changes(diff: Diff | None, note: str | None) -> list[str]:
+    lines = ["## Changes since the previous report", ""]
+    if diff is None:
+        return [*lines, escape(note or "No previous report to compare with.")]
+    when = diff.previous_generated_at or "an unknown time"
+    commit = f" at `{diff.previous_git_commit[:12]}`" if diff.previous_git_commit else ""
+    lines += [f"Compared with the report of {when}{commit}.", ""]
+    if note:
+        lines += [escape(note), ""]
+    if diff.empty:
+        return [*lines, "No differences."]
+    sections: list[tuple[str, Iterable[str]]] = [
+        ("🔴 Regressions", (_change(c) for c in diff.regressions)),
+        ("🟢 Fixed", (_change(c) for c in diff.fixed)),
+        ("⚠️ Newly flaky", (_change(c) for c in diff.newly_flaky)),
+        ("🚫 Cells now unavailable", (_change(c) for c in diff.cells_unavailable)),
+        ("💥 Cells now erroring", (_change(c) for c in diff.cells_errored)),
+        ("➕ Cells added", (f"{code(c)}" for c in diff.cells_added)),
+        ("➖ Cells dropped", (f"{code(c)}" for c in diff.cells_dropped)),
+        ("➕ Versions added", (f"{code(v)}" for v in diff.versions_added)),
+        ("➖ Versions dropped", (f"{code(v)}" for v in diff.versions_dropped)),
+    ]
+    for title, entries in sections:
+        items = list(entries)
+        if not items:
+            continue
+        lines += [f"**{title}** ({len(items)})", ""]
+        lines += [f"- {item}" for item in items[:MAX_CHANGES]]
+        if len(items) > MAX_CHANGES:
+            lines.append(f"- … and {len(items) - MAX_CHANGES} more (see compat.json)")
+        lines.append("")
+    return lines
+
+
+def _change(change: Change) -> str:
+    what = (
+        f"{code(change.cell)} · {code(change.test)}" if change.test else f"cell {code(change.cell)}"
+    )
+    return f"{what}: {change.before or 'absent'} → {change.after or 'absent'}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([|\\`*_<>])")
+
+
+def escape(text: str) -> str:
+    """Text safe in a Markdown table cell: one line, pipes and markup escaped."""
+    one_line = " ".join(text.split())
+    return _MARKDOWN_SPECIAL.sub(
+        lambda m: "&lt;" if m[1] == "<" else "&gt;" if m[1] == ">" else "\\" + m[1], one_line
+    )
+
+
+def code(text: str) -> str:
+    """An inline code span for a table cell: one line, pipes escaped, backticks fenced."""
+    one_line = " ".join(text.split()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", one_line)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if one_line.startswith("`") or one_line.endswith("`") else ""
+    return f"{fence}{pad}{one_line}{pad}{fence}"
+
+
+def fenced(text: str) -> list[str]:
+    """A fenced code block that the text cannot close early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}text", text, fence]

@@ -1,0 +1,115 @@
+"""The verdict per backend: which versions are supported, as ranges, and why the others are not."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scripts.report.matrix_info import MatrixInfo
+from scripts.report.model import BackendVerdict, VersionState, VersionVerdict
+from scripts.report.versions import backend_key, display_name, ordered_versions
+from scripts.results import CellResult, CellState
+
+# worst first: a version is as good as the worst cell that counts for it
+_WORST_FIRST: tuple[CellState, ...] = ("failed", "error", "unavailable", "flaky", "passed")
+SYMBOLS: dict[VersionState, str] = {
+    "passed": "✅",
+    "flaky": "⚠️ flaky",
+    "failed": "❌ failed",
+    "error": "💥 error",
+    "unavailable": "🚫 not run",
+    "missing": "➖ not in this run",
+}
+_REASON_CHARS = 90
+
+
+def counted_axes(cell: CellResult, matrix: MatrixInfo) -> list[tuple[str, str]]:
+    """The (backend, version) pairs a cell speaks for.
+
+    A cell counts for the versions its id names (`postgres-16`, `postgres-16+valkey-8`); the
+    default cell (default database + default cache) also counts for the default cache, whose
+    own axis cell it is. A default version riding along in another cell does not count.
+    """
+    named = set(cell.cell.split("+"))
+    pairs: list[tuple[str, str]] = []
+    defaults = {matrix.default_database, matrix.default_cache}
+    is_default_cell = {axis.id for axis in cell.axes.values()} == defaults
+    for axis in cell.axes.values():
+        if axis.id in named or is_default_cell:
+            pairs.append((axis.backend, axis.version))
+    return pairs
+
+
+def build_verdict(cells: Sequence[CellResult], matrix: MatrixInfo) -> list[BackendVerdict]:
+    by_version: dict[tuple[str, str], list[CellResult]] = {}
+    roles: dict[str, str] = dict(matrix.roles)
+    for cell in cells:
+        for backend, version in counted_axes(cell, matrix):
+            by_version.setdefault((backend, version), []).append(cell)
+        for role, axis in cell.axes.items():
+            roles.setdefault(axis.backend, role)
+    backends = sorted({b for b, _ in by_version} | set(matrix.versions), key=backend_key)
+    verdicts: list[BackendVerdict] = []
+    for backend in backends:
+        found = [v for b, v in by_version if b == backend]
+        versions = [
+            _version_verdict(version, by_version.get((backend, version), []))
+            for version in ordered_versions(found, matrix.versions.get(backend, []))
+        ]
+        verdicts.append(
+            BackendVerdict(
+                backend=backend,
+                name=display_name(backend),
+                role=roles.get(backend, "database"),
+                versions=versions,
+                summary=summarise(versions),
+                supported=ranges([v.version for v in versions], {"passed"}, versions),
+            )
+        )
+    return verdicts
+
+
+def _version_verdict(version: str, cells: list[CellResult]) -> VersionVerdict:
+    if not cells:
+        return VersionVerdict(version, "missing", [], "no result for this version in this run")
+    worst = min(cells, key=lambda c: _WORST_FIRST.index(c.state))
+    reason = worst.reason if worst.state != "passed" else None
+    return VersionVerdict(version, worst.state, [c.cell for c in cells], _one_line(reason))
+
+
+def summarise(versions: Sequence[VersionVerdict]) -> str:
+    """`13–16, 18 ✅; 17 ❌ failed; 8.0 🚫 not run: no Docker engine`."""
+    order = [v.version for v in versions]
+    parts: list[str] = []
+    for state, symbol in SYMBOLS.items():
+        group = [v for v in versions if v.state == state]
+        if not group:
+            continue
+        text = f"{ranges(order, {state}, versions)} {symbol}"
+        reasons = {v.reason for v in group}
+        if state in ("error", "unavailable") and len(reasons) == 1 and None not in reasons:
+            text += f": {next(iter(reasons))}"
+        parts.append(text)
+    return "; ".join(parts) if parts else "no versions"
+
+
+def ranges(order: Sequence[str], states: set[str], versions: Sequence[VersionVerdict]) -> str:
+    """Consecutive versions (in `order`) whose state is in `states`, as `13–16, 18`."""
+    state_of = {v.version: v.state for v in versions}
+    runs: list[list[str]] = []
+    previous_in = False
+    for version in order:
+        inside = state_of.get(version) in states
+        if inside:
+            if previous_in:
+                runs[-1].append(version)
+            else:
+                runs.append([version])
+        previous_in = inside
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+
+
+def _one_line(reason: str | None) -> str | None:
+    if not reason:
+        return None
+    line = reason.strip().splitlines()[0] if reason.strip() else ""
+    return line if len(line) <= _REASON_CHARS else line[: _REASON_CHARS - 1] + "…"

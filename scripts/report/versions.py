@@ -1,0 +1,43 @@
+"""Backend names for humans, and the order versions are shown in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+DISPLAY_NAMES = {
+    "postgres": "PostgreSQL",
+    "mysql": "MySQL",
+    "mariadb": "MariaDB",
+    "sqlite": "SQLite",
+    "redis": "Redis",
+    "valkey": "Valkey",
+}
+BACKEND_ORDER = tuple(DISPLAY_NAMES)
+
+
+def display_name(backend: str) -> str:
+    return DISPLAY_NAMES.get(backend, backend)
+
+
+def natural_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """`8.4` < `10.11` < `stdlib`: numbers compare as numbers."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"[.\-_]", version)
+        if part
+    )
+
+
+def ordered_versions(found: Sequence[str], declared: Sequence[str]) -> list[str]:
+    """Versions in matrix.toml's order, then any others in version order."""
+    known = [v for v in declared if v in found or v in declared]
+    others = sorted((v for v in set(found) if v not in declared), key=natural_key)
+    return [*known, *others]
+
+
+def backend_key(backend: str) -> tuple[int, str]:
+    return (
+        BACKEND_ORDER.index(backend) if backend in BACKEND_ORDER else len(BACKEND_ORDER),
+        backend,
+    )
