@@ -8,8 +8,10 @@ waits for readiness itself; we then read the server's own version like every oth
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -42,7 +44,29 @@ def docker_host() -> str:
 
 
 def ping_docker(timeout_s: int = PING_TIMEOUT_S) -> None:
-    """Raise `Unavailable` unless a Docker engine answers within `timeout_s`."""
+    """Raise `Unavailable` unless a Docker engine answers `/_ping` within `timeout_s`."""
+    host = docker_host()
+    try:
+        if host.startswith("unix://"):
+            _ping_unix_socket(host.removeprefix("unix://"), timeout_s)
+        else:
+            _ping_with_sdk(timeout_s)
+    except (OSError, ValueError) as exc:
+        raise Unavailable(f"no Docker engine answers at {host}: {exc}", NO_ENGINE_HINT) from exc
+
+
+def _ping_unix_socket(path: str, timeout_s: int) -> None:
+    """`GET /_ping` over the engine's socket (the docker SDK leaks the socket when it fails)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout_s)
+        connection.connect(path)
+        connection.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+        status_line = connection.recv(64).split(b"\r\n", 1)[0].decode(errors="replace")
+    if " 200 " not in f"{status_line} ":
+        raise ValueError(f"/_ping answered {status_line!r}")
+
+
+def _ping_with_sdk(timeout_s: int) -> None:
     import docker
     from docker.errors import DockerException
 
@@ -52,40 +76,47 @@ def ping_docker(timeout_s: int = PING_TIMEOUT_S) -> None:
             client.ping()
         finally:
             client.close()
-    except (DockerException, OSError) as exc:
+    except DockerException as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def container_settings(backend: str, password: str) -> tuple[str, str, dict[str, Any]]:
+    """(testcontainers module, container class, constructor keywords) for `backend`."""
+    mysql = ("testcontainers.community.mysql", "MySqlContainer")
+    mysql_keywords = {"dialect": "pymysql", "username": "root", "password": password}
+    table: dict[str, tuple[str, str, dict[str, Any]]] = {
+        "postgres": (
+            "testcontainers.community.postgres",
+            "PostgresContainer",
+            {"username": "postgres", "password": password, "dbname": "postgres"}
+            | {"driver": "psycopg2"},
+        ),
+        "mysql": (*mysql, mysql_keywords),
+        "mariadb": (*mysql, mysql_keywords),
+        "redis": ("testcontainers.community.redis", "RedisContainer", {}),
+        "valkey": ("testcontainers.community.valkey", "ValkeyContainer", {}),
+    }
+    if backend not in table:
         raise Unavailable(
-            f"no Docker engine answers at {docker_host()}: {exc}", NO_ENGINE_HINT
-        ) from exc
+            f"the image source does not support {backend}", "use another source in matrix.toml"
+        )
+    return table[backend]
+
+
+def container_url(backend: str, container: Any) -> str:
+    """The suite URL of a started testcontainers container."""
+    if backend == "redis":  # RedisContainer has no get_connection_url
+        host = container.get_container_host_ip()
+        return f"redis://{host}:{container.get_exposed_port(container.port)}/0"
+    return to_suite_url(backend, container.get_connection_url())
 
 
 def testcontainers_container(backend: str, image: str) -> tuple[Container, Callable[[], str]]:
-    """A testcontainers container for `image`, and how to read its suite URL once started."""
-    password = secrets.token_hex(12)
-    if backend == "postgres":
-        from testcontainers.community.postgres import PostgresContainer
-
-        pg = PostgresContainer(
-            image, username="postgres", password=password, dbname="postgres", driver="psycopg2"
-        )
-        return pg, lambda: to_suite_url(backend, pg.get_connection_url())
-    if backend in ("mysql", "mariadb"):
-        from testcontainers.community.mysql import MySqlContainer
-
-        my = MySqlContainer(image, dialect="pymysql", username="root", password=password)
-        return my, lambda: to_suite_url(backend, my.get_connection_url())
-    if backend == "redis":
-        from testcontainers.community.redis import RedisContainer
-
-        rd = RedisContainer(image)
-        return rd, lambda: f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(rd.port)}/0"
-    if backend == "valkey":
-        from testcontainers.community.valkey import ValkeyContainer
-
-        vk = ValkeyContainer(image)
-        return vk, lambda: to_suite_url(backend, vk.get_connection_url())
-    raise Unavailable(
-        f"the image source does not support {backend}", "use another source in matrix.toml"
-    )
+    """A testcontainers container for `image` (connects to the engine), and its URL reader."""
+    module, class_name, keywords = container_settings(backend, secrets.token_hex(12))
+    container_class = getattr(importlib.import_module(module), class_name)
+    container = container_class(image, **keywords)
+    return container, lambda: container_url(backend, container)
 
 
 class ImageProvider:
@@ -111,9 +142,10 @@ class ImageProvider:
 
     @contextmanager
     def start(self) -> Iterator[RunningServer]:
-        container, read_url = self._make_container(self.spec.backend, self.image)
+        container: Container | None = None
         try:
             try:
+                container, read_url = self._make_container(self.spec.backend, self.image)
                 container.start()
                 url = read_url()
                 reported = server_version(self.spec.backend, url, PROBE_TIMEOUT_S)
@@ -121,7 +153,7 @@ class ImageProvider:
                 raise ProvisioningError(
                     f"container {self.image} started but does not answer: {exc}"
                 ) from exc
-            except ProvisioningError:
+            except (ProvisioningError, Unavailable):
                 raise
             except Exception as exc:  # docker / testcontainers errors, translated here
                 raise ProvisioningError(f"container {self.image} failed to start: {exc}") from exc
@@ -132,4 +164,5 @@ class ImageProvider:
                 provenance=f"{self.image} ({hide_password(url)})",
             )
         finally:
-            container.stop()
+            if container is not None:
+                container.stop()

@@ -1,0 +1,141 @@
+"""The image source without a Docker engine: engine detection, container choice, URLs, and
+teardown, with a stand-in container where one would be started."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scripts.matrix import ImageSource
+from scripts.providers import ProvisioningError, RunningServer, Unavailable
+from scripts.providers import image as image_module
+from scripts.providers.image import ImageProvider, container_settings
+from scripts.providers.urls import to_suite_url
+from tests.harness.providers_support import spec
+
+
+def test_no_docker_engine_is_unavailable_naming_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    socket_path = tmp_path / "no-such-docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{socket_path}")
+    postgres = spec("postgres", "16", ImageSource("postgres:16-alpine"))
+    with pytest.raises(Unavailable) as raised:
+        ImageProvider(postgres, ImageSource("postgres:16-alpine")).check()
+    assert f"no Docker engine answers at unix://{socket_path}" in raised.value.reason
+    assert raised.value.hint is not None
+    assert "--source binaries" in raised.value.hint
+
+
+@pytest.mark.parametrize(
+    ("backend", "class_name"),
+    [
+        ("postgres", "PostgresContainer"),
+        ("mysql", "MySqlContainer"),
+        ("mariadb", "MySqlContainer"),  # its entrypoint reads the MYSQL_* variables too
+        ("redis", "RedisContainer"),
+        ("valkey", "ValkeyContainer"),
+    ],
+)
+def test_each_backend_uses_testcontainers_own_module_with_keywords_it_accepts(
+    backend: str, class_name: str
+) -> None:
+    module, name, keywords = container_settings(backend, "pw")
+    container_class = getattr(importlib.import_module(module), name)
+    assert name == class_name
+    # Building one needs a Docker engine; binding the arguments checks them without one.
+    inspect.signature(container_class).bind("some/image:tag", **keywords)
+
+
+def test_backend_without_a_container_module_is_unavailable() -> None:
+    with pytest.raises(Unavailable, match="does not support sqlite"):
+        container_settings("sqlite", "pw")
+
+
+@pytest.mark.parametrize(
+    ("backend", "testcontainers_url", "suite_url"),
+    [
+        (
+            "postgres",
+            "postgresql+psycopg2://postgres:pw@localhost:32768/postgres",
+            "postgresql+psycopg2://postgres:pw@localhost:32768/postgres",
+        ),
+        (
+            "postgres",
+            "postgresql://test:pw@localhost:32768/test",
+            "postgresql+psycopg2://test:pw@localhost:32768/postgres",
+        ),
+        (
+            "mariadb",
+            "mysql+pymysql://root:pw@localhost:32769/test",
+            "mysql+pymysql://root:pw@localhost:32769/mysql",
+        ),
+        ("valkey", "valkey://localhost:32770", "redis://localhost:32770/0"),
+        ("redis", "redis://:secret@localhost:32771", "redis://:secret@localhost:32771/0"),
+    ],
+)
+def test_testcontainers_urls_become_the_suites_driver_urls(
+    backend: str, testcontainers_url: str, suite_url: str
+) -> None:
+    assert to_suite_url(backend, testcontainers_url) == suite_url
+
+
+class StandInContainer:
+    """Records what the provider does with it; `start` fails when told to."""
+
+    def __init__(self, fail_start: bool = False) -> None:
+        self.fail_start = fail_start
+        self.calls: list[str] = []
+
+    def start(self) -> StandInContainer:
+        self.calls.append("start")
+        if self.fail_start:
+            raise RuntimeError("pull access denied for postgres:99")
+        return self
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+
+def provider_with(
+    container: StandInContainer, url: str, monkeypatch: pytest.MonkeyPatch
+) -> ImageProvider:
+    monkeypatch.setattr(image_module, "server_version", lambda backend, url, timeout: "16.4")
+
+    def make(backend: str, image: str) -> tuple[StandInContainer, Callable[[], str]]:
+        return container, lambda: url
+
+    source = ImageSource("postgres:16-alpine")
+    return ImageProvider(
+        spec("postgres", "16", source), source, ping=lambda: None, make_container=make
+    )
+
+
+def test_container_is_started_reported_and_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    container = StandInContainer()
+    url = "postgresql+psycopg2://postgres:hunter2@localhost:32768/postgres"
+    with provider_with(container, url, monkeypatch).start() as server:
+        assert container.calls == ["start"]
+        assert server == RunningServer(
+            url=url,
+            reported_version="16.4",
+            source="image",
+            provenance="postgres:16-alpine (postgresql+psycopg2://postgres:***@localhost:32768/postgres)",
+        )
+    assert container.calls == ["start", "stop"]
+
+
+def test_container_that_fails_to_start_is_torn_down_and_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    container = StandInContainer(fail_start=True)
+    with (
+        pytest.raises(ProvisioningError, match="pull access denied"),
+        provider_with(container, "unused", monkeypatch).start(),
+    ):
+        pytest.fail("must not yield")
+    assert container.calls == ["start", "stop"]
