@@ -119,8 +119,35 @@ class CellResult:
     extra: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; `CellResult.from_json` reads it back unchanged."""
-        return asdict(self)
+        """A JSON-ready dict; `CellResult.from_json` reads it back unchanged.
+
+        Written out field by field: `dataclasses.asdict` is ten times slower on 100k tests.
+        """
+        return {
+            "format": self.format,
+            "cell": self.cell,
+            "axes": {role: asdict(axis) for role, axis in self.axes.items()},
+            "state": self.state,
+            "reason": self.reason,
+            "servers": [asdict(server) for server in self.servers],
+            "counts": dict(self.counts),
+            "tests": [
+                {
+                    "id": t.id,
+                    "group": t.group,
+                    "outcome": t.outcome,
+                    "duration": t.duration,
+                    "message": t.message,
+                }
+                for t in self.tests
+            ],
+            "timings": asdict(self.timings),
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "log_tail": self.log_tail,
+            "environment": dict(self.environment),
+            "extra": dict(self.extra),
+        }
 
     @classmethod
     def from_json(cls, data: object) -> CellResult:
@@ -278,6 +305,7 @@ def write_result(result: CellResult, folder: Path) -> Path:
         with open(descriptor, "w", encoding="utf-8") as handle:
             json.dump(result.to_json(), handle, ensure_ascii=False, indent=1)
             handle.write("\n")
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are for everyone
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -93,6 +93,7 @@ def _atomic_write(path: Path, text: str) -> Path:
     try:
         with open(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; reports are for everyone
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
