@@ -7,6 +7,8 @@ import threading
 from enum import StrEnum
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from app.config import Settings, get_settings
 from app.schemas import UserRead
@@ -32,12 +34,24 @@ def get_redis(settings: Settings | None = None) -> redis.Redis:
     with _clients_lock:
         client = _clients.get(settings.redis_url)
         if client is None:
-            client = _clients[settings.redis_url] = redis.Redis.from_url(
-                settings.redis_url,
-                socket_timeout=settings.redis_socket_timeout_seconds,
-                socket_connect_timeout=settings.redis_socket_timeout_seconds,
+            client = _clients[settings.redis_url] = redis_client_for(
+                settings.redis_url, settings.redis_socket_timeout_seconds
             )
         return client
+
+
+def redis_client_for(url: str, timeout_seconds: float) -> redis.Redis:
+    """A client that gives up fast: one retry, no backoff, short timeouts.
+
+    A cache must not slow requests down when Redis is away (redis-py's default retries
+    with exponential backoff would take seconds).
+    """
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+        retry=Retry(NoBackoff(), retries=1),
+    )
 
 
 def close_redis_clients() -> None:

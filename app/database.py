@@ -41,7 +41,9 @@ def _install_sqlite_transaction_fix(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: concurrent writers wait for each other
+        # (busy timeout) instead of failing with "database is locked" on lock upgrade.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def build_engine(database_url: str, sqlite_module: str | None = None) -> Engine:

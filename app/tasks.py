@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from celery import Celery
+from kombu import pools
 
 from app.config import Settings, get_settings
 from app.mail import get_email_sender, welcome_email
@@ -36,6 +37,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 2.0,
         "broker_transport_options": {"socket_connect_timeout": 1.0, "socket_timeout": 2.0},
+        "result_backend_transport_options": {"retry_policy": ENQUEUE_RETRY_POLICY},
         "redis_socket_connect_timeout": 1.0,
         "redis_socket_timeout": 2.0,
     }
@@ -49,10 +51,26 @@ celery_app.add_defaults(lambda: celery_config(get_settings()))
 def configure_celery(settings: Settings, **overrides: Any) -> Celery:
     """Point the Celery app at `settings` now (tests and matrix cells call this)."""
     celery_app.conf.update(celery_config(settings), **overrides)
+    _forget_connections()
     return celery_app
 
 
-@celery_app.task(name="app.tasks.send_welcome_email")
+def _forget_connections() -> None:
+    """Drop pooled broker/backend connections so a new URL takes effect.
+
+    The same reset Celery performs after a fork (`Celery._after_fork`), plus the result
+    backend, which is otherwise kept for the app's lifetime.
+    """
+    pools.reset()  # closes and forgets kombu's shared connection and producer pools
+    state = vars(celery_app)
+    state["_pool"] = None
+    state["_backend"] = None
+    amqp = state.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+@celery_app.task(name="app.tasks.send_welcome_email", ignore_result=True)
 def send_welcome_email(email: str, name: str) -> str:
     """Send the welcome email through the configured sender; returns the address."""
     get_email_sender().send(welcome_email(email, name))

@@ -1,0 +1,50 @@
+"""Run-wide setup: the run id, and a throwaway Redis server when no REDIS_URL is given."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from tests.support.naming import RUN_ID_ENV, new_run_id
+from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
+
+_REDIS_SERVER = pytest.StashKey[ExitStack]()
+_PREVIOUS_ENV = pytest.StashKey[dict[str, str | None]]()
+_HARNESS_TESTS = Path(__file__).parent / "harness"
+
+
+def _runs_only_harness_tests(config: pytest.Config) -> bool:
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    return bool(paths) and all(path.is_relative_to(_HARNESS_TESTS) for path in paths)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Test mode before any test module is imported: collection may already read the settings.
+    os.environ.setdefault("APP_ENV", "test")
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: it inherits the controller's environment
+    config.stash[_PREVIOUS_ENV] = {name: os.environ.get(name) for name in (RUN_ID_ENV, "REDIS_URL")}
+    os.environ[RUN_ID_ENV] = new_run_id()
+    if os.environ.get("REDIS_URL") or _runs_only_harness_tests(config):
+        return
+    stack = ExitStack()
+    try:
+        os.environ["REDIS_URL"] = stack.enter_context(throwaway_redis_server())
+    except RedisServerMissingError as error:
+        stack.close()
+        raise pytest.UsageError(str(error)) from error
+    config.stash[_REDIS_SERVER] = stack
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stack = config.stash.get(_REDIS_SERVER, None)
+    if stack is not None:
+        stack.close()
+    for name, value in config.stash.get(_PREVIOUS_ENV, {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -1,0 +1,16 @@
+"""The seed's fixtures (client, db_session, factories, auth_token, redis_client, celery_app)."""
+
+from tests.support.fixtures import (  # noqa: F401  (fixtures are found by name)
+    auth_headers,
+    auth_token,
+    auth_user,
+    celery_app,
+    client,
+    db_session,
+    email_outbox,
+    engine,
+    factories,
+    live_celery_worker,
+    redis_client,
+    worker_resources,
+)

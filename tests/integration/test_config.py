@@ -1,0 +1,54 @@
+"""The settings object, and the service starting on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import create_engine, inspect
+
+from app.config import Settings, get_settings
+from app.main import app
+
+
+def test_missing_jwt_secret_fails_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ValidationError, match="JWT_SECRET is not set"):
+        Settings()
+
+
+def test_development_mode_may_omit_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("APP_ENV", "development")
+    assert Settings().signing_secret
+
+
+def test_celery_broker_defaults_to_the_redis_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6380/3")
+    settings = Settings()
+    assert settings.broker_url == "redis://cache.internal:6380/3"
+    monkeypatch.setenv("CELERY_BROKER_URL", "amqp://guest@mq//")
+    assert Settings().broker_url == "amqp://guest@mq//"
+
+
+def test_start_up_creates_missing_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker_resources: object
+) -> None:
+    database = tmp_path / "standalone.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    get_settings.cache_clear()
+    try:
+        with TestClient(app):  # runs the lifespan, as uvicorn does
+            pass
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        assert set(inspect(engine).get_table_names()) == {"users", "posts"}
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Provisioning helpers for the integration suite: one database, Redis db and queue per worker."""

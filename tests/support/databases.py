@@ -1,0 +1,161 @@
+"""Per-worker databases under a server-level DATABASE_URL: create, drop, reap leftovers."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
+
+from tests.support.naming import PREFIX, is_stale
+
+SQLITE_SUFFIX = ".sqlite3"
+
+
+class UnsupportedDatabaseError(ValueError):
+    """DATABASE_URL names a backend the suite cannot provision."""
+
+
+class ServerProvisioner:
+    """PostgreSQL and MySQL/MariaDB: CREATE DATABASE per worker on the given server."""
+
+    def __init__(self, server_url: URL) -> None:
+        self.server_url = server_url
+        self.backend = server_url.get_backend_name()
+        self.is_mysql = self.backend in ("mysql", "mariadb")
+
+    def _execute(self, *statements: str) -> list[str]:
+        engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                rows: list[str] = []
+                for statement in statements:
+                    result = connection.exec_driver_sql(statement)
+                    if result.returns_rows:
+                        rows.extend(str(row[0]) for row in result)
+                return rows
+        finally:
+            engine.dispose()
+
+    def _quote(self, name: str) -> str:
+        return f"`{name}`" if self.is_mysql else f'"{name}"'
+
+    def _list_statement(self) -> str:
+        if self.backend == "postgresql":
+            return f"SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"  # noqa: S608  (a constant)
+        return f"SHOW DATABASES LIKE '{PREFIX}%'"
+
+    def _drop_statement(self, name: str) -> str:
+        force = " WITH (FORCE)" if self.backend == "postgresql" else ""
+        return f"DROP DATABASE IF EXISTS {self._quote(name)}{force}"
+
+    def _create_statement(self, name: str) -> str:
+        if self.is_mysql:
+            return f"CREATE DATABASE {self._quote(name)} CHARACTER SET utf8mb4"
+        return f"CREATE DATABASE {self._quote(name)}"
+
+    def reap_stale(self) -> list[str]:
+        now = time.time()
+        stale = [name for name in self._execute(self._list_statement()) if is_stale(name, now)]
+        if stale:
+            self._execute(*(self._drop_statement(name) for name in stale))
+        return stale
+
+    def list_databases(self) -> list[str]:
+        """This suite's databases on the server (any run)."""
+        return self._execute(self._list_statement())
+
+    @contextmanager
+    def worker_database(self, name: str) -> Iterator[str]:
+        self._execute(self._create_statement(name))
+        try:
+            yield self.server_url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            self._execute(self._drop_statement(name))
+
+
+class SqliteProvisioner:
+    """SQLite: one file per worker in a fast folder (/dev/shm when there is one)."""
+
+    def __init__(self, server_url: URL) -> None:
+        self.server_url = server_url
+        self.folder = self._folder_for(server_url)
+
+    @staticmethod
+    def _folder_for(url: URL) -> Path:
+        if url.database and url.database != ":memory:":
+            return Path(url.database).expanduser().resolve().parent
+        shm = Path("/dev/shm")  # noqa: S108  (tmpfs: fast, files are ours)
+        if shm.is_dir() and os.access(shm, os.W_OK):
+            return shm
+        return Path(tempfile.gettempdir())
+
+    def _files_of(self, path: Path) -> list[Path]:
+        return [
+            path,
+            *(path.with_name(path.name + suffix) for suffix in ("-journal", "-wal", "-shm")),
+        ]
+
+    def reap_stale(self) -> list[str]:
+        now = time.time()
+        reaped: list[str] = []
+        for path in self.folder.glob(f"{PREFIX}*{SQLITE_SUFFIX}"):
+            name = path.name.removesuffix(SQLITE_SUFFIX)
+            if is_stale(name, now):
+                for file in self._files_of(path):
+                    file.unlink(missing_ok=True)
+                reaped.append(name)
+        return reaped
+
+    def list_databases(self) -> list[str]:
+        return [
+            p.name.removesuffix(SQLITE_SUFFIX)
+            for p in self.folder.glob(f"{PREFIX}*{SQLITE_SUFFIX}")
+        ]
+
+    @contextmanager
+    def worker_database(self, name: str) -> Iterator[str]:
+        path = self.folder / f"{name}{SQLITE_SUFFIX}"
+        try:
+            yield self.server_url.set(database=str(path)).render_as_string(hide_password=False)
+        finally:
+            for file in self._files_of(path):
+                file.unlink(missing_ok=True)
+
+
+def provisioner_for(database_url: str) -> ServerProvisioner | SqliteProvisioner:
+    """The provisioner for a server-level DATABASE_URL; raises for unsupported backends."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return SqliteProvisioner(url)
+    if backend in ("postgresql", "mysql", "mariadb"):
+        return ServerProvisioner(url)
+    raise UnsupportedDatabaseError(
+        f"DATABASE_URL {url.render_as_string(hide_password=True)!r} uses {backend!r}; the suite "
+        "provisions postgresql (postgresql+psycopg2://...), mysql/mariadb (mysql+pymysql://...) "
+        "and sqlite (sqlite://)."
+    )
+
+
+def check_sqlite_module(name: str | None) -> None:
+    """Fail early, with the fix, when SQLITE_MODULE cannot be imported."""
+    if name is None:
+        return
+    try:
+        importlib.import_module(name)
+    except ImportError as error:
+        raise UnsupportedDatabaseError(
+            f"SQLITE_MODULE={name!r} cannot be imported ({error}); install it "
+            "(pysqlite3.dbapi2 comes from `pip install pysqlite3-binary`) or unset SQLITE_MODULE."
+        ) from error
+
+
+Provisioner = ServerProvisioner | SqliteProvisioner
