@@ -30,7 +30,7 @@ from scripts.providers.templates import copy_template, prepared_template, templa
 
 PORT_ATTEMPTS = 3
 START_DEADLINE_S = 60.0
-PROBE_TIMEOUT_S = 2.0
+PROBE_TIMEOUT_S = 0.5  # per readiness poll; a listener that never answers must not stall it
 FETCH_COMMAND = "nox -s fetch"
 
 
