@@ -1,0 +1,211 @@
+"""A cell's result: built from real JUnit XML, with reruns, exit codes and broken files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts.results import (
+    Axis,
+    CellResult,
+    ServerInfo,
+    Timings,
+    build_result,
+    read_result,
+    unrunnable_result,
+    write_result,
+)
+from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST, PlantedRun
+
+AXES: dict[str, Axis] = {"database": Axis("postgres", "16"), "cache": Axis("redis", "7.0")}
+SERVERS = [ServerInfo("database", "postgres", "16", "16.4", "url", "postgresql://h/db")]
+TIMINGS = Timings(0.1, 1.0, 0.1, 1.2)
+
+
+def _build(junit: Path, *, exit_code: int = 0, rerun: Path | None = None) -> CellResult:
+    return build_result(
+        cell="postgres-16",
+        axes=AXES,  # type: ignore[arg-type]
+        servers=SERVERS,
+        junit=junit,
+        rerun_junit=rerun,
+        timings=TIMINGS,
+        started_at="2026-01-01T00:00:00+00:00",
+        finished_at="2026-01-01T00:00:01+00:00",
+        pytest_exit_code=exit_code,
+        output_tail="last lines",
+    )
+
+
+def _junit(path: Path, *cases: str) -> Path:
+    path.write_text(f"<testsuites><testsuite>{''.join(cases)}</testsuite></testsuites>")
+    return path
+
+
+PASS = '<testcase classname="t.test_m" name="test_ok"/>'
+FAIL = '<testcase classname="t.test_m" name="test_x"><failure message="first boom"/></testcase>'
+FAIL_AGAIN = '<testcase classname="t.test_m" name="test_x"><failure message="second boom"/></testcase>'
+PASS_X = '<testcase classname="t.test_m" name="test_x"/>'
+SKIP = '<testcase classname="t.test_m" name="test_s"><skipped type="pytest.skip" message="-"/></testcase>'
+
+
+def test_real_cells_get_the_planted_states(planted: PlantedRun) -> None:
+    states = {cell: result.state for cell, result in planted.cells.items()}
+    assert states == {
+        "sqlite-stdlib": "passed",
+        "postgres-15": "flaky",
+        "mariadb-10.11": "failed",
+        "postgres-16": "error",
+        "mysql-8.0": "unavailable",
+    }
+
+
+def test_a_test_that_passes_on_the_rerun_is_flaky_with_its_first_message(planted: PlantedRun) -> None:
+    tests = {t.id: t for t in planted.cells["postgres-15"].tests}
+    assert tests[FLAKY_TEST].outcome == "flaky"
+    assert tests[FLAKY_TEST].message is not None
+    assert "first run fails" in tests[FLAKY_TEST].message
+    assert [t.id for t in tests.values() if t.outcome == "flaky"] == [FLAKY_TEST]
+    assert planted.cells["postgres-15"].counts["flaky"] == 1
+
+
+def test_a_test_failing_on_one_backend_is_failed_there_only(planted: PlantedRun) -> None:
+    failing = {
+        (cell, t.id)
+        for cell, result in planted.cells.items()
+        for t in result.tests
+        if t.outcome in ("failed", "error")
+    }
+    assert failing == {("mariadb-10.11", CASE_TEST)}
+
+
+def test_written_results_read_back_unchanged(planted: PlantedRun) -> None:
+    for cell, result in planted.cells.items():
+        assert read_result(planted.results / cell) == result
+
+
+def test_to_json_holds_every_field_and_round_trips(planted: PlantedRun) -> None:
+    result = planted.cells["mariadb-10.11"]
+    assert result.to_json() == dataclasses.asdict(result)
+    assert CellResult.from_json(json.loads(json.dumps(result.to_json()))) == result
+
+
+def test_a_test_failing_twice_stays_failed(tmp_path: Path) -> None:
+    result = _build(
+        _junit(tmp_path / "a.xml", PASS, FAIL),
+        exit_code=1,
+        rerun=_junit(tmp_path / "b.xml", FAIL_AGAIN),
+    )
+    assert result.state == "failed"
+    failed = [t for t in result.tests if t.outcome == "failed"]
+    assert [t.message for t in failed] == ["first boom"]
+
+
+def test_a_test_passing_on_the_rerun_makes_the_cell_flaky(tmp_path: Path) -> None:
+    result = _build(
+        _junit(tmp_path / "a.xml", PASS, FAIL), exit_code=1, rerun=_junit(tmp_path / "b.xml", PASS_X)
+    )
+    assert (result.state, result.counts["flaky"], result.counts["failed"]) == ("flaky", 1, 0)
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "says"),
+    [(2, "interrupted"), (3, "internal error"), (4, "usage error"), (5, "no tests"), (-9, "-9")],
+)
+def test_abnormal_pytest_exits_are_errors(tmp_path: Path, exit_code: int, says: str) -> None:
+    result = _build(_junit(tmp_path / "a.xml", PASS), exit_code=exit_code)
+    assert result.state == "error"
+    assert says in (result.reason or "")
+    assert result.log_tail == "last lines"
+
+
+def test_a_cell_where_nothing_passed_is_an_error(tmp_path: Path) -> None:
+    result = _build(_junit(tmp_path / "a.xml", SKIP))
+    assert result.state == "error"
+    assert "no test passed" in (result.reason or "")
+
+
+def test_exit_code_one_without_a_recorded_failure_is_an_error(tmp_path: Path) -> None:
+    result = _build(_junit(tmp_path / "a.xml", PASS), exit_code=1)
+    assert result.state == "error"
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "does not exist"),
+        ("", "is empty"),
+        ("<testsuites><testsuite><testcase classname=", "truncated"),
+        ('{"not": "xml"}', "not well-formed"),
+        ("<coverage/>", "not a JUnit report"),
+    ],
+)
+def test_a_bad_junit_file_makes_an_error_cell_not_an_exception(
+    tmp_path: Path, content: str | None, says: str
+) -> None:
+    junit = tmp_path / "junit.xml"
+    if content is not None:
+        junit.write_text(content)
+    result = _build(junit, exit_code=1)
+    assert result.state == "error"
+    assert says in (result.reason or "")
+    assert result.tests == []
+
+
+def test_an_unreadable_rerun_keeps_the_failures(tmp_path: Path) -> None:
+    rerun = tmp_path / "rerun.xml"
+    rerun.write_text("<testsuites>")
+    result = _build(_junit(tmp_path / "a.xml", PASS, FAIL), exit_code=1, rerun=rerun)
+    assert result.state == "failed"
+    assert "rerun could not be read" in (result.reason or "")
+
+
+def test_unrunnable_results_have_no_tests_and_keep_their_reason() -> None:
+    result = unrunnable_result(
+        cell="mysql-8.0",
+        axes={"database": Axis("mysql", "8.0")},
+        servers=[],
+        state="unavailable",
+        reason="no Docker engine",
+        timings=TIMINGS,
+        started_at="a",
+        finished_at="b",
+        log_tail=None,
+    )
+    assert (result.state, result.reason, result.tests, sum(result.counts.values())) == (
+        "unavailable",
+        "no Docker engine",
+        [],
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "is missing"),
+        ('{"cell": "x", "format"', "not valid JSON"),
+        ("[1, 2]", "expected an object"),
+        ('{"format": 99, "cell": "postgres-16"}', "format is 99"),
+        ('{"format": 1, "cell": "postgres-16", "axes": {}, "state": "green"}', "counts"),
+    ],
+)
+def test_a_bad_result_file_reads_as_an_error_cell(
+    tmp_path: Path, content: str | None, says: str
+) -> None:
+    folder = tmp_path / "postgres-16"
+    folder.mkdir()
+    if content is not None:
+        (folder / "result.json").write_text(content)
+    result = read_result(folder)
+    assert (result.cell, result.state) == ("postgres-16", "error")
+    assert says in (result.reason or "")
+    assert result.axes == {"database": Axis("postgres", "16")}
+
+
+def test_write_result_leaves_no_temporary_files(tmp_path: Path, planted: PlantedRun) -> None:
+    path = write_result(planted.cells["sqlite-stdlib"], tmp_path / "cell")
+    assert [p.name for p in path.parent.iterdir()] == ["result.json"]
