@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from tests.support.naming import PREFIX, is_stale
 
 SQLITE_SUFFIX = ".sqlite3"
+LIKE_OURS = PREFIX.replace("_", "\\_") + "%"  # ct\_%: `_` is a LIKE wildcard
 
 
 class UnsupportedDatabaseError(ValueError):
@@ -31,13 +32,15 @@ class ServerProvisioner:
         self.backend = server_url.get_backend_name()
         self.is_mysql = self.backend in ("mysql", "mariadb")
 
-    def _execute(self, *statements: str) -> list[str]:
+    def _execute(self, *statements: str, pattern: str | None = None) -> list[str]:
+        """Run statements in autocommit mode; `:pattern` binds `pattern`. First column of rows."""
         engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         try:
             with engine.connect() as connection:
                 rows: list[str] = []
                 for statement in statements:
-                    result = connection.exec_driver_sql(statement)
+                    params = {"pattern": pattern} if pattern is not None else {}
+                    result = connection.execute(text(statement), params)
                     if result.returns_rows:
                         rows.extend(str(row[0]) for row in result)
                 return rows
@@ -49,8 +52,8 @@ class ServerProvisioner:
 
     def _list_statement(self) -> str:
         if self.backend == "postgresql":
-            return f"SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"  # noqa: S608  (a constant)
-        return f"SHOW DATABASES LIKE '{PREFIX}%'"
+            return "SELECT datname FROM pg_database WHERE datname LIKE :pattern"
+        return "SHOW DATABASES LIKE :pattern"
 
     def _drop_statement(self, name: str) -> str:
         force = " WITH (FORCE)" if self.backend == "postgresql" else ""
@@ -63,14 +66,18 @@ class ServerProvisioner:
 
     def reap_stale(self) -> list[str]:
         now = time.time()
-        stale = [name for name in self._execute(self._list_statement()) if is_stale(name, now)]
+        stale = [
+            name
+            for name in self._execute(self._list_statement(), pattern=LIKE_OURS)
+            if is_stale(name, now)
+        ]
         if stale:
             self._execute(*(self._drop_statement(name) for name in stale))
         return stale
 
     def list_databases(self) -> list[str]:
         """This suite's databases on the server (any run)."""
-        return self._execute(self._list_statement())
+        return self._execute(self._list_statement(), pattern=LIKE_OURS)
 
     @contextmanager
     def worker_database(self, name: str) -> Iterator[str]:
