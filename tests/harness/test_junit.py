@@ -18,10 +18,18 @@ from scripts.junit import JUnitError, node_id_of, read_junit
             None,
             "tests/integration/test_users_api.py::TestUserLifecycle::test_x",
         ),
-        ("tests.integration.test_users_api", "test_y[a.b-1.5]", None,
-         "tests/integration/test_users_api.py::test_y[a.b-1.5]"),
-        ("tests.test_a.TestOuter.TestInner", "test_z", None,
-         "tests/test_a.py::TestOuter::TestInner::test_z"),
+        (
+            "tests.integration.test_users_api",
+            "test_y[a.b-1.5]",
+            None,
+            "tests/integration/test_users_api.py::test_y[a.b-1.5]",
+        ),
+        (
+            "tests.test_a.TestOuter.TestInner",
+            "test_z",
+            None,
+            "tests/test_a.py::TestOuter::TestInner::test_z",
+        ),
         ("test_a.TestK", "test_ok", "test_a.py", "test_a.py::TestK::test_ok"),
         ("", "tests.integration.test_broken", None, "tests/integration/test_broken.py"),
     ],
@@ -92,7 +100,9 @@ def test_a_test_reported_twice_keeps_its_worst_outcome(tmp_path: Path) -> None:
         ("just text", "not well-formed"),
     ],
 )
-def test_unreadable_junit_raises_a_clear_error(tmp_path: Path, content: str | None, says: str) -> None:
+def test_unreadable_junit_raises_a_clear_error(
+    tmp_path: Path, content: str | None, says: str
+) -> None:
     path = tmp_path / "junit.xml"
     if content is not None:
         path.write_text(content)

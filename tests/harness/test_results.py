@@ -47,7 +47,9 @@ def _junit(path: Path, *cases: str) -> Path:
 
 PASS = '<testcase classname="t.test_m" name="test_ok"/>'
 FAIL = '<testcase classname="t.test_m" name="test_x"><failure message="first boom"/></testcase>'
-FAIL_AGAIN = '<testcase classname="t.test_m" name="test_x"><failure message="second boom"/></testcase>'
+FAIL_AGAIN = (
+    '<testcase classname="t.test_m" name="test_x"><failure message="second boom"/></testcase>'
+)
 PASS_X = '<testcase classname="t.test_m" name="test_x"/>'
 SKIP = '<testcase classname="t.test_m" name="test_s"><skipped type="pytest.skip" message="-"/></testcase>'
 
@@ -63,7 +65,9 @@ def test_real_cells_get_the_planted_states(planted: PlantedRun) -> None:
     }
 
 
-def test_a_test_that_passes_on_the_rerun_is_flaky_with_its_first_message(planted: PlantedRun) -> None:
+def test_a_test_that_passes_on_the_rerun_is_flaky_with_its_first_message(
+    planted: PlantedRun,
+) -> None:
     tests = {t.id: t for t in planted.cells["postgres-15"].tests}
     assert tests[FLAKY_TEST].outcome == "flaky"
     assert tests[FLAKY_TEST].message is not None
@@ -106,7 +110,9 @@ def test_a_test_failing_twice_stays_failed(tmp_path: Path) -> None:
 
 def test_a_test_passing_on_the_rerun_makes_the_cell_flaky(tmp_path: Path) -> None:
     result = _build(
-        _junit(tmp_path / "a.xml", PASS, FAIL), exit_code=1, rerun=_junit(tmp_path / "b.xml", PASS_X)
+        _junit(tmp_path / "a.xml", PASS, FAIL),
+        exit_code=1,
+        rerun=_junit(tmp_path / "b.xml", PASS_X),
     )
     assert (result.state, result.counts["flaky"], result.counts["failed"]) == ("flaky", 1, 0)
 

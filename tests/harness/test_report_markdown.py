@@ -1,0 +1,91 @@
+"""COMPATIBILITY.md marks exactly the planted failure, flaky test, error and unavailable cell."""
+
+from __future__ import annotations
+
+import re
+
+from scripts.report.build import Written
+from scripts.report.markdown import code, escape
+from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST
+
+
+def _section(text: str, title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert match, f"no section {title!r}"
+    return match.group(1)
+
+
+def test_sections_come_in_the_promised_order(planted_report: Written) -> None:
+    text = planted_report.markdown.read_text(encoding="utf-8")
+    titles = re.findall(r"^## (.+)$", text, re.M)
+    assert titles == [
+        "Verdict",
+        "Cells",
+        "Test groups × cells",
+        "Failures",
+        "Changes since the previous report",
+    ]
+
+
+def test_verdict_lines_agree_with_the_cells(planted_report: Written) -> None:
+    lines = _section(planted_report.markdown.read_text(encoding="utf-8"), "Verdict").split("\n")
+    verdict = {
+        line.split("**")[1]: line.split("** ", 1)[1] for line in lines if line.startswith("- ")
+    }
+    assert verdict["MariaDB"] == "10.11 ❌ failed"
+    assert verdict["SQLite"] == "stdlib ✅"
+    assert verdict["Redis"] == "7.0 ✅"
+    assert verdict["PostgreSQL"].startswith("15 ⚠️ flaky; 16 💥 error: provisioning failed")
+    assert verdict["MySQL"].startswith("8.0 🚫 not run: ")
+    assert "Docker" in verdict["MySQL"]
+    # only the two cells that passed show the ✅ of a supported version
+    assert sum("✅" in v for v in verdict.values()) == 2
+
+
+def test_one_row_per_cell_with_state_and_counts(planted_report: Written) -> None:
+    table = _section(planted_report.markdown.read_text(encoding="utf-8"), "Cells")
+    rows: dict[str, list[str]] = {}
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            cols = [c.strip() for c in line.strip("|").split(" | ")]
+            rows[cols[0].strip("`")] = cols[1:]
+    states = {cell: cols[0] for cell, cols in rows.items()}
+    assert states == {
+        "postgres-15": "⚠️ flaky",
+        "postgres-16": "💥 error",
+        "mysql-8.0": "🚫 unavailable",
+        "mariadb-10.11": "❌ failed",
+        "sqlite-stdlib": "✅ passed",
+    }
+    # passed, failed, skipped, flaky
+    assert rows["mariadb-10.11"][3:7] == ["3", "1", "1", "0"]
+    assert rows["postgres-15"][3:7] == ["3", "0", "1", "1"]
+    assert rows["mariadb-10.11"][1].startswith("mariadb-10.11: 10.11.")
+
+
+def test_failures_list_exactly_the_planted_ones(planted_report: Written) -> None:
+    failures = _section(planted_report.markdown.read_text(encoding="utf-8"), "Failures")
+    headers = re.findall(r"^\*\*`([^`]+)`\*\* · `([^`]+)` · (.+)$", failures, re.M)
+    assert [(cell, test) for cell, test, _ in headers] == [
+        ("postgres-15", FLAKY_TEST),
+        ("mariadb-10.11", CASE_TEST),
+    ]
+    assert "flaky" in headers[0][2]
+    assert "compares 'a' = 'A' as equal" in failures
+    broken = re.findall(r"^- \S+ cell `([^`]+)` (\w+):", failures, re.M)
+    assert broken == [("postgres-16", "error"), ("mysql-8.0", "unavailable")]
+
+
+def test_the_group_grid_marks_the_failing_module_in_the_failing_cell_only(
+    planted_report: Written,
+) -> None:
+    grid = _section(planted_report.markdown.read_text(encoding="utf-8"), "Test groups × cells")
+    marks = [line.count("❌") for line in grid.splitlines() if line.startswith("| `tests")]
+    assert sum(marks) == 1
+    assert "❌" in next(line for line in grid.splitlines() if "sample_database.py" in line)
+
+
+def test_text_from_results_cannot_break_the_markdown() -> None:
+    assert escape("a | b <script> `x`") == "a \\| b &lt;script&gt; \\`x\\`"
+    assert code("test_x[a|b]") == "`test_x[a\\|b]`"
+    assert code("has `ticks`") == "`` has `ticks` ``"
