@@ -13,6 +13,8 @@ from scripts.results import (
     count_outcomes,
 )
 
+DEFAULT_CACHE = Axis("redis", "7.0")
+
 
 def cell_result(
     cell: str,
@@ -20,7 +22,7 @@ def cell_result(
     outcomes: dict[str, TestOutcomeKind] | None = None,
     *,
     reason: str | None = None,
-    cache: Axis = Axis("redis", "7.0"),
+    cache: Axis | None = None,
 ) -> CellResult:
     tests = [
         TestOutcome(
@@ -29,7 +31,7 @@ def cell_result(
         for test_id, kind in (outcomes or {}).items()
     ]
     axes = axes_from_cell_id(cell)
-    axes.setdefault("cache", cache)
+    axes.setdefault("cache", cache or DEFAULT_CACHE)
     return CellResult(
         cell=cell,
         axes=axes,

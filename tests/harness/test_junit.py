@@ -62,9 +62,12 @@ def test_outcomes_and_messages_are_read(tmp_path: Path) -> None:
         '<testcase classname="t.test_m" name="test_ok" time="0.5"/>'
         '<testcase classname="t.test_m" name="test_bad" time="0.1">'
         '<failure message="AssertionError: a &lt; b &amp; c">trace</failure></testcase>'
-        '<testcase classname="t.test_m" name="test_setup"><error message="failed on setup"/></testcase>'
-        '<testcase classname="t.test_m" name="test_skip"><skipped type="pytest.skip" message="no"/></testcase>'
-        '<testcase classname="t.test_m" name="test_xf"><skipped type="pytest.xfail" message="x"/></testcase>'
+        '<testcase classname="t.test_m" name="test_setup">'
+        '<error message="failed on setup"/></testcase>'
+        '<testcase classname="t.test_m" name="test_skip">'
+        '<skipped type="pytest.skip" message="no"/></testcase>'
+        '<testcase classname="t.test_m" name="test_xf">'
+        '<skipped type="pytest.xfail" message="x"/></testcase>'
         "</testsuite></testsuites>",
     )
     tests = {t.id.split("::")[1]: t for t in read_junit(path).tests}

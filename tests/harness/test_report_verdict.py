@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from scripts.report.matrix_info import MatrixInfo
-from scripts.results import Axis
 from scripts.report.verdict import build_verdict
+from scripts.results import Axis
 from tests.harness.result_factories import cell_result
 
 MATRIX = MatrixInfo(

@@ -51,7 +51,10 @@ FAIL_AGAIN = (
     '<testcase classname="t.test_m" name="test_x"><failure message="second boom"/></testcase>'
 )
 PASS_X = '<testcase classname="t.test_m" name="test_x"/>'
-SKIP = '<testcase classname="t.test_m" name="test_s"><skipped type="pytest.skip" message="-"/></testcase>'
+SKIP = (
+    '<testcase classname="t.test_m" name="test_s">'
+    '<skipped type="pytest.skip" message="-"/></testcase>'
+)
 
 
 def test_real_cells_get_the_planted_states(planted: PlantedRun) -> None:
