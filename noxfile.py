@@ -93,6 +93,13 @@ def report(session: nox.Session) -> None:
     session.run(shared_python(session), "-m", "scripts.report", *args, external=True)
 
 
+@nox.session(name="ci-dry-run", venv_backend="none", default=False)
+def ci_dry_run(session: nox.Session) -> None:
+    """Check the GitHub workflows here: actionlint, then the nightly's jobs replayed locally."""
+    test = "tests/harness/test_workflows.py"
+    session.run(shared_python(session), "-m", "pytest", test, "-v", *session.posargs, external=True)
+
+
 @nox.session(venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
     """Print the harness's speed figures: server start-up and report rendering."""
