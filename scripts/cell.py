@@ -26,6 +26,7 @@ from scripts.matrix import Cell, VersionSpec
 from scripts.paths import REPO_ROOT
 from scripts.providers import choose_provider
 from scripts.providers.base import (
+    Provider,
     ProvisioningError,
     RunningServer,
     SourceKind,
@@ -34,6 +35,7 @@ from scripts.providers.base import (
 from scripts.results import (
     Axis,
     CellResult,
+    Role,
     ServerInfo,
     Timings,
     build_result,
@@ -87,11 +89,11 @@ class _CellRun:
         self.cell = cell
         self.options = options
         self.folder = folder
-        self.axes = {
+        self.axes: dict[Role, Axis] = {
             "database": Axis(cell.database.backend, cell.database.version),
             "cache": Axis(cell.cache.backend, cell.cache.version),
         }
-        self.servers: dict[str, ServerInfo] = {
+        self.servers: dict[Role, ServerInfo] = {
             spec.role: ServerInfo(spec.role, spec.backend, spec.version, None, None, None)
             for spec in cell.specs
         }
@@ -103,8 +105,17 @@ class _CellRun:
 
     def run(self) -> CellResult:
         try:
+            # choose every source before starting anything: an unavailable cache must not
+            # leave a database started for nothing
+            providers = {
+                spec.role: choose_provider(spec, only=forced_source(spec, self.options.source))
+                for spec in self.cell.specs
+            }
             with ExitStack() as stack:
-                running = {spec.role: self._provision(stack, spec) for spec in self.cell.specs}
+                running = {
+                    spec.role: self._provision(stack, spec, providers[spec.role])
+                    for spec in self.cell.specs
+                }
                 self.provisioned_at = time.monotonic()
                 outcome = self._run_suite(running)
                 self.tests_done_at = time.monotonic()
@@ -122,8 +133,7 @@ class _CellRun:
                 "error", f"harness error: {type(error).__name__}: {error}", None
             )
 
-    def _provision(self, stack: ExitStack, spec: VersionSpec) -> RunningServer:
-        provider = choose_provider(spec, only=forced_source(spec, self.options.source))
+    def _provision(self, stack: ExitStack, spec: VersionSpec, provider: Provider) -> RunningServer:
         server = stack.enter_context(provider.start())
         self.servers[spec.role] = ServerInfo(
             spec.role,
@@ -144,7 +154,7 @@ class _CellRun:
             )
         return server
 
-    def _run_suite(self, running: dict[str, RunningServer]) -> CellResult:
+    def _run_suite(self, running: dict[Role, RunningServer]) -> CellResult:
         env = suite_environment(running["database"], running["cache"], self.options.extra_env)
         junit = self.folder / "junit.xml"
         rerun_junit = self.folder / "junit-rerun.xml"

@@ -82,7 +82,5 @@ def choose_provider(spec: VersionSpec, only: SourceKind | None = None) -> Provid
                 hints.append(f"{source.kind}: {exc.hint}")
         else:
             return provider
-    raise Unavailable(
-        f"no source can serve {spec.backend} {spec.version} here — " + "; ".join(reasons),
-        "; ".join(hints) or None,
-    )
+    lead = "" if len(reasons) == 1 else f"no source can serve {spec.backend} {spec.version} here: "
+    raise Unavailable(lead + "; ".join(reasons), "; ".join(hints) or None)

@@ -23,7 +23,7 @@ from scripts.providers.urls import hide_password, to_suite_url
 
 PING_TIMEOUT_S = 3
 PROBE_TIMEOUT_S = 10.0
-NO_ENGINE_HINT = "start Docker (or set DOCKER_HOST) or use --source binaries"
+NO_ENGINE_HINT = "start Docker or point DOCKER_HOST at an engine"
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 
@@ -52,7 +52,8 @@ def ping_docker(timeout_s: int = PING_TIMEOUT_S) -> None:
         else:
             _ping_with_sdk(timeout_s)
     except (OSError, ValueError) as exc:
-        raise Unavailable(f"no Docker engine answers at {host}: {exc}", NO_ENGINE_HINT) from exc
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise Unavailable(f"no Docker engine answers at {host} ({detail})", NO_ENGINE_HINT) from exc
 
 
 def _ping_unix_socket(path: str, timeout_s: int) -> None:

@@ -28,7 +28,7 @@ def test_no_docker_engine_is_unavailable_naming_where_it_looked(
         ImageProvider(postgres, ImageSource("postgres:16-alpine")).check()
     assert f"no Docker engine answers at unix://{socket_path}" in raised.value.reason
     assert raised.value.hint is not None
-    assert "--source binaries" in raised.value.hint
+    assert "start Docker" in raised.value.hint
 
 
 @pytest.mark.parametrize(
