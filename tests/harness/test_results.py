@@ -73,8 +73,7 @@ def test_a_test_that_passes_on_the_rerun_is_flaky_with_its_first_message(
 ) -> None:
     tests = {t.id: t for t in planted.cells["postgres-15"].tests}
     assert tests[FLAKY_TEST].outcome == "flaky"
-    assert tests[FLAKY_TEST].message is not None
-    assert "first run fails" in tests[FLAKY_TEST].message
+    assert "first run fails" in (tests[FLAKY_TEST].message or "")
     assert [t.id for t in tests.values() if t.outcome == "flaky"] == [FLAKY_TEST]
     assert planted.cells["postgres-15"].counts["flaky"] == 1
 

@@ -1,0 +1,47 @@
+"""Badges: the supported range, coloured by the worst state; never green for an unrun version."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+
+from scripts.report.badge import badge_text_and_colour, render_badge
+from scripts.report.build import Written
+from scripts.report.model import BackendVerdict, VersionState, VersionVerdict
+
+
+def _verdict(states: dict[str, VersionState], supported: str) -> BackendVerdict:
+    versions = [VersionVerdict(v, s, [f"postgres-{v}"], None) for v, s in states.items()]
+    return BackendVerdict("postgres", "PostgreSQL", "database", versions, "summary", supported)
+
+
+def _texts(svg: str) -> list[str | None]:
+    root = ElementTree.fromstring(svg)  # noqa: S314 - our own output
+    return [node.text for node in root.iter() if node.tag.endswith("text")]
+
+
+def test_all_passed_is_green_with_the_range() -> None:
+    assert badge_text_and_colour(_verdict({"13": "passed", "14": "passed"}, "13–14")) == (
+        "13–14",
+        "green",
+    )
+
+
+def test_a_failure_is_red_and_unrun_versions_are_never_green() -> None:
+    assert badge_text_and_colour(_verdict({"13": "passed", "14": "failed"}, "13"))[1] == "red"
+    assert badge_text_and_colour(_verdict({"13": "passed", "14": "unavailable"}, "13"))[1] == (
+        "yellow"
+    )
+    assert badge_text_and_colour(_verdict({"13": "unavailable"}, "")) == ("not run", "grey")
+    assert badge_text_and_colour(_verdict({"13": "error"}, ""))[1] == "red"
+
+
+def test_badges_are_well_formed_svg(planted_report: Written) -> None:
+    for path in planted_report.badges:
+        root = ElementTree.fromstring(path.read_text(encoding="utf-8"))  # noqa: S314
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = {p.stem: _texts(p.read_text(encoding="utf-8")) for p in planted_report.badges}
+    assert texts["sqlite"] == ["SQLite", "stdlib"]
+    assert texts["mysql"] == ["MySQL", "not run"]
+    assert texts["mariadb"] == ["MariaDB", "none supported"]
+    svg = render_badge(_verdict({"1<2": "passed"}, "1<2"))
+    assert "1&lt;2" in svg
