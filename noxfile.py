@@ -104,4 +104,5 @@ def ci_dry_run(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Print the harness's speed figures: server start-up and report rendering."""
     python = shared_python(session)
+    session.run(python, "-m", "scripts.bench_providers", external=True)
     session.run(python, "-m", "scripts.bench_report", external=True)

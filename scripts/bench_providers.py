@@ -1,0 +1,62 @@
+"""Benchmark: how fast each local server of matrix.toml starts and stops.
+
+    python -m scripts.bench_providers [--runs 6] [VERSION_ID ...]
+
+Each version is started `runs` times; the first start (which may build the data-directory
+template) is reported apart, the rest as a median. The machine may be noisy: compare the
+figures of one run with each other, not with another day's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+
+from scripts.matrix import VersionSpec, load_matrix
+from scripts.paths import MATRIX_FILE
+from scripts.providers import ProviderError, choose_provider
+
+
+def time_one_start(spec: VersionSpec) -> tuple[float, float, str]:
+    """Seconds to start (until the server answers) and to stop, and the reported version."""
+    provider = choose_provider(spec, only=None)
+    started = time.perf_counter()
+    with provider.start() as server:
+        ready = time.perf_counter()
+        reported = server.reported_version
+    stopped = time.perf_counter()
+    return ready - started, stopped - ready, f"{reported} via {server.source}"
+
+
+def bench(spec: VersionSpec, runs: int) -> str:
+    try:
+        first_start, _, reported = time_one_start(spec)
+        samples = [time_one_start(spec) for _ in range(max(1, runs - 1))]
+    except ProviderError as error:
+        return f"{spec.id:<18} skipped: {error}"
+    start_ms = statistics.median(s[0] for s in samples) * 1000
+    stop_ms = statistics.median(s[1] for s in samples) * 1000
+    return (
+        f"{spec.id:<18} start {start_ms:7.1f} ms  stop {stop_ms:6.1f} ms"
+        f"  (first start {first_start * 1000:7.1f} ms)  {reported}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("versions", nargs="*", help="version ids (default: every version)")
+    parser.add_argument("--runs", type=int, default=6)
+    args = parser.parse_args(argv)
+    matrix = load_matrix(MATRIX_FILE)
+    specs = [matrix.version(v) for v in args.versions] if args.versions else matrix.versions
+    print(f"server start-up, median of {max(1, args.runs - 1)} starts after a first one")
+    for spec in specs:
+        print(bench(spec, args.runs), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
