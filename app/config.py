@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     app_env: Environment = "production"
-    database_url: str = "sqlite+pysqlite:///./app.sqlite3"
+    database_url: str = "sqlite+pysqlite:///./app.db"
     sqlite_module: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_socket_timeout_seconds: float = 0.5

@@ -79,13 +79,22 @@ class ServerProvisioner:
         """This suite's databases on the server (any run)."""
         return self._execute(self._list_statement(), pattern=LIKE_OURS)
 
+    def create(self, name: str) -> str:
+        """Create database `name`; return a URL that connects to it."""
+        self._execute(self._create_statement(name))
+        return self.server_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, name: str) -> None:
+        self._execute(self._drop_statement(name))
+
     @contextmanager
     def worker_database(self, name: str) -> Iterator[str]:
-        self._execute(self._create_statement(name))
+        """Create database `name`, yield its URL, drop it afterwards."""
+        url = self.create(name)
         try:
-            yield self.server_url.set(database=name).render_as_string(hide_password=False)
+            yield url
         finally:
-            self._execute(self._drop_statement(name))
+            self.drop(name)
 
 
 class SqliteProvisioner:
@@ -116,8 +125,7 @@ class SqliteProvisioner:
         for path in self.folder.glob(f"{PREFIX}*{SQLITE_SUFFIX}"):
             name = path.name.removesuffix(SQLITE_SUFFIX)
             if is_stale(name, now):
-                for file in self._files_of(path):
-                    file.unlink(missing_ok=True)
+                self.drop(name)
                 reaped.append(name)
         return reaped
 
@@ -127,14 +135,27 @@ class SqliteProvisioner:
             for p in self.folder.glob(f"{PREFIX}*{SQLITE_SUFFIX}")
         ]
 
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}{SQLITE_SUFFIX}"
+
+    def create(self, name: str) -> str:
+        """Create the (empty) database file `name`; return a URL that connects to it."""
+        path = self._path(name)
+        path.touch(exist_ok=False)
+        return self.server_url.set(database=str(path)).render_as_string(hide_password=False)
+
+    def drop(self, name: str) -> None:
+        for file in self._files_of(self._path(name)):
+            file.unlink(missing_ok=True)
+
     @contextmanager
     def worker_database(self, name: str) -> Iterator[str]:
-        path = self.folder / f"{name}{SQLITE_SUFFIX}"
+        """Create database file `name`, yield its URL, delete it (and its journals) afterwards."""
+        url = self.create(name)
         try:
-            yield self.server_url.set(database=str(path)).render_as_string(hide_password=False)
+            yield url
         finally:
-            for file in self._files_of(path):
-                file.unlink(missing_ok=True)
+            self.drop(name)
 
 
 def provisioner_for(database_url: str) -> ServerProvisioner | SqliteProvisioner:

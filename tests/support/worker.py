@@ -31,6 +31,7 @@ class WorkerResources:
     """What one worker was given: names and URLs, and the settings the app reads."""
 
     name: str
+    server_url: str
     database_url: str
     redis_url: str
     celery_queue: str
@@ -100,4 +101,4 @@ def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
         settings = stack.enter_context(_app_environment(environment))
         create_tables(get_engine())
         configure_celery(settings)
-        yield WorkerResources(name, database_url, redis_url, name, settings)
+        yield WorkerResources(name, server_url, database_url, redis_url, name, settings)

@@ -1,0 +1,67 @@
+"""The suite's own provisioning: worker names, Redis db indexes, reaping leftovers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from tests.support.databases import provisioner_for
+from tests.support.naming import is_stale, new_run_id, worker_resource_name
+from tests.support.redis_db import worker_redis_url
+from tests.support.worker import WorkerResources
+
+
+def test_worker_names_carry_prefix_run_and_worker() -> None:
+    run_id = new_run_id()
+    name = worker_resource_name(run_id, "gw3")
+    assert name.startswith("ct_")
+    assert name.endswith("_gw3")
+    assert not is_stale(name)
+    assert is_stale(name, now=time.time() + 2 * 3600)
+    assert not is_stale("production_db", now=time.time() + 10 * 3600)
+
+
+@pytest.mark.parametrize(
+    ("base", "worker", "expected"),
+    [
+        ("redis://127.0.0.1:6379/0", "gw0", "redis://127.0.0.1:6379/1"),
+        ("redis://127.0.0.1:6379/0", "gw1", "redis://127.0.0.1:6379/2"),
+        ("redis://127.0.0.1:6379/0", "master", "redis://127.0.0.1:6379/1"),
+        ("redis://127.0.0.1:6379/14", "gw1", "redis://127.0.0.1:6379/0"),
+        ("redis://:pw@cache:6380/2?protocol=2", "gw0", "redis://:pw@cache:6380/3?protocol=2"),
+    ],
+)
+def test_each_worker_gets_its_own_redis_db(base: str, worker: str, expected: str) -> None:
+    assert worker_redis_url(base, worker) == expected
+
+
+def test_worker_database_is_the_apps_database(worker_resources: WorkerResources) -> None:
+    assert worker_resources.settings.database_url == worker_resources.database_url
+    assert worker_resources.name in worker_resources.database_url
+    engine = create_engine(worker_resources.database_url)
+    try:
+        assert {"users", "posts"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_reaping_drops_only_this_suites_databases_older_than_an_hour(
+    worker_resources: WorkerResources,
+) -> None:
+    provisioner = provisioner_for(worker_resources.server_url)
+    suffix = worker_resources.name.rsplit("_", 1)[-1]
+    old = f"ct_{int(time.time()) - 2 * 3600}_0ddba1_reap{suffix}"
+    fresh = f"{new_run_id()}_reap{suffix}"
+    provisioner.create(old)
+    provisioner.create(fresh)
+    try:
+        provisioner.reap_stale()
+        remaining = provisioner.list_databases()
+        assert old not in remaining
+        assert fresh in remaining
+        assert worker_resources.name in remaining
+    finally:
+        provisioner.drop(fresh)
+        provisioner.drop(old)
