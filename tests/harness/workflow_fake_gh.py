@@ -3,8 +3,8 @@
 It answers only the two calls the nightly's "previous report" step makes, and refuses any
 other call (exit 2), so a changed step fails the replay instead of passing against a guess:
 
-    gh run list --workflow FILE --branch B --status completed --limit N --json databaseId
-                --jq '.[].databaseId'           the finished runs' ids, newest first
+    gh run list --workflow FILE --branch B --event schedule --status completed --limit N
+                --json databaseId --jq '.[].databaseId'   the finished runs' ids, newest first
     gh run download RUN --name NAME --dir DIR   copy that run's artifact NAME into DIR
 
 Environment: FAKE_GH_STORE (the store's root), FAKE_GH_CURRENT_RUN (the run in progress,
@@ -37,6 +37,7 @@ def _list(argv: list[str], store: Path) -> int:
     parser = argparse.ArgumentParser(prog="gh run list", exit_on_error=False)
     parser.add_argument("--workflow", required=True)
     parser.add_argument("--branch", required=True)
+    parser.add_argument("--event", required=True, choices=["schedule"])
     parser.add_argument("--status", required=True, choices=["completed"])
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--json", required=True, choices=["databaseId"])
