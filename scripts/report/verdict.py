@@ -105,7 +105,16 @@ def ranges(order: Sequence[str], states: set[str], versions: Sequence[VersionVer
             else:
                 runs.append([version])
         previous_in = inside
-    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+    return ", ".join(_span(run) for run in runs)
+
+
+def _span(run: list[str]) -> str:
+    """`13–16` for numbered versions; named ones (`stdlib`, `pysqlite3`) are listed."""
+    if len(run) == 1:
+        return run[0]
+    if run[0][:1].isdigit() and run[-1][:1].isdigit():
+        return f"{run[0]}–{run[-1]}"
+    return ", ".join(run)
 
 
 def _one_line(reason: str | None) -> str | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from scripts.report.matrix_info import MatrixInfo
-from scripts.report.verdict import build_verdict
+from scripts.report.model import VersionVerdict
+from scripts.report.verdict import build_verdict, ranges
 from scripts.results import Axis
 from tests.harness.result_factories import cell_result
 
@@ -61,3 +62,11 @@ def test_the_worst_cell_decides_a_version_seen_in_several_cells() -> None:
     cells = [cell_result("postgres-16", "passed"), cell_result("postgres-16+redis-6.2", "flaky")]
     (postgres,) = [v for v in build_verdict(cells, MATRIX) if v.backend == "postgres"]
     assert [(v.version, v.state) for v in postgres.versions if v.cells] == [("16", "flaky")]
+
+
+def test_named_versions_are_listed_not_joined_into_a_range() -> None:
+    versions = [
+        VersionVerdict("stdlib", "passed", [], None),
+        VersionVerdict("pysqlite3", "passed", [], None),
+    ]
+    assert ranges(["stdlib", "pysqlite3"], {"passed"}, versions) == "stdlib, pysqlite3"
