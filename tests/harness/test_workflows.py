@@ -65,7 +65,7 @@ def lint(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
 
 
 def test_actionlint_passes_on_every_workflow() -> None:
-    assert [p.name for p in WORKFLOW_FILES] == ["ci.yml", "nightly.yml"]
+    assert {"ci.yml", "nightly.yml"} <= {p.name for p in WORKFLOW_FILES}
     result = lint(*map(str, WORKFLOW_FILES))
     assert result.returncode == 0, result.stdout + result.stderr
 
