@@ -6,11 +6,13 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import cast
 
 from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
@@ -29,6 +31,7 @@ SOURCES = ("image", "binaries", "url")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _stop_cleanly_on_signals()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -37,11 +40,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        command: int = args.command(matrix, args)
+        status: int = args.command(matrix, args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return command
+    except KeyboardInterrupt:
+        print("interrupted: servers stopped; finished cells are in the results folder")
+        return 130
+    return status
+
+
+def _stop_cleanly_on_signals() -> None:
+    """Ctrl-C and SIGTERM (a cancelled CI job) both stop the cells and their servers cleanly."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with it ignored
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _parser() -> argparse.ArgumentParser:

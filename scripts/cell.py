@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
@@ -45,6 +46,7 @@ from scripts.results import (
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
 OUTPUT_TAIL_LINES = 40
+POLL_S = 0.2  # how often a running suite is checked for Ctrl-C and the deadline
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ class CellTimeoutError(Exception):
     """The cell ran past its deadline."""
 
 
+class CellInterruptedError(Exception):
+    """The run was interrupted (Ctrl-C) while this cell ran."""
+
+
 def run_cell(
     cell: Cell,
     *,
@@ -73,20 +79,27 @@ def run_cell(
     test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
     pytest_args: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
+    cancel: threading.Event | None = None,
 ) -> CellResult:
-    """Run `cell` and write `results_dir/<cell.id>/`; never raises for the cell's own failures."""
+    """Run `cell` and write `results_dir/<cell.id>/`; never raises for the cell's own failures.
+
+    Setting `cancel` (another thread's Ctrl-C) stops the suite and the servers promptly.
+    """
     options = CellOptions(workers, timeout, source, test_paths, pytest_args, extra_env or {})
     folder = results_dir / cell.id
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    result = _CellRun(cell, options, folder).run()
+    result = _CellRun(cell, options, folder, cancel or threading.Event()).run()
     write_result(result, folder)
     return result
 
 
 class _CellRun:
-    def __init__(self, cell: Cell, options: CellOptions, folder: Path) -> None:
+    def __init__(
+        self, cell: Cell, options: CellOptions, folder: Path, cancel: threading.Event
+    ) -> None:
         self.cell = cell
+        self.cancel = cancel
         self.options = options
         self.folder = folder
         self.axes: dict[Role, Axis] = {
@@ -126,7 +139,7 @@ class _CellRun:
             return self._unrunnable(
                 "error", f"provisioning failed: {error.message}", error.log_tail
             )
-        except CellTimeoutError as error:
+        except (CellTimeoutError, CellInterruptedError) as error:
             return self._unrunnable("error", str(error), _tail(self.folder / "pytest.log"))
         except Exception as error:  # a broken cell must not take the other cells down
             return self._unrunnable(
@@ -134,6 +147,8 @@ class _CellRun:
             )
 
     def _provision(self, stack: ExitStack, spec: VersionSpec, provider: Provider) -> RunningServer:
+        if self.cancel.is_set():
+            raise CellInterruptedError("interrupted before its servers started")
         server = stack.enter_context(provider.start())
         self.servers[spec.role] = ServerInfo(
             spec.role,
@@ -204,12 +219,16 @@ class _CellRun:
             raise CellTimeoutError(f"timed out after {self.options.timeout:.0f} s")
         command = [sys.executable, "-m", "pytest", *args]
         with log.open("w") as output, _process_group(command, env, output) as process:
-            try:
-                return process.wait(timeout=remaining)
-            except subprocess.TimeoutExpired:
-                raise CellTimeoutError(
-                    f"timed out after {self.options.timeout:.0f} s while running the suite"
-                ) from None
+            while True:
+                try:
+                    return process.wait(timeout=POLL_S)
+                except subprocess.TimeoutExpired:
+                    if self.cancel.is_set():
+                        raise CellInterruptedError("interrupted while running the suite") from None
+                    if time.monotonic() >= self.deadline:
+                        raise CellTimeoutError(
+                            f"timed out after {self.options.timeout:.0f} s while running the suite"
+                        ) from None
 
     def _timings(self) -> Timings:
         now = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -51,6 +52,7 @@ def run_cells(
     """Run every cell, `jobs` at a time; one cell's failure never stops the others."""
     ordered = list(cells)
     results: dict[str, CellResult] = {}
+    cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell") as pool:
         futures = {
             pool.submit(
@@ -60,6 +62,7 @@ def run_cells(
                 workers=workers,
                 timeout=timeout,
                 source=source,
+                cancel=cancel,
             ): cell
             for cell in ordered
         }
@@ -70,6 +73,8 @@ def run_cells(
                 if on_result is not None:
                     on_result(result)
         except KeyboardInterrupt:
+            # running cells stop their suite and servers; waiting ones never start
+            cancel.set()
             for pending in futures:
                 pending.cancel()
             raise
