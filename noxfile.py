@@ -21,9 +21,12 @@ import nox
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.matrix import load_matrix  # noqa: E402 - the harness lives beside this file
+from scripts.matrix import MatrixError, load_matrix  # noqa: E402 - the harness lives beside this file
 
-MATRIX = load_matrix(ROOT / "matrix.toml")
+try:
+    MATRIX = load_matrix(ROOT / "matrix.toml")
+except MatrixError as error:  # say what is wrong with the file, not where nox tripped on it
+    raise SystemExit(f"error: {error}") from None
 SHARED_ENV = ROOT / ".nox" / "shared"
 
 nox.needs_version = ">=2024.10.9"

@@ -1,7 +1,8 @@
 """`python -m scripts.report --results DIR [DIR ...] --out reports [--previous PATH]`.
 
 Re-renders the report from existing results, runs nothing. Exit codes: 0 done, 1 regressions
-found with --fail-on-regression, 2 bad arguments (e.g. a --previous file that does not exist).
+found with --fail-on-regression, 2 bad arguments (a --previous file that does not exist, or
+no results at all: the reports are then left as they were).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
 from scripts.report.build import write_report
+from scripts.report.collect import has_results
 from scripts.report.markdown import render_markdown
 
 
@@ -59,6 +61,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"error: --previous {args.previous} does not exist; give an earlier compat.json"
             " or leave --previous out to compare with the one in --out",
+            file=sys.stderr,
+        )
+        return 2
+    if not has_results(args.results):
+        folders = ", ".join(str(folder) for folder in args.results)
+        print(
+            f"error: no cell results (result.json or junit.xml) under {folders}; run"
+            ' `nox -s matrix` or a cell (`nox -s "cell(<id>)"`) first, or point --results at'
+            " the folders that hold them. The reports in"
+            f" {args.out} were left as they were.",
             file=sys.stderr,
         )
         return 2

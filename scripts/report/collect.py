@@ -49,6 +49,11 @@ def collect(folders: Sequence[Path], order: Sequence[str] = ()) -> Collected:
     return Collected(ordered, warnings)
 
 
+def has_results(folders: Sequence[Path]) -> bool:
+    """True when at least one cell folder lies below `folders`."""
+    return any(next(iter(_cell_folders(root)), None) for root in folders if root.is_dir())
+
+
 def _cell_folders(root: Path) -> Iterable[Path]:
     seen: set[Path] = set()
     for marker in (RESULT_FILE, JUNIT_FILE):
@@ -58,4 +63,4 @@ def _cell_folders(root: Path) -> Iterable[Path]:
                 yield path.parent
 
 
-__all__ = ["Collected", "broken_result", "collect"]
+__all__ = ["Collected", "broken_result", "collect", "has_results"]

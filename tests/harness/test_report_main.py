@@ -79,3 +79,14 @@ def test_broken_results_never_crash_the_report(tmp_path: Path) -> None:
     markdown = (tmp_path / "reports" / "COMPATIBILITY.md").read_text(encoding="utf-8")
     assert "💥 error" in markdown
     assert "not valid JSON" in markdown
+
+
+def test_no_results_at_all_is_an_error_that_leaves_the_reports_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "COMPATIBILITY.md").write_text("last night's table")
+    assert main(["--results", str(tmp_path / "empty"), "--out", str(out)]) == 2
+    assert "no cell results" in capsys.readouterr().err
+    assert (out / "COMPATIBILITY.md").read_text() == "last night's table"
