@@ -28,6 +28,7 @@ from scripts.schedule import (
 )
 
 SOURCES = ("image", "binaries", "url")
+CELL_FILES = ("result.json", "junit.xml", "pytest.log")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,8 +121,8 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
 
     if is_matrix and not args.no_fetch:
         _fetch(cells)
-    if is_matrix and not args.tag and args.results.exists():
-        shutil.rmtree(args.results)  # a whole run replaces the last one; subsets keep the rest
+    if is_matrix and not args.tag:
+        _forget_earlier_cells(args.results)  # a whole run replaces the last; subsets keep the rest
     print(
         f"running {len(cells)} cell(s), {jobs} at a time, {workers} xdist worker(s) each",
         flush=True,
@@ -149,6 +150,15 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     if is_matrix and not args.no_report:
         _report(args.results)
     return exit_status(results, strict=args.strict)
+
+
+def _forget_earlier_cells(results: Path) -> None:
+    """Remove the cell folders of an earlier run (only folders the runner wrote, nothing else)."""
+    if not results.is_dir():
+        return
+    for folder in results.iterdir():
+        if folder.is_dir() and any((folder / name).exists() for name in CELL_FILES):
+            shutil.rmtree(folder)
 
 
 def _fetch(cells: Sequence[Cell]) -> None:
