@@ -32,7 +32,6 @@ CELL_FILES = ("result.json", "junit.xml", "pytest.log")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _stop_cleanly_on_signals()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -122,7 +121,7 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     if is_matrix and not args.no_fetch:
         _fetch(cells)
     if is_matrix and not args.tag:
-        _forget_earlier_cells(args.results)  # a whole run replaces the last; subsets keep the rest
+        forget_earlier_cells(args.results)  # a whole run replaces the last; subsets keep the rest
     print(
         f"running {len(cells)} cell(s), {jobs} at a time, {workers} xdist worker(s) each",
         flush=True,
@@ -152,7 +151,7 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     return exit_status(results, strict=args.strict)
 
 
-def _forget_earlier_cells(results: Path) -> None:
+def forget_earlier_cells(results: Path) -> None:
     """Remove the cell folders of an earlier run (only folders the runner wrote, nothing else)."""
     if not results.is_dir():
         return
@@ -177,4 +176,5 @@ def _report(results: Path) -> None:
 
 
 if __name__ == "__main__":
+    _stop_cleanly_on_signals()
     sys.exit(main())

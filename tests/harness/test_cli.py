@@ -1,0 +1,54 @@
+"""`python -m scripts`: listing, bad input, and what a whole run leaves in the results folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts.__main__ import forget_earlier_cells, main
+from scripts.matrix import load_matrix
+from scripts.paths import MATRIX_FILE
+
+
+def test_list_json_is_a_job_matrix_of_every_cell(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    cells = [row["cell"] for row in listing["include"]]
+    assert cells == [cell.id for cell in load_matrix(MATRIX_FILE).cells()]
+    assert listing["include"][0]["session"] == f"cell({cells[0]})"
+
+
+def test_an_unknown_cell_is_refused_with_the_known_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["cell", "postgres-99", "--results", "/nonexistent"]) == 2
+    error = capsys.readouterr().err
+    assert "postgres-99: no such version; known: postgres-13" in error
+
+
+def test_an_unknown_tag_is_refused_with_the_known_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["list", "--tag", "oracle"]) == 2
+    assert "no cell has the tag(s) oracle; known tags:" in capsys.readouterr().err
+
+
+def test_a_bad_matrix_file_is_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "matrix.toml"
+    bad.write_text("[matrix]\nworkers = 'two'\n")
+    assert main(["--matrix", str(bad), "matrix", "--no-fetch"]) == 2
+    assert f"{bad}: matrix.workers: expected an integer" in capsys.readouterr().err
+
+
+def test_a_whole_run_forgets_earlier_cells_but_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "postgres-16").mkdir()
+    (tmp_path / "postgres-16" / "result.json").write_text("{}")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    (tmp_path / "README").write_text("keep me too")
+    forget_earlier_cells(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["README", "notes"]
