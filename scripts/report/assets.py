@@ -9,8 +9,12 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left}
 th{background:#f6f8fa;cursor:pointer;user-select:none}
 th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
-tr.s-failed td:nth-child(2){color:#cf222e}tr.s-flaky td:nth-child(2){color:#9a6700}
-tr.s-error td:nth-child(2){color:#8250df}tr.s-unavailable td:nth-child(2){color:#57606a}
+.pill{display:inline-block;padding:0 .5em;border-radius:1em;white-space:nowrap;color:#fff;
+background:#2da44e}
+tr.s-failed .pill{background:#cf222e}tr.s-flaky .pill{background:#bf8700}
+tr.s-error .pill{background:#8250df}tr.s-unavailable .pill{background:#6e7781}
+.prov{display:block;color:#57606a;font-size:11px;word-break:break-all;max-width:28em}
+#cells-table td:last-child{min-width:22em}
 .controls{display:flex;gap:.6em;align-items:center;margin:.5em 0}
 .legend span{display:inline-block;margin-right:.6em;padding:0 .4em;border-radius:3px}
 .scroll{overflow:auto;max-height:80vh;border:1px solid #d0d7de}

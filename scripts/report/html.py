@@ -130,9 +130,10 @@ def _cells_table(cells: list[CellResult]) -> str:
         shown: list[str] = []
         for role in ("database", "cache"):
             server, axis = servers.get(role), cell.axes.get(role)
-            requested = axis.id if axis else "?"
+            requested = escape(axis.id if axis else "?")
             shown.append(
-                f"{requested}: {server.reported} via {server.source} ({server.provenance})"
+                f"{requested}: {escape(server.reported)} via {escape(server.source or '?')}"
+                f'<small class="prov">{escape(server.provenance or "")}</small>'
                 if server and server.reported
                 else f"{requested} (not started)"
             )
@@ -140,8 +141,8 @@ def _cells_table(cells: list[CellResult]) -> str:
         rows.append(
             f'<tr class="s-{cell.state}" data-cell="{escape(cell.cell)}">'
             f"<td><code>{escape(cell.cell)}</code></td>"
-            f"<td>{CELL_STATE_SYMBOLS[cell.state]} {cell.state}</td>"
-            f"<td>{escape(shown[0])}</td><td>{escape(shown[1])}</td>"
+            f'<td><span class="pill">{CELL_STATE_SYMBOLS[cell.state]} {cell.state}</span></td>'
+            f"<td>{shown[0]}</td><td>{shown[1]}</td>"
             f"<td>{c['passed']}</td><td>{c['failed'] + c['error']}</td><td>{c['skipped']}</td>"
             f"<td>{c['flaky']}</td><td>{cell.timings.total_s:.1f}</td>"
             f"<td>{escape(cell.reason or '')}</td></tr>"
