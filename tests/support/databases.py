@@ -6,6 +6,7 @@ import importlib
 import os
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,28 @@ class UnsupportedDatabaseError(ValueError):
     """DATABASE_URL names a backend the suite cannot provision."""
 
 
-class ServerProvisioner:
+class WorkerDatabases(ABC):
+    """Creates and drops one worker's database; `worker_database` pairs the two."""
+
+    @abstractmethod
+    def create(self, name: str) -> str:
+        """Create database `name`; return a URL that connects to it."""
+
+    @abstractmethod
+    def drop(self, name: str) -> None:
+        """Drop database `name` (and anything that belongs to it), if it exists."""
+
+    @contextmanager
+    def worker_database(self, name: str) -> Iterator[str]:
+        """Create database `name`, yield its URL, drop it afterwards."""
+        url = self.create(name)
+        try:
+            yield url
+        finally:
+            self.drop(name)
+
+
+class ServerProvisioner(WorkerDatabases):
     """PostgreSQL and MySQL/MariaDB: CREATE DATABASE per worker on the given server."""
 
     def __init__(self, server_url: URL) -> None:
@@ -87,17 +109,8 @@ class ServerProvisioner:
     def drop(self, name: str) -> None:
         self._execute(self._drop_statement(name))
 
-    @contextmanager
-    def worker_database(self, name: str) -> Iterator[str]:
-        """Create database `name`, yield its URL, drop it afterwards."""
-        url = self.create(name)
-        try:
-            yield url
-        finally:
-            self.drop(name)
 
-
-class SqliteProvisioner:
+class SqliteProvisioner(WorkerDatabases):
     """SQLite: one file per worker in a fast folder (/dev/shm when there is one)."""
 
     def __init__(self, server_url: URL) -> None:
@@ -147,15 +160,6 @@ class SqliteProvisioner:
     def drop(self, name: str) -> None:
         for file in self._files_of(self._path(name)):
             file.unlink(missing_ok=True)
-
-    @contextmanager
-    def worker_database(self, name: str) -> Iterator[str]:
-        """Create database file `name`, yield its URL, delete it (and its journals) afterwards."""
-        url = self.create(name)
-        try:
-            yield url
-        finally:
-            self.drop(name)
 
 
 def provisioner_for(database_url: str) -> ServerProvisioner | SqliteProvisioner:
