@@ -141,10 +141,10 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     busy = sum(result.timings.total_s for result in results)
     print()
     print(summary_table(results))
+    share = f" ({100 * provisioning / busy:.0f}%)" if busy >= 0.1 else ""
     print(
         f"\n{len(results)} cell(s) in {wall:.1f} s wall;"
-        f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time"
-        f" ({100 * provisioning / busy if busy else 0:.0f}%)"
+        f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time{share}"
     )
     if is_matrix and not args.no_report:
         _report(args.results)
@@ -166,7 +166,7 @@ def _fetch(cells: Sequence[Cell]) -> None:
 
     specs = {spec.id: spec for cell in cells for spec in cell.specs}
     for outcome in fetch_missing(specs.values()):
-        print(f"fetch: {outcome}", flush=True)
+        print(f"fetch: {outcome.line()}", flush=True)
 
 
 def _report(results: Path) -> None:
