@@ -61,6 +61,15 @@ class CellOptions:
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SuiteRun:
+    """What running the suite left behind: pytest's exit code and its JUnit files."""
+
+    exit_code: int
+    junit: Path
+    rerun_junit: Path | None
+
+
 class CellTimeoutError(Exception):
     """The cell ran past its deadline."""
 
@@ -130,9 +139,10 @@ class _CellRun:
                     for spec in self.cell.specs
                 }
                 self.provisioned_at = time.monotonic()
-                outcome = self._run_suite(running)
+                suite = self._run_suite(running)
                 self.tests_done_at = time.monotonic()
-            return outcome
+            # built after the servers stopped, so the timings include their teardown
+            return self._result(suite)
         except Unavailable as unavailable:
             return self._unrunnable("unavailable", str(unavailable), None)
         except ProvisioningError as error:
@@ -169,7 +179,8 @@ class _CellRun:
             )
         return server
 
-    def _run_suite(self, running: dict[Role, RunningServer]) -> CellResult:
+    def _run_suite(self, running: dict[Role, RunningServer]) -> SuiteRun:
+        """Run the suite once, and its failures once more."""
         env = suite_environment(running["database"], running["cache"], self.options.extra_env)
         junit = self.folder / "junit.xml"
         rerun_junit = self.folder / "junit-rerun.xml"
@@ -199,17 +210,19 @@ class _CellRun:
                 ]
                 self._pytest(again, env, self.folder / "pytest-rerun.log")
                 rerun = rerun_junit if rerun_junit.exists() else None
-        self.tests_done_at = time.monotonic()
+        return SuiteRun(exit_code, junit, rerun)
+
+    def _result(self, suite: SuiteRun) -> CellResult:
         return build_result(
             cell=self.cell.id,
             axes=self.axes,
             servers=list(self.servers.values()),
-            junit=junit,
-            rerun_junit=rerun,
+            junit=suite.junit,
+            rerun_junit=suite.rerun_junit,
             timings=self._timings(),
             started_at=self.started_at,
             finished_at=_now(),
-            pytest_exit_code=exit_code,
+            pytest_exit_code=suite.exit_code,
             output_tail=_tail(self.folder / "pytest.log"),
         )
 
