@@ -1,13 +1,12 @@
 """One cell's result: the model written to `results/<cell-id>/result.json` and read back.
 
-CONTRACT (owned by the report work; the cell runner only calls `build_result`,
-`write_result`, `unrunnable_result`):
+The cell runner (`scripts.cell`) writes, per cell:
 
     results/<cell-id>/
         junit.xml          first pytest run (pytest --junitxml)
         junit-rerun.xml    only when the first run had failures: those tests run once more
-        result.json        `CellResult.to_json()`
-        server-*.log       tail of a server's log when provisioning failed (optional)
+        pytest.log         what pytest printed
+        result.json        `CellResult.to_json()`, made by `build_result` / `unrunnable_result`
 
 `read_result` never raises: a missing, truncated or foreign result.json becomes an `error`
 result whose reason says what was wrong, so one bad folder never breaks a report.
