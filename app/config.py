@@ -21,7 +21,10 @@ class MissingSecretError(ValueError):
 class Settings(BaseSettings):
     """Everything the service reads from its environment (names are the upper-case fields)."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    # hide_input_in_errors: a validation error must not print DATABASE_URL and its password
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", case_sensitive=False, hide_input_in_errors=True
+    )
 
     app_env: Environment = "production"
     database_url: str = "sqlite+pysqlite:///./app.db"

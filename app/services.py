@@ -36,10 +36,15 @@ class ExternalAPIService:
             raise ValueError(
                 f"max_retries must be at least 1 (attempts in total), got {max_retries}"
             )
-        settings = get_settings()
-        self.base_url = (base_url or settings.external_api_base_url).rstrip("/")
+        if timeout_seconds is not None and timeout_seconds <= 0:
+            raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds}")
+        if base_url is None:
+            base_url = get_settings().external_api_base_url
+        if timeout_seconds is None:
+            timeout_seconds = get_settings().external_api_timeout_seconds
+        self.base_url = base_url.rstrip("/")
         self.max_retries = max_retries
-        self.timeout_seconds = timeout_seconds or settings.external_api_timeout_seconds
+        self.timeout_seconds = timeout_seconds
         self.backoff_seconds = backoff_seconds
         self._session = session or requests.Session()
 
@@ -64,8 +69,7 @@ class ExternalAPIService:
                 last_error = ExternalAPIError(f"GET {url} could not connect: {error}")
             else:
                 if response.status_code < 400:
-                    body: dict[str, Any] = response.json()
-                    return body
+                    return _user_body(url, response)
                 message = _error_message(response)
                 if response.status_code < 500:
                     raise ExternalAPIError(
@@ -77,6 +81,25 @@ class ExternalAPIService:
                 )
             log.warning("attempt %d/%d: %s", attempt, self.max_retries, last_error)
         raise last_error
+
+
+def _user_body(url: str, response: requests.Response) -> dict[str, Any]:
+    """The JSON object of a successful answer; anything else is the service's error, not ours."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise ExternalAPIError(
+            f"GET {url} answered {response.status_code} with a body that is not JSON: "
+            f"{response.text[:200]!r}",
+            response.status_code,
+        ) from None
+    if not isinstance(body, dict):
+        raise ExternalAPIError(
+            f"GET {url} answered {response.status_code} with JSON that is not an object: "
+            f"{str(body)[:200]}",
+            response.status_code,
+        )
+    return body
 
 
 def _error_message(response: requests.Response) -> str:

@@ -20,6 +20,18 @@ def test_missing_jwt_secret_fails_with_a_clear_message(monkeypatch: pytest.Monke
         Settings()
 
 
+def test_a_settings_error_does_not_print_the_database_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:hunter2@db/app")
+    with pytest.raises(ValidationError, match="JWT_SECRET is not set") as raised:
+        Settings()
+    assert "hunter2" not in str(raised.value)
+    assert "input_value" not in str(raised.value)
+
+
 def test_development_mode_may_omit_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.setenv("APP_ENV", "development")

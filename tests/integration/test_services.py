@@ -6,6 +6,7 @@ import pytest
 import requests
 import responses
 
+from app.config import get_settings
 from app.services import ExternalAPIError, ExternalAPIService
 
 USER_URL = "https://api.external.com/users/123"
@@ -80,3 +81,32 @@ def test_base_url_is_configurable() -> None:
 def test_max_retries_must_allow_one_attempt() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         ExternalAPIService(max_retries=0)
+
+
+def test_a_zero_timeout_is_refused_rather_than_replaced_by_the_default() -> None:
+    with pytest.raises(ValueError, match="timeout_seconds must be positive"):
+        ExternalAPIService(timeout_seconds=0)
+
+
+@responses.activate
+def test_a_success_that_is_not_json_is_a_clear_error_and_not_retried() -> None:
+    responses.add(responses.GET, USER_URL, body="<html>maintenance</html>", status=200)
+    service = ExternalAPIService(max_retries=3, backoff_seconds=0)
+    with pytest.raises(ExternalAPIError, match="not JSON.*maintenance"):
+        service.fetch_user(123)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_explicit_arguments_need_no_service_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a client built with everything it needs must not demand the service's JWT_SECRET
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    get_settings.cache_clear()
+    try:
+        responses.add(responses.GET, "http://users.internal/users/7", json={"id": 7})
+        service = ExternalAPIService(base_url="http://users.internal", timeout_seconds=1)
+        assert service.fetch_user(7) == {"id": 7}
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
