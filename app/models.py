@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.database import Base
@@ -14,6 +15,12 @@ NAME_MAX = 100
 EMAIL_MAX = 254
 TITLE_MAX = 200
 PASSWORD_HASH_MAX = 255
+
+# Emails are compared exactly (they are stored lower-cased). MySQL's and MariaDB's default
+# collations would make "jose@" and "josé@" the same email, so those get a binary one.
+EmailString = String(EMAIL_MAX).with_variant(
+    mysql.VARCHAR(EMAIL_MAX, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 
 def normalise_email(email: str) -> str:
@@ -28,7 +35,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX))
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    email: Mapped[str] = mapped_column(EmailString, unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(PASSWORD_HASH_MAX), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

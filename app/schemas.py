@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -9,15 +11,38 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from app.models import EMAIL_MAX, NAME_MAX, TITLE_MAX, normalise_email
 
+# Control characters are refused: PostgreSQL cannot store NUL in text at all, and the other
+# backends would store what PostgreSQL refuses, so the schema differs by backend otherwise.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_CHARACTERS_BUT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _refuse(pattern: re.Pattern[str]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found:
+            raise ValueError(f"must not contain the control character {found.group()!r}")
+        return value
+
+    return check
+
+
+SingleLine = AfterValidator(_refuse(CONTROL_CHARACTERS))
+Multiline = AfterValidator(_refuse(CONTROL_CHARACTERS_BUT_WHITESPACE))
+
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 CONTENT_MAX = 20_000
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), SingleLine
+]
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX), AfterValidator(normalise_email)]
 Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
-Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX), SingleLine
+]
+Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX), Multiline]
 
 
 class UserCreate(BaseModel):

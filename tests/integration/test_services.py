@@ -92,7 +92,7 @@ def test_a_zero_timeout_is_refused_rather_than_replaced_by_the_default() -> None
 def test_a_success_that_is_not_json_is_a_clear_error_and_not_retried() -> None:
     responses.add(responses.GET, USER_URL, body="<html>maintenance</html>", status=200)
     service = ExternalAPIService(max_retries=3, backoff_seconds=0)
-    with pytest.raises(ExternalAPIError, match="not JSON.*maintenance"):
+    with pytest.raises(ExternalAPIError, match=r"not JSON.*maintenance"):
         service.fetch_user(123)
     assert len(responses.calls) == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -43,9 +44,31 @@ class TestUserLifecycle:
         response = client.post("/posts", json={"title": "Anon", "content": "No token"})
         assert response.status_code == 401
 
-    def test_post_validation(self, client: TestClient, auth_headers: dict[str, str]) -> None:
-        body = {"title": "", "content": "x"}
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"title": "", "content": "x"},
+            {"title": "T", "content": ""},
+            {"title": "T\x00", "content": "x"},
+            # PostgreSQL cannot store NUL: refused on every backend alike, never a 500
+            {"title": "T", "content": "a\x00b"},
+        ],
+        ids=["empty-title", "empty-content", "nul-in-title", "nul-in-content"],
+    )
+    def test_post_validation(
+        self, client: TestClient, auth_headers: dict[str, str], body: dict[str, str]
+    ) -> None:
         assert client.post("/posts", json=body, headers=auth_headers).status_code == 422
+
+    def test_post_content_keeps_its_lines_and_tabs(
+        self, client: TestClient, auth_headers: dict[str, str]
+    ) -> None:
+        content = "line one\r\n\tline two\n"
+        created = client.post(
+            "/posts", json={"title": "T", "content": content}, headers=auth_headers
+        )
+        assert created.status_code == 201
+        assert client.get(f"/posts/{created.json()['id']}").json()["content"] == content
 
     def test_unknown_post_is_404(self, client: TestClient) -> None:
         response = client.get("/posts/99999")

@@ -42,6 +42,21 @@ def test_create_user_duplicate_email_differing_in_case(client: TestClient) -> No
     assert "already exists" in response.json()["detail"]
 
 
+def test_emails_differing_only_in_accents_are_different_users(client: TestClient) -> None:
+    # MySQL's and MariaDB's default collations compare "e" and "é" as equal; emails must not
+    first = client.post("/users", json={"name": "Jose", "email": "jose@example.com"})
+    second = client.post("/users", json={"name": "José", "email": "josé@example.com"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second.json()["email"] == "josé@example.com"
+
+
+def test_emails_differing_only_in_trailing_spaces_are_stored_trimmed(client: TestClient) -> None:
+    first = client.post("/users", json={"name": "Ann", "email": "ann@example.com "})
+    assert first.json()["email"] == "ann@example.com"
+    second = client.post("/users", json={"name": "Ann", "email": "ann@example.com"})
+    assert second.status_code == 400
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -50,8 +65,18 @@ def test_create_user_duplicate_email_differing_in_case(client: TestClient) -> No
         ({"name": "   ", "email": "bob@example.com"}, "name"),
         ({"name": "B" * 101, "email": "bob@example.com"}, "name"),
         ({"email": "bob@example.com"}, "name"),
+        ({"name": "Bo\x00b", "email": "bob@example.com"}, "name"),
+        ({"name": "Bob\nSmith", "email": "bob@example.com"}, "name"),
     ],
-    ids=["invalid-email", "empty-name", "blank-name", "oversized-name", "missing-name"],
+    ids=[
+        "invalid-email",
+        "empty-name",
+        "blank-name",
+        "oversized-name",
+        "missing-name",
+        "nul-in-name",
+        "newline-in-name",
+    ],
 )
 def test_create_user_rejects_invalid_input(
     client: TestClient, body: dict[str, Any], field: str
