@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
+import redis
 from sqlalchemy import create_engine, inspect
 
+from tests.support import redis_db
 from tests.support.databases import provisioner_for
 from tests.support.naming import is_stale, new_run_id, worker_resource_name
-from tests.support.redis_db import worker_redis_url
+from tests.support.redis_db import (
+    LOCK_PREFIX,
+    NoFreeRedisDbError,
+    base_index,
+    candidate_indexes,
+    claimed_redis_db,
+    with_db_index,
+)
+from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
 from tests.support.worker import WorkerResources
 
 
@@ -24,17 +35,106 @@ def test_worker_names_carry_prefix_run_and_worker() -> None:
 
 
 @pytest.mark.parametrize(
-    ("base", "worker", "expected"),
-    [
-        ("redis://127.0.0.1:6379/0", "gw0", "redis://127.0.0.1:6379/1"),
-        ("redis://127.0.0.1:6379/0", "gw1", "redis://127.0.0.1:6379/2"),
-        ("redis://127.0.0.1:6379/0", "master", "redis://127.0.0.1:6379/1"),
-        ("redis://127.0.0.1:6379/14", "gw1", "redis://127.0.0.1:6379/0"),
-        ("redis://:pw@cache:6380/2?protocol=2", "gw0", "redis://:pw@cache:6380/3?protocol=2"),
-    ],
+    ("base", "worker", "preferred"),
+    [(0, "gw0", 1), (0, "gw1", 2), (0, "master", 1), (14, "gw1", 0), (3, "gw15", 4)],
 )
-def test_each_worker_gets_its_own_redis_db(base: str, worker: str, expected: str) -> None:
-    assert worker_redis_url(base, worker) == expected
+def test_each_worker_prefers_its_own_redis_db_and_never_the_base(
+    base: int, worker: str, preferred: int
+) -> None:
+    candidates = candidate_indexes(base, worker)
+    assert candidates[0] == preferred
+    assert sorted(candidates) == [index for index in range(16) if index != base]
+
+
+def test_a_redis_url_keeps_credentials_and_query_when_its_index_changes() -> None:
+    url = "redis://:pw@cache:6380/2?protocol=2"
+    assert with_db_index(url, 3) == "redis://:pw@cache:6380/3?protocol=2"
+    assert with_db_index("redis://127.0.0.1:6379", 5) == "redis://127.0.0.1:6379/5"
+
+
+@pytest.fixture(scope="module")
+def private_redis_url() -> Iterator[str]:
+    """A Redis server of these tests alone: they plant locks that other claimers would act on."""
+    try:
+        with throwaway_redis_server() as url:
+            yield url
+    except RedisServerMissingError as error:
+        pytest.skip(f"needs a redis-server binary: {error}")
+
+
+def _worker_preferring(index: int, base: int) -> str:
+    return f"gw{(index - base - 1) % 16}"
+
+
+def _index_of(url: str) -> int:
+    return int(url.rsplit("/", 1)[-1])
+
+
+def test_a_redis_db_in_use_by_another_run_is_not_taken(
+    private_redis_url: str,
+) -> None:
+    base_url = private_redis_url
+    with claimed_redis_db(base_url, "ct_1_000000_gw0-a", "gw0") as first:
+        taken = _index_of(first)
+        other = _worker_preferring(taken, base_index(base_url))
+        with claimed_redis_db(base_url, "ct_1_000000_gw0-b", other) as second:
+            assert _index_of(second) != taken
+
+
+def test_a_redis_db_holding_foreign_keys_is_skipped_and_left_intact(
+    private_redis_url: str,
+) -> None:
+    base_url = private_redis_url
+    with claimed_redis_db(base_url, "ct_1_000000_gw0-a", "gw0") as first:
+        taken = _index_of(first)
+        owner = redis.Redis.from_url(first)
+        locks = redis.Redis.from_url(with_db_index(base_url, base_index(base_url)))
+        try:
+            owner.set("their-data", "precious")
+            locks.delete(f"{LOCK_PREFIX}{taken}")  # now: keys, and no lock of the suite
+            other = _worker_preferring(taken, base_index(base_url))
+            with claimed_redis_db(base_url, "ct_1_000000_gw0-b", other) as second:
+                assert _index_of(second) != taken
+            assert owner.get("their-data") == b"precious"
+        finally:
+            owner.delete("their-data")
+            owner.close()
+            locks.close()
+
+
+def test_a_killed_runs_redis_db_is_taken_over_and_flushed(
+    private_redis_url: str,
+) -> None:
+    base_url = private_redis_url
+    with claimed_redis_db(base_url, "ct_1_000000_gw0-a", "gw0") as first:
+        taken = _index_of(first)
+        leftover = redis.Redis.from_url(first)
+        locks = redis.Redis.from_url(with_db_index(base_url, base_index(base_url)))
+        try:
+            leftover.set("left-by-a-killed-run", "1")
+            locks.set(f"{LOCK_PREFIX}{taken}", "ct_0000000000_dead00_gw9")  # nobody connected
+            other = _worker_preferring(taken, base_index(base_url))
+            with claimed_redis_db(base_url, "ct_1_000000_gw0-b", other) as second:
+                assert _index_of(second) == taken
+                assert leftover.dbsize() == 0
+            assert locks.get(f"{LOCK_PREFIX}{taken}") is None
+        finally:
+            leftover.close()
+            locks.close()
+
+
+def test_no_free_redis_db_is_a_clear_error_naming_why(
+    private_redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base_url = private_redis_url
+    with claimed_redis_db(base_url, "ct_1_000000_gw0-a", "gw0") as first:
+        taken = _index_of(first)
+        monkeypatch.setattr(redis_db, "candidate_indexes", lambda *_: [taken])
+        with (
+            pytest.raises(NoFreeRedisDbError, match=rf"db {taken} \(in use by .*-a\)"),
+            claimed_redis_db(base_url, "ct_1_000000_gw0-b", "gw0"),
+        ):
+            pass
 
 
 def test_worker_database_is_the_apps_database(worker_resources: WorkerResources) -> None:

@@ -8,7 +8,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import pytest
-import redis
 
 from app.cache import close_redis_clients
 from app.config import Settings, get_settings
@@ -16,7 +15,7 @@ from app.database import create_tables, dispose_engines, get_engine
 from app.tasks import configure_celery
 from tests.support.databases import check_sqlite_module, provisioner_for
 from tests.support.naming import current_run_id, worker_resource_name
-from tests.support.redis_db import worker_redis_url
+from tests.support.redis_db import claimed_redis_db
 
 DEFAULT_DATABASE_URL = "sqlite://"
 TEST_JWT_SECRET = "integration-suite-secret-0123456789abcdef0123456789"
@@ -36,24 +35,6 @@ class WorkerResources:
     redis_url: str
     celery_queue: str
     settings: Settings
-
-
-def _flush(url: str) -> None:
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
-@contextmanager
-def _own_redis_db(url: str) -> Iterator[str]:
-    """The worker's Redis db index, flushed at start and at the end (only this index)."""
-    _flush(url)
-    try:
-        yield url
-    finally:
-        _flush(url)
 
 
 @contextmanager
@@ -87,7 +68,7 @@ def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
     provisioner.reap_stale()
     with ExitStack() as stack:
         database_url = stack.enter_context(provisioner.worker_database(name))
-        redis_url = stack.enter_context(_own_redis_db(worker_redis_url(base_redis_url, worker_id)))
+        redis_url = stack.enter_context(claimed_redis_db(base_redis_url, name, worker_id))
         environment = {
             "APP_ENV": "test",
             "DATABASE_URL": database_url,
