@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.databases import (
+    DatabaseUnreachableError,
+    UnsupportedDatabaseError,
+    check_database_url,
+    check_sqlite_module,
+)
 from tests.support.naming import RUN_ID_ENV, new_run_id
+from tests.support.redis_db import RedisUnreachableError, check_redis_url
 from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
+from tests.support.worker import DEFAULT_DATABASE_URL
 
 _REDIS_SERVER = pytest.StashKey[ExitStack]()
 _PREVIOUS_ENV = pytest.StashKey[dict[str, str | None]]()
@@ -21,6 +29,17 @@ def _runs_only_harness_tests(config: pytest.Config) -> bool:
     return bool(paths) and all(path.is_relative_to(_HARNESS_TESTS) for path in paths)
 
 
+def _check_servers_once() -> None:
+    """A wrong DATABASE_URL or REDIS_URL is one clear error, not a traceback per test."""
+    try:
+        check_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        check_sqlite_module(os.environ.get("SQLITE_MODULE") or None)
+        if os.environ.get("REDIS_URL"):
+            check_redis_url(os.environ["REDIS_URL"])
+    except (UnsupportedDatabaseError, DatabaseUnreachableError, RedisUnreachableError) as error:
+        raise pytest.UsageError(str(error)) from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Test mode before any test module is imported: collection may already read the settings.
     os.environ.setdefault("APP_ENV", "test")
@@ -28,7 +47,10 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # an xdist worker: it inherits the controller's environment
     config.stash[_PREVIOUS_ENV] = {name: os.environ.get(name) for name in (RUN_ID_ENV, "REDIS_URL")}
     os.environ[RUN_ID_ENV] = new_run_id()
-    if os.environ.get("REDIS_URL") or _runs_only_harness_tests(config):
+    if _runs_only_harness_tests(config):
+        return
+    _check_servers_once()
+    if os.environ.get("REDIS_URL"):
         return
     stack = ExitStack()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import tempfile
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
 from tests.support.naming import PREFIX, is_stale
@@ -23,6 +25,10 @@ LIKE_OURS = PREFIX.replace("_", "\\_") + "%"  # ct\_%: `_` is a LIKE wildcard
 
 class UnsupportedDatabaseError(ValueError):
     """DATABASE_URL names a backend the suite cannot provision."""
+
+
+class DatabaseUnreachableError(RuntimeError):
+    """DATABASE_URL names a server that does not answer, or refuses the suite."""
 
 
 class WorkerDatabases(ABC):
@@ -77,8 +83,15 @@ class ServerProvisioner(WorkerDatabases):
             return "SELECT datname FROM pg_database WHERE datname LIKE :pattern"
         return "SHOW DATABASES LIKE :pattern"
 
+    @functools.cached_property
+    def _drop_can_force(self) -> bool:
+        """PostgreSQL 13+ can drop a database that still has connections (WITH (FORCE))."""
+        if self.backend != "postgresql":
+            return False
+        return int(self._execute("SHOW server_version_num")[0]) >= 130000
+
     def _drop_statement(self, name: str) -> str:
-        force = " WITH (FORCE)" if self.backend == "postgresql" else ""
+        force = " WITH (FORCE)" if self._drop_can_force else ""
         return f"DROP DATABASE IF EXISTS {self._quote(name)}{force}"
 
     def _create_statement(self, name: str) -> str:
@@ -175,6 +188,39 @@ def provisioner_for(database_url: str) -> ServerProvisioner | SqliteProvisioner:
         "provisions postgresql (postgresql+psycopg2://...), mysql/mariadb (mysql+pymysql://...) "
         "and sqlite (sqlite://)."
     )
+
+
+def check_database_url(database_url: str) -> None:
+    """Fail once, before any test runs, when DATABASE_URL cannot be parsed, names a backend
+    the suite cannot provision, needs a driver that is not installed, or does not answer."""
+    try:
+        provisioner = provisioner_for(database_url)
+    except ArgumentError as error:
+        raise UnsupportedDatabaseError(
+            f"DATABASE_URL is not a database URL ({error}); expected e.g. "
+            "postgresql+psycopg2://user@host:5432/postgres or mysql+pymysql://root@host:3306/test"
+        ) from None
+    shown = provisioner.server_url.render_as_string(hide_password=True)
+    if isinstance(provisioner, SqliteProvisioner):
+        if not (provisioner.folder.is_dir() and os.access(provisioner.folder, os.W_OK)):
+            raise DatabaseUnreachableError(
+                f"DATABASE_URL {shown!r}: the suite creates its SQLite files in "
+                f"{provisioner.folder}, which is not a writable folder"
+            )
+        return
+    try:
+        provisioner.list_databases()
+    except (NoSuchModuleError, ImportError) as error:
+        raise UnsupportedDatabaseError(
+            f"DATABASE_URL {shown!r} needs a driver that is not installed ({error}); "
+            "`pip install -e '.[test]'` installs psycopg2 and pymysql"
+        ) from None
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise DatabaseUnreachableError(
+            f"the suite cannot use the server at DATABASE_URL {shown!r}: {reason}. "
+            "Start the server, or fix the URL (host, port, user, password)."
+        ) from None
 
 
 def check_sqlite_module(name: str | None) -> None:

@@ -31,6 +31,10 @@ return 0
 """
 
 
+class RedisUnreachableError(RuntimeError):
+    """REDIS_URL names a server that does not answer."""
+
+
 class NoFreeRedisDbError(RuntimeError):
     """Every candidate db index is in use or holds keys that are not the suite's."""
 
@@ -58,6 +62,27 @@ def candidate_indexes(base: int, worker_id: str, databases: int = REDIS_DATABASE
     first = base + worker_number(worker_id) + 1
     indexes = [(first + step) % databases for step in range(databases)]
     return [index for index in indexes if index != base]
+
+
+def check_redis_url(base_url: str) -> None:
+    """Fail once, before any test runs, when REDIS_URL is malformed or does not answer."""
+    try:
+        client = _client(base_url)
+    except ValueError as error:
+        raise RedisUnreachableError(
+            f"REDIS_URL is not a Redis URL ({error}); expected e.g. redis://127.0.0.1:6379/0"
+        ) from None
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        shown = redis.connection.parse_url(base_url).get("host", "?")
+        raise RedisUnreachableError(
+            f"no Redis server answers at REDIS_URL (host {shown}): {str(error).rstrip('.')}. "
+            "Start it, fix the URL, or unset REDIS_URL to have the suite start a throwaway "
+            "redis-server."
+        ) from None
+    finally:
+        client.close()
 
 
 def _client(url: str, name: str | None = None) -> redis.Redis:
