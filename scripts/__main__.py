@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import cast
@@ -81,13 +81,46 @@ def _parser() -> argparse.ArgumentParser:
             )
             run.add_argument("--no-report", action="store_true", help="do not render the report")
         run.add_argument("--source", choices=SOURCES, help="use only this kind of source")
-        run.add_argument("--workers", type=int, help="pytest-xdist workers per cell")
-        run.add_argument("--jobs", type=int, help="cells at once (default: cores / workers)")
-        run.add_argument("--timeout", type=float, help="seconds a cell may take")
+        run.add_argument(
+            "--workers",
+            type=_count(minimum=0),
+            help="pytest-xdist workers per cell (0: the suite in one process)",
+        )
+        run.add_argument(
+            "--jobs", type=_count(minimum=1), help="cells at once (default: cores / workers)"
+        )
+        run.add_argument("--timeout", type=_seconds, help="seconds a cell may take")
         run.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
+        if name == "matrix":
+            run.add_argument(
+                "--reports", type=Path, default=REPORTS_DIR, help="where the report is written"
+            )
         run.add_argument("--strict", action="store_true", help="unavailable cells fail the run")
         run.set_defaults(command=_run)
     return parser
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
 
 
 def _list(matrix: Matrix, args: argparse.Namespace) -> int:
@@ -113,6 +146,10 @@ def _list(matrix: Matrix, args: argparse.Namespace) -> int:
 def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     is_matrix = not hasattr(args, "cells")
     cells = select_cells(matrix, cell_ids=getattr(args, "cells", ()), tags=getattr(args, "tag", ()))
+    for asked in getattr(args, "cells", ()):
+        cell = matrix.cell(asked)
+        if asked != cell.id:
+            print(f"{asked} is the cell {cell.id} ({cell.database.id} + {cell.cache.id})")
     workers = matrix.workers if args.workers is None else args.workers
     jobs = args.jobs or concurrent_cells(workers)
     timeout = args.timeout or matrix.timeout
@@ -147,7 +184,7 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
         f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time{share}"
     )
     if is_matrix and not args.no_report:
-        _report(args.results)
+        _report(args.results, args.reports)
     return exit_status(results, strict=args.strict)
 
 
@@ -169,9 +206,9 @@ def _fetch(cells: Sequence[Cell]) -> None:
         print(f"fetch: {outcome.line()}", flush=True)
 
 
-def _report(results: Path) -> None:
+def _report(results: Path, reports: Path) -> None:
     command = [sys.executable, "-m", "scripts.report", "--results", str(results)]
-    command += ["--out", str(REPORTS_DIR)]
+    command += ["--out", str(reports)]
     subprocess.run(command, check=False, env=os.environ.copy())  # noqa: S603
 
 

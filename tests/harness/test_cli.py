@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import scripts.__main__ as cli
 from scripts.__main__ import forget_earlier_cells, main
-from scripts.matrix import load_matrix
+from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE
 
 
@@ -52,3 +53,39 @@ def test_a_whole_run_forgets_earlier_cells_but_nothing_else(tmp_path: Path) -> N
     (tmp_path / "README").write_text("keep me too")
     forget_earlier_cells(tmp_path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["README", "notes"]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--workers", "-1"], "argument --workers: -1 is less than 0"),
+        (["--workers", "two"], "argument --workers: 'two' is not a whole number"),
+        (["--jobs", "0"], "argument --jobs: 0 is less than 1"),
+        (["--timeout", "0"], "argument --timeout: 0 is not a positive number of seconds"),
+        (["--timeout", "soon"], "argument --timeout: 'soon' is not a number of seconds"),
+    ],
+)
+def test_a_bad_number_on_the_command_line_is_refused_before_anything_runs(
+    option: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["matrix", "--no-fetch", *option])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_default_caches_id_names_the_default_cell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+
+    def run_cells(cells: list[Cell], **_: object) -> list[object]:
+        ran.extend(cell.id for cell in cells)
+        return []
+
+    monkeypatch.setattr(cli, "run_cells", run_cells)
+    assert main(["cell", "redis-7.0", "--results", str(tmp_path)]) == 0
+    assert ran == ["sqlite-stdlib"]
+    assert "redis-7.0 is the cell sqlite-stdlib (sqlite-stdlib + redis-7.0)" in (
+        capsys.readouterr().out
+    )
