@@ -272,6 +272,15 @@ def _parse_axis(
 def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[Source, ...]:
     table = _table(path, key, value)
     allowed = {"library"} if backend == "sqlite" else set(_SERVER_SOURCES)
+    for name, inner in table.items():
+        if name not in allowed and isinstance(inner, dict):
+            # [database.mysql.8.0] is the table "0" inside version "8": TOML splits on the dot
+            role_backend, _, version = key.rpartition(".")
+            raise MatrixError(
+                path,
+                f"{key}.{name}",
+                f'a version with a dot must be quoted: [{role_backend}."{version}.{name}"]',
+            )
     _only_keys(path, key, table, allowed)
     if not table:
         raise MatrixError(
@@ -336,6 +345,8 @@ def _expect_type(path: Path, key: str, value: object, expected: type | tuple[typ
         names = expected if isinstance(expected, tuple) else (expected,)
         wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in names)
         raise MatrixError(path, key, f"expected {wanted}, got {_type_name(value)}")
+    if isinstance(value, str) and not value.strip():
+        raise MatrixError(path, key, "must not be empty")
 
 
 def _strings(path: Path, key: str, value: object) -> tuple[str, ...]:

@@ -145,6 +145,15 @@ def test_a_cell_outside_the_expansion_can_be_named(tmp_path: Path) -> None:
             "database.postgres.16.binaries.paths: expected an array",
         ),
         ("[database.postgres.16]\nimage='a'\n[database.postgres.16]\n", "not valid TOML"),
+        (
+            "[database.mysql.8.0]\nimage = 'mysql:8.0'\n",
+            'database.mysql.8.0: a version with a dot must be quoted: [database.mysql."8.0"]',
+        ),
+        ("[database.postgres.16]\nimage = ''\n", "database.postgres.16.image: must not be empty"),
+        (
+            "[database.postgres.16]\nbinaries = { npm = ' ' }\n",
+            "database.postgres.16.binaries.npm: must not be empty",
+        ),
         ("[cache.redis.7]\nimage='x'\n", "database: the database axis has no versions"),
     ],
 )
