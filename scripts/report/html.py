@@ -11,11 +11,13 @@ from scripts.report.assets import PAGE_CSS, PAGE_JS
 from scripts.report.model import Change, Report
 from scripts.report.symbols import (
     CELL_STATE_SYMBOLS,
+    FAILURES_HEADING,
     MESSAGE_OUTCOMES,
     NOT_RUN_CODE,
     OUTCOME_CODES,
     OUTCOME_SYMBOLS,
     first_lines,
+    missing_server_note,
 )
 from scripts.results import CellResult
 
@@ -135,7 +137,7 @@ def _cells_table(cells: list[CellResult]) -> str:
                 f"{requested}: {escape(server.reported)} via {escape(server.source or '?')}"
                 f'<small class="prov">{escape(server.provenance or "")}</small>'
                 if server and server.reported
-                else f"{requested} (not started)"
+                else f"{requested} {missing_server_note(server)}"
             )
         c = cell.counts
         rows.append(
@@ -194,7 +196,7 @@ def _failures(cells: list[CellResult]) -> str:
                 f"<pre>{escape(first_lines(test.message, lines=20))}</pre></details></li>"
             )
     body = f"<ul>{''.join(entries)}</ul>" if entries else "<p>None.</p>"
-    return f'<section id="failures"><h2>Failures</h2>{body}</section>'
+    return f'<section id="failures"><h2>{FAILURES_HEADING}</h2>{body}</section>'
 
 
 def _changes(report: Report) -> str:

@@ -9,8 +9,10 @@ from scripts.report.model import Change, Diff, Report
 from scripts.report.symbols import (
     CELL_STATE_SYMBOLS,
     FAILING_OUTCOMES,
+    FAILURES_HEADING,
     OUTCOME_SYMBOLS,
     first_lines,
+    missing_server_note,
 )
 from scripts.results import CellResult, TestOutcomeKind
 
@@ -54,7 +56,7 @@ def _cells(cells: list[CellResult]) -> list[str]:
             axis = cell.axes.get(role)
             requested = axis.id if axis else "?"
             if server is None or server.reported is None:
-                shown.append(f"{requested} (not started)")
+                shown.append(f"{requested} {missing_server_note(server)}")
             else:
                 shown.append(f"{requested}: {server.reported} via {server.source}")
         counts = cell.counts
@@ -113,7 +115,7 @@ def _failures(cells: list[CellResult]) -> list[str]:
         if test.outcome in FAILING_OUTCOMES or test.outcome == "flaky"
     ]
     broken = [cell for cell in cells if cell.state in ("error", "unavailable")]
-    lines = ["## Failures", ""]
+    lines = [f"## {FAILURES_HEADING}", ""]
     if not failing and not broken:
         return [*lines, "None."]
     for cell in broken:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.results import CellState, TestOutcomeKind
+from scripts.results import CellState, ServerInfo, TestOutcomeKind
 
 CELL_STATE_SYMBOLS: dict[CellState, str] = {
     "passed": "✅",
@@ -47,3 +47,11 @@ def first_lines(message: str | None, lines: int = 6, width: int = 160) -> str:
     if more > 0:
         kept.append(f"… ({more} more lines)")
     return "\n".join(kept)
+
+
+FAILURES_HEADING = "Failures and cells not run"
+
+
+def missing_server_note(server: ServerInfo | None) -> str:
+    """Why a cell shows no server version: it never started, or the result does not say."""
+    return "(not started)" if server is not None else "(not recorded)"

@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 from scripts.report.collect import collect
-from scripts.results import write_result
+from scripts.report.symbols import missing_server_note
+from scripts.results import ServerInfo, write_result
 from tests.harness.result_factories import cell_result
 
 
@@ -64,3 +65,14 @@ def test_copied_folders_from_ci_jobs_are_accepted(tmp_path: Path) -> None:
     shutil.copytree(source, tmp_path / "artifacts" / "results-postgres-16")
     found = collect([tmp_path / "artifacts"])
     assert [r.cell for r in found.results] == ["postgres-16"]
+
+
+def test_a_broken_result_shows_its_servers_as_not_recorded_not_as_not_started(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "postgres-16").mkdir()
+    (tmp_path / "postgres-16" / "result.json").write_text("{truncated")
+    (broken,) = collect([tmp_path]).results
+    assert missing_server_note(next(iter(broken.servers), None)) == "(not recorded)"
+    never_started = ServerInfo("database", "mysql", "8.0", None, None, None)
+    assert missing_server_note(never_started) == "(not started)"

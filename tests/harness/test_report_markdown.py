@@ -6,6 +6,7 @@ import re
 
 from scripts.report.build import Written
 from scripts.report.markdown import code, escape
+from scripts.report.symbols import FAILURES_HEADING
 from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST
 
 
@@ -22,7 +23,7 @@ def test_sections_come_in_the_promised_order(planted_report: Written) -> None:
         "Verdict",
         "Cells",
         "Test groups × cells",
-        "Failures",
+        "Failures and cells not run",
         "Changes since the previous report",
     ]
 
@@ -61,10 +62,11 @@ def test_one_row_per_cell_with_state_and_counts(planted_report: Written) -> None
     assert rows["mariadb-10.11"][3:7] == ["3", "1", "1", "0"]
     assert rows["postgres-15"][3:7] == ["3", "0", "1", "1"]
     assert rows["mariadb-10.11"][1].startswith("mariadb-10.11: 10.11.")
+    assert rows["mysql-8.0"][1] == "mysql-8.0 (not started)"
 
 
 def test_failures_list_exactly_the_planted_ones(planted_report: Written) -> None:
-    failures = _section(planted_report.markdown.read_text(encoding="utf-8"), "Failures")
+    failures = _section(planted_report.markdown.read_text(encoding="utf-8"), FAILURES_HEADING)
     headers = re.findall(r"^\*\*`([^`]+)`\*\* · `([^`]+)` · (.+)$", failures, re.M)
     assert [(cell, test) for cell, test, _ in headers] == [
         ("postgres-15", FLAKY_TEST),
