@@ -21,7 +21,8 @@ class RedisRecipe:
     def build_template(
         self, program: Program, target: Path, account: Account | None, log_path: Path
     ) -> None:
-        raise NotImplementedError("redis needs no template")
+        """Redis keeps nothing on disk here (persistence off): its template is an empty folder."""
+        target.mkdir(parents=True, exist_ok=True)
 
     def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
         return [
