@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from typing import Any
 
 import pytest
-from sqlalchemy import String, Text, delete, func, select
+from sqlalchemy import String, Text, delete, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.database import Base
+from app.database import Base, build_engine, create_tables
 from app.models import Post, User
 
 
@@ -113,3 +114,15 @@ def test_every_string_column_has_a_length() -> None:
         and column.type.length is None
     ]
     assert strings == []
+
+
+def test_an_in_memory_sqlite_database_is_one_database_for_every_thread() -> None:
+    # the service on DATABASE_URL=sqlite:// serves requests from a thread pool
+    engine = build_engine("sqlite://")
+    try:
+        create_tables(engine)
+        with ThreadPoolExecutor(max_workers=1) as other_thread:
+            tables = other_thread.submit(lambda: inspect(engine).get_table_names()).result()
+        assert set(tables) == {"users", "posts"}
+    finally:
+        engine.dispose()
