@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 
 import pytest
 import redis
@@ -62,77 +64,82 @@ def private_redis_url() -> Iterator[str]:
         pytest.skip(f"needs a redis-server binary: {error}")
 
 
-def _worker_preferring(index: int, base: int) -> str:
-    return f"gw{(index - base - 1) % 16}"
+HOLDER_A = "ct_1_000000_gw0-a"
+HOLDER_B = "ct_1_000000_gw0-b"
+
+
+@dataclass
+class ClaimedDb:
+    """A db index claimed by HOLDER_A, with clients of it and of the lock index."""
+
+    base_url: str
+    index: int
+    db: redis.Redis
+    locks: redis.Redis
+
+    @property
+    def lock(self) -> str:
+        return f"{LOCK_PREFIX}{self.index}"
+
+    def claim_preferring_it(self) -> AbstractContextManager[str]:
+        """HOLDER_B claims, as the worker whose first choice is this index."""
+        worker = f"gw{(self.index - base_index(self.base_url) - 1) % 16}"
+        return claimed_redis_db(self.base_url, HOLDER_B, worker)
+
+
+@contextmanager
+def claimed_by_a(base_url: str) -> Iterator[ClaimedDb]:
+    with claimed_redis_db(base_url, HOLDER_A, "gw0") as url:
+        db = redis.Redis.from_url(url)
+        locks = redis.Redis.from_url(with_db_index(base_url, base_index(base_url)))
+        try:
+            yield ClaimedDb(base_url, int(url.rsplit("/", 1)[-1]), db, locks)
+        finally:
+            db.close()
+            locks.close()
 
 
 def _index_of(url: str) -> int:
     return int(url.rsplit("/", 1)[-1])
 
 
-def test_a_redis_db_in_use_by_another_run_is_not_taken(
-    private_redis_url: str,
-) -> None:
-    base_url = private_redis_url
-    with claimed_redis_db(base_url, "ct_1_000000_gw0-a", "gw0") as first:
-        taken = _index_of(first)
-        other = _worker_preferring(taken, base_index(base_url))
-        with claimed_redis_db(base_url, "ct_1_000000_gw0-b", other) as second:
-            assert _index_of(second) != taken
+def test_a_redis_db_in_use_by_another_run_is_not_taken(private_redis_url: str) -> None:
+    with claimed_by_a(private_redis_url) as claimed, claimed.claim_preferring_it() as second:
+        assert _index_of(second) != claimed.index
 
 
 def test_a_redis_db_holding_foreign_keys_is_skipped_and_left_intact(
     private_redis_url: str,
 ) -> None:
-    base_url = private_redis_url
-    with claimed_redis_db(base_url, "ct_1_000000_gw0-a", "gw0") as first:
-        taken = _index_of(first)
-        owner = redis.Redis.from_url(first)
-        locks = redis.Redis.from_url(with_db_index(base_url, base_index(base_url)))
+    with claimed_by_a(private_redis_url) as claimed:
+        claimed.db.set("their-data", "precious")
+        claimed.locks.delete(claimed.lock)  # now: keys, and no lock of the suite
         try:
-            owner.set("their-data", "precious")
-            locks.delete(f"{LOCK_PREFIX}{taken}")  # now: keys, and no lock of the suite
-            other = _worker_preferring(taken, base_index(base_url))
-            with claimed_redis_db(base_url, "ct_1_000000_gw0-b", other) as second:
-                assert _index_of(second) != taken
-            assert owner.get("their-data") == b"precious"
+            with claimed.claim_preferring_it() as second:
+                assert _index_of(second) != claimed.index
+            assert claimed.db.get("their-data") == b"precious"
         finally:
-            owner.delete("their-data")
-            owner.close()
-            locks.close()
+            claimed.db.delete("their-data")
 
 
-def test_a_killed_runs_redis_db_is_taken_over_and_flushed(
-    private_redis_url: str,
-) -> None:
-    base_url = private_redis_url
-    with claimed_redis_db(base_url, "ct_1_000000_gw0-a", "gw0") as first:
-        taken = _index_of(first)
-        leftover = redis.Redis.from_url(first)
-        locks = redis.Redis.from_url(with_db_index(base_url, base_index(base_url)))
-        try:
-            leftover.set("left-by-a-killed-run", "1")
-            locks.set(f"{LOCK_PREFIX}{taken}", "ct_0000000000_dead00_gw9")  # nobody connected
-            other = _worker_preferring(taken, base_index(base_url))
-            with claimed_redis_db(base_url, "ct_1_000000_gw0-b", other) as second:
-                assert _index_of(second) == taken
-                assert leftover.dbsize() == 0
-            assert locks.get(f"{LOCK_PREFIX}{taken}") is None
-        finally:
-            leftover.close()
-            locks.close()
+def test_a_killed_runs_redis_db_is_taken_over_and_flushed(private_redis_url: str) -> None:
+    with claimed_by_a(private_redis_url) as claimed:
+        claimed.db.set("left-by-a-killed-run", "1")
+        claimed.locks.set(claimed.lock, "ct_0000000000_dead00_gw9")  # nobody connected as it
+        with claimed.claim_preferring_it() as second:
+            assert _index_of(second) == claimed.index
+            assert claimed.db.dbsize() == 0
+        assert claimed.locks.get(claimed.lock) is None
 
 
 def test_no_free_redis_db_is_a_clear_error_naming_why(
     private_redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base_url = private_redis_url
-    with claimed_redis_db(base_url, "ct_1_000000_gw0-a", "gw0") as first:
-        taken = _index_of(first)
-        monkeypatch.setattr(redis_db, "candidate_indexes", lambda *_: [taken])
+    with claimed_by_a(private_redis_url) as claimed:
+        monkeypatch.setattr(redis_db, "candidate_indexes", lambda *_: [claimed.index])
         with (
-            pytest.raises(NoFreeRedisDbError, match=rf"db {taken} \(in use by .*-a\)"),
-            claimed_redis_db(base_url, "ct_1_000000_gw0-b", "gw0"),
+            pytest.raises(NoFreeRedisDbError, match=rf"db {claimed.index} \(in use by .*-a\)"),
+            claimed_redis_db(private_redis_url, HOLDER_B, "gw0"),
         ):
             pass
 
