@@ -118,7 +118,11 @@ def _span(run: list[str]) -> str:
 
 
 def _one_line(reason: str | None) -> str | None:
+    """The reason's first line, without a parenthesised detail that would not fit: the cell
+    table and the failures section keep the whole reason."""
     if not reason:
         return None
     line = reason.strip().splitlines()[0] if reason.strip() else ""
+    if len(line) > _REASON_CHARS and " (" in line:
+        line = line[: line.index(" (")]
     return line if len(line) <= _REASON_CHARS else line[: _REASON_CHARS - 1] + "…"

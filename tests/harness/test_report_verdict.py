@@ -70,3 +70,15 @@ def test_named_versions_are_listed_not_joined_into_a_range() -> None:
         VersionVerdict("pysqlite3", "passed", [], None),
     ]
     assert ranges(["stdlib", "pysqlite3"], {"passed"}, versions) == "stdlib, pysqlite3"
+
+
+def test_a_long_reason_loses_its_parenthesised_detail_in_the_verdict_not_its_words() -> None:
+    reason = (
+        "image: no Docker engine answers at unix:///var/run/docker.sock (No such file or"
+        " directory) (to fix: image: start Docker or point DOCKER_HOST at an engine)"
+    )
+    cells = [cell_result("mysql-8.0", "unavailable", reason=reason)]
+    (mysql,) = [v for v in build_verdict(cells, MATRIX) if v.backend == "mysql"]
+    assert mysql.summary.startswith(
+        "8.0 🚫 not run: image: no Docker engine answers at unix:///var/run/docker.sock;"
+    )
