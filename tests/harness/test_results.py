@@ -217,3 +217,25 @@ def test_a_bad_result_file_reads_as_an_error_cell(
 def test_write_result_leaves_no_temporary_files(tmp_path: Path, planted: PlantedRun) -> None:
     path = write_result(planted.cells["sqlite-stdlib"], tmp_path / "cell")
     assert [p.name for p in path.parent.iterdir()] == ["result.json"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("outcome", "exploded", "tests[1].outcome: 'exploded' is not one of passed"),
+        ("duration", True, "tests[1].duration: expected a number"),
+        ("message", 7, "tests[1].message: expected a string or null"),
+        ("id", None, "tests[1].id: expected a string"),
+    ],
+)
+def test_a_bad_test_entry_is_named_by_its_index_and_field(
+    tmp_path: Path, planted: PlantedRun, field: str, value: object, says: str
+) -> None:
+    document = planted.cells["sqlite-stdlib"].to_json()
+    document["tests"][1][field] = value
+    folder = tmp_path / document["cell"]
+    folder.mkdir()
+    (folder / "result.json").write_text(json.dumps(document))
+    result = read_result(folder)
+    assert result.state == "error"
+    assert says in (result.reason or "")
