@@ -1,38 +1,55 @@
-"""Each worker's own Redis database index under the run's REDIS_URL, claimed before it is used.
+"""Each worker's own Redis database index on the run's Redis server, claimed before it is used.
 
 The suite flushes the index it works in, so it must never take one that holds somebody else's
-keys, nor one another run is using (two runs, or two matrix cells, may share one server). A
-worker claims an index with a lock key in the base index (`SET NX`, which the suite never
-flushes) and holds a connection named after itself for as long as it uses the index; a lock
-whose holder has no connection any more was left by a run that was killed, and is taken over.
-An index that holds keys but no lock is somebody else's: it is skipped, never flushed.
+keys, nor one another run is using (two runs, or two matrix cells, may share one server, each
+with its own REDIS_URL index). So every run keeps its locks in one place, db 0, whatever its
+URL names, and never works in db 0 itself:
+
+- `ct-suite:db-lock:<n>` names the worker using index n. It expires after `LOCK_TTL_S` unless
+  renewed, and a thread renews it while the worker runs, so a killed run's lock goes away.
+- `ct-suite:db-owned:<n>` says that index n's keys are the suite's. It is set at the claim and
+  removed after the final flush, so a killed run's leftovers can be told from somebody else's.
+
+A worker takes the first index whose lock it can set (`SET NX`) and that is empty or the
+suite's; an index holding keys without the suite's mark is skipped and left alone.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.connection import parse_url
 
 REDIS_DATABASES = 16
+LOCK_INDEX = 0
 LOCK_PREFIX = "ct-suite:db-lock:"
+OWNED_PREFIX = "ct-suite:db-owned:"
+LOCK_TTL_S = 120.0
+RENEW_EVERY_S = 20.0
 CONNECT_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 
-# Replace the lock only if it still names the holder we found dead (compare and set).
-_TAKE_OVER = """
+# Compare-and-act on a lock: only its holder renews or releases it.
+_RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-    redis.call('SET', KEYS[1], ARGV[2])
-    return 1
+    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
 end
 return 0
 """
 
 
 class RedisUnreachableError(RuntimeError):
-    """REDIS_URL names a server that does not answer."""
+    """REDIS_URL is malformed, or names a server that does not answer or refuses the suite."""
 
 
 class NoFreeRedisDbError(RuntimeError):
@@ -44,53 +61,69 @@ def worker_number(worker_id: str) -> int:
     return int(worker_id[2:]) if worker_id.startswith("gw") else 0
 
 
-def with_db_index(base_url: str, index: int) -> str:
-    """The base URL with its db index replaced (credentials and query kept)."""
-    head, _, query = base_url.partition("?")
-    scheme, _, rest = head.partition("://")
-    host_part = rest.split("/", 1)[0]
-    return f"{scheme}://{host_part}/{index}" + (f"?{query}" if query else "")
+def with_db_index(url: str, index: int) -> str:
+    """The URL with its db index replaced: the path of redis:// and rediss:// URLs, the `db`
+    parameter of unix:// ones (a `db` parameter would override the path, so it is dropped)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "db"]
+    path = f"/{index}"
+    if parts.scheme == "unix":
+        path, query = parts.path, [*query, ("db", str(index))]
+    encoded = urlencode(query)
+    # built by hand: urlunsplit would drop the empty host of unix:///path
+    return f"{parts.scheme}://{parts.netloc}{path}" + (f"?{encoded}" if encoded else "")
 
 
-def base_index(base_url: str) -> int:
-    return int(parse_url(base_url).get("db", 0))
+def shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def base_index(url: str) -> int:
+    return int(parse_url(url).get("db", 0))
 
 
 def candidate_indexes(base: int, worker_id: str, databases: int = REDIS_DATABASES) -> list[int]:
     """The worker's preferred index (base + worker number + 1, mod 16) first, then the others
-    in order; never the base index itself, which holds the locks."""
+    in order; never the lock index nor the URL's own index."""
     first = base + worker_number(worker_id) + 1
     indexes = [(first + step) % databases for step in range(databases)]
-    return [index for index in indexes if index != base]
+    return [index for index in indexes if index not in (LOCK_INDEX, base)]
 
 
-def check_redis_url(base_url: str) -> None:
-    """Fail once, before any test runs, when REDIS_URL is malformed or does not answer."""
+def check_redis_url(url: str) -> None:
+    """Fail once, before any test runs, when REDIS_URL is malformed or its server does not
+    answer or refuses the suite."""
     try:
-        client = _client(base_url)
+        client = _client(url)
     except ValueError as error:
         raise RedisUnreachableError(
             f"REDIS_URL is not a Redis URL ({error}); expected e.g. redis://127.0.0.1:6379/0"
         ) from None
     try:
         client.ping()
-    except redis.RedisError as error:
-        shown = redis.connection.parse_url(base_url).get("host", "?")
+    except (redis.ConnectionError, redis.TimeoutError) as error:
         raise RedisUnreachableError(
-            f"no Redis server answers at REDIS_URL (host {shown}): {str(error).rstrip('.')}. "
+            f"no Redis server answers at REDIS_URL {shown(url)!r}: {str(error).rstrip('.')}. "
             "Start it, fix the URL, or unset REDIS_URL to have the suite start a throwaway "
             "redis-server."
+        ) from None
+    except redis.RedisError as error:
+        raise RedisUnreachableError(
+            f"the Redis server at REDIS_URL {shown(url)!r} refused the suite: {error}. "
+            "Fix the URL (password, db index 0-15)."
         ) from None
     finally:
         client.close()
 
 
-def _client(url: str, name: str | None = None) -> redis.Redis:
+def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(
-        url,
-        client_name=name,
-        socket_connect_timeout=CONNECT_TIMEOUT_S,
-        socket_timeout=COMMAND_TIMEOUT_S,
+        url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=COMMAND_TIMEOUT_S
     )
 
 
@@ -110,63 +143,78 @@ def _is_empty(url: str) -> bool:
         client.close()
 
 
-def _is_connected(locks: redis.Redis, holder: str) -> bool:
-    """Whether the lock's holder still has its named connection; when the server will not
-    list its clients (ACLs), the lock counts as held."""
-    try:
-        clients = locks.client_list()
-    except redis.ResponseError:
-        return True
-    return any(client.get("name") == holder for client in clients)
-
-
-def _decoded(value: object) -> str | None:
-    return value.decode() if isinstance(value, bytes) else None
-
-
-def _claim(locks: redis.Redis, base_url: str, holder: str, worker_id: str) -> int:
+def _claim(locks: redis.Redis, url: str, holder: str, worker_id: str, ttl_ms: int) -> int:
     """Lock the first free index for `holder`, or say why there is none."""
     refused: list[str] = []
-    for index in candidate_indexes(base_index(base_url), worker_id):
-        key = f"{LOCK_PREFIX}{index}"
-        if locks.set(key, holder, nx=True):
-            if _is_empty(with_db_index(base_url, index)):
-                return index
-            locks.delete(key)
-            refused.append(f"{index} (holds keys that are not the suite's)")
+    for index in candidate_indexes(base_index(url), worker_id):
+        lock = f"{LOCK_PREFIX}{index}"
+        if not locks.set(lock, holder, nx=True, px=ttl_ms):
+            owner = locks.get(lock)
+            refused.append(f"{index} (in use by {owner.decode() if owner else 'another run'})")
             continue
-        owner = _decoded(locks.get(key))
-        if owner is None:
-            refused.append(f"{index} (its lock changed hands while looking)")
-        elif _is_connected(locks, owner):
-            refused.append(f"{index} (in use by {owner})")
-        elif locks.eval(_TAKE_OVER, 1, key, owner, holder) == 1:
-            return index  # a killed run's leftovers: its keys are flushed before use
-        else:
-            refused.append(f"{index} (its lock changed hands while looking)")
+        if locks.exists(f"{OWNED_PREFIX}{index}") or _is_empty(with_db_index(url, index)):
+            locks.set(f"{OWNED_PREFIX}{index}", holder)
+            return index  # empty, or a killed run's leftovers: flushed before use
+        locks.eval(_RELEASE, 1, lock, holder)
+        refused.append(f"{index} (holds keys that are not the suite's)")
     raise NoFreeRedisDbError(
-        f"no Redis db index free for the suite's worker {worker_id} under {base_url!r}: "
-        f"db {', '.join(refused)}. The suite flushes the indexes it claims, so it only takes "
-        "empty ones; point REDIS_URL at a server (or a base index) whose other indexes are free."
+        f"no Redis db index free for the suite's worker {worker_id} on {shown(url)!r}: "
+        f"db {', '.join(refused)}. The suite only takes empty indexes (it flushes them) and "
+        "keeps its locks in db 0. Free some indexes on that server, point REDIS_URL at "
+        "another server, or run fewer xdist workers if this run's own workers hold them."
     )
 
 
 @contextmanager
-def claimed_redis_db(base_url: str, holder: str, worker_id: str) -> Iterator[str]:
-    """A db index of the server at `base_url` that is this worker's alone until the block ends:
-    empty at the start, flushed and released at the end. `holder` names the worker uniquely
-    (a run id and a worker id; no spaces)."""
-    locks = _client(with_db_index(base_url, base_index(base_url)), name=holder)
+def _renewed(url: str, lock: str, holder: str, ttl_ms: int, every_s: float) -> Iterator[None]:
+    """Renew the lock every `every_s` seconds from a thread while the block runs."""
+    stop = threading.Event()
+    client = _client(url)
+
+    def renew() -> None:
+        while not stop.wait(every_s):
+            try:
+                client.eval(_RENEW, 1, lock, holder, ttl_ms)
+            except redis.RedisError:
+                continue  # the server is gone: the tests fail on their own, and say why
+
+    thread = threading.Thread(target=renew, name=f"renew-{lock}", daemon=True)
+    thread.start()
     try:
-        index = _claim(locks, base_url, holder, worker_id)
-        url = with_db_index(base_url, index)
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        client.close()
+
+
+@contextmanager
+def claimed_redis_db(
+    url: str,
+    holder: str,
+    worker_id: str,
+    *,
+    lock_ttl_s: float = LOCK_TTL_S,
+    renew_every_s: float = RENEW_EVERY_S,
+) -> Iterator[str]:
+    """A db index of the server at `url` that is this worker's alone until the block ends:
+    empty at the start, flushed and released at the end. `holder` names the worker uniquely
+    (a run id and a worker id)."""
+    ttl_ms = int(lock_ttl_s * 1000)
+    locks_url = with_db_index(url, LOCK_INDEX)
+    locks = _client(locks_url)
+    try:
+        index = _claim(locks, url, holder, worker_id, ttl_ms)
         lock = f"{LOCK_PREFIX}{index}"
-        try:
-            _flush(url)
-            yield url
-        finally:
-            if _decoded(locks.get(lock)) == holder:  # else it is somebody else's now
-                _flush(url)
-                locks.delete(lock)
+        claimed = with_db_index(url, index)
+        with _renewed(locks_url, lock, holder, ttl_ms, renew_every_s):
+            try:
+                _flush(claimed)
+                yield claimed
+            finally:
+                if locks.get(lock) == holder.encode():  # else it is somebody else's now
+                    _flush(claimed)
+                    locks.delete(f"{OWNED_PREFIX}{index}")
+                    locks.eval(_RELEASE, 1, lock, holder)
     finally:
         locks.close()
