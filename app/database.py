@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool
 
 from app.config import get_settings
 
@@ -57,8 +57,8 @@ def build_engine(database_url: str, sqlite_module: str | None = None) -> Engine:
         if sqlite_module:
             kwargs["module"] = importlib.import_module(sqlite_module)
         if url.database in (None, "", ":memory:"):
-            # An in-memory database lives in its connection: every thread must share that one.
-            kwargs["poolclass"] = StaticPool
+            # An in-memory database lives in its one connection: threads take turns on it.
+            kwargs.update(poolclass=QueuePool, pool_size=1, max_overflow=0)
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)

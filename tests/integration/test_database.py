@@ -7,7 +7,7 @@ from datetime import UTC
 from typing import Any
 
 import pytest
-from sqlalchemy import String, Text, delete, func, inspect, select
+from sqlalchemy import String, Text, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -116,13 +116,20 @@ def test_every_string_column_has_a_length() -> None:
     assert strings == []
 
 
-def test_an_in_memory_sqlite_database_is_one_database_for_every_thread() -> None:
+def test_an_in_memory_sqlite_database_is_one_database_that_threads_take_turns_on() -> None:
     # the service on DATABASE_URL=sqlite:// serves requests from a thread pool
     engine = build_engine("sqlite://")
+    create_tables(engine)
+
+    def add_user(number: int) -> None:
+        with Session(engine) as session:
+            session.add(User(name=f"User {number}", email=f"user{number}@example.com"))
+            session.commit()
+
     try:
-        create_tables(engine)
-        with ThreadPoolExecutor(max_workers=1) as other_thread:
-            tables = other_thread.submit(lambda: inspect(engine).get_table_names()).result()
-        assert set(tables) == {"users", "posts"}
+        with ThreadPoolExecutor(max_workers=4) as threads:
+            list(threads.map(add_user, range(20)))
+        with Session(engine) as session:
+            assert session.scalar(select(func.count(User.id))) == 20
     finally:
         engine.dispose()
