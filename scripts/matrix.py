@@ -273,7 +273,7 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
     table = _table(path, key, value)
     allowed = {"library"} if backend == "sqlite" else set(_SERVER_SOURCES)
     for name, inner in table.items():
-        if name not in allowed and isinstance(inner, dict):
+        if name not in allowed and isinstance(inner, dict) and name[:1].isdigit():
             # [database.mysql.8.0] is the table "0" inside version "8": TOML splits on the dot
             role_backend, _, version = key.rpartition(".")
             raise MatrixError(

@@ -441,6 +441,7 @@ def _test(item: object, index: int) -> TestOutcome:
         if (
             type(test_id) is str
             and type(group) is str
+            and isinstance(outcome, str)
             and outcome in _OUTCOME_SET
             and isinstance(duration, float | int)
             and type(duration) is not bool

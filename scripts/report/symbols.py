@@ -49,7 +49,7 @@ def first_lines(message: str | None, lines: int = 6, width: int = 160) -> str:
     return "\n".join(kept)
 
 
-FAILURES_HEADING = "Failures and cells not run"
+FAILURES_HEADING = "Failures, errors and cells not run"
 
 
 def missing_server_note(server: ServerInfo | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from scripts.report.matrix_info import MatrixInfo
@@ -20,6 +21,7 @@ SYMBOLS: dict[VersionState, str] = {
     "missing": "➖ not in this run",
 }
 _REASON_CHARS = 90
+_PARENTHESISED = re.compile(r"\s*\([^()]*\)")
 
 
 def counted_axes(cell: CellResult, matrix: MatrixInfo) -> list[tuple[str, str]]:
@@ -123,6 +125,6 @@ def _one_line(reason: str | None) -> str | None:
     if not reason:
         return None
     line = reason.strip().splitlines()[0] if reason.strip() else ""
-    if len(line) > _REASON_CHARS and " (" in line:
-        line = line[: line.index(" (")]
+    if len(line) > _REASON_CHARS:
+        line = _PARENTHESISED.sub("", line)
     return line if len(line) <= _REASON_CHARS else line[: _REASON_CHARS - 1] + "…"

@@ -151,6 +151,10 @@ def test_a_cell_outside_the_expansion_can_be_named(tmp_path: Path) -> None:
         ),
         ("[database.postgres.16]\nimage = ''\n", "database.postgres.16.image: must not be empty"),
         (
+            "[database.postgres.16]\nbinarys = { npm = 'x' }\n",
+            "database.postgres.16.binarys: unknown key; allowed: binaries, image, url",
+        ),
+        (
             "[database.postgres.16]\nbinaries = { npm = ' ' }\n",
             "database.postgres.16.binaries.npm: must not be empty",
         ),

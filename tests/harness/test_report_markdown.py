@@ -23,7 +23,7 @@ def test_sections_come_in_the_promised_order(planted_report: Written) -> None:
         "Verdict",
         "Cells",
         "Test groups × cells",
-        "Failures and cells not run",
+        FAILURES_HEADING,
         "Changes since the previous report",
     ]
 

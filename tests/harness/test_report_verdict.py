@@ -82,3 +82,10 @@ def test_a_long_reason_loses_its_parenthesised_detail_in_the_verdict_not_its_wor
     assert mysql.summary.startswith(
         "8.0 🚫 not run: image: no Docker engine answers at unix:///var/run/docker.sock;"
     )
+
+
+def test_a_long_reason_keeps_what_follows_its_parenthesised_detail() -> None:
+    reason = "cell (postgres-16) timed out after 900 s while the suite was still running tests"
+    cells = [cell_result("mysql-8.0", "error", reason=reason + " (see pytest.log for more)")]
+    (mysql,) = [v for v in build_verdict(cells, MATRIX) if v.backend == "mysql"]
+    assert mysql.summary.startswith("8.0 💥 error: cell timed out after 900 s while the suite")

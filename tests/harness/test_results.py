@@ -223,6 +223,7 @@ def test_write_result_leaves_no_temporary_files(tmp_path: Path, planted: Planted
     ("field", "value", "says"),
     [
         ("outcome", "exploded", "tests[1].outcome: 'exploded' is not one of passed"),
+        ("outcome", ["passed"], "tests[1].outcome: ['passed'] is not one of passed"),
         ("duration", True, "tests[1].duration: expected a number"),
         ("message", 7, "tests[1].message: expected a string or null"),
         ("id", None, "tests[1].id: expected a string"),
