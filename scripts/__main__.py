@@ -28,7 +28,7 @@ from scripts.schedule import (
 )
 
 SOURCES = ("image", "binaries", "url")
-CELL_FILES = ("result.json", "junit.xml", "pytest.log")
+CELL_FILES = ("result.json", "junit.xml", "junit-rerun.xml", "pytest.log")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,17 +184,28 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
         f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time{share}"
     )
     if is_matrix and not args.no_report:
-        _report(args.results, args.reports)
+        _report(args.results, args.reports, args.matrix)
     return exit_status(results, strict=args.strict)
 
 
 def forget_earlier_cells(results: Path) -> None:
-    """Remove the cell folders of an earlier run (only folders the runner wrote, nothing else)."""
+    """Remove the cell folders of an earlier run, and nothing else: a folder goes only when it
+    holds nothing but the runner's files and its result.json names that folder's cell."""
     if not results.is_dir():
         return
     for folder in results.iterdir():
-        if folder.is_dir() and any((folder / name).exists() for name in CELL_FILES):
+        if folder.is_dir() and _is_cell_folder(folder):
             shutil.rmtree(folder)
+
+
+def _is_cell_folder(folder: Path) -> bool:
+    if not {entry.name for entry in folder.iterdir()} <= set(CELL_FILES):
+        return False
+    try:
+        document = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(document, dict) and document.get("cell") == folder.name
 
 
 def _fetch(cells: Sequence[Cell]) -> None:
@@ -206,9 +217,9 @@ def _fetch(cells: Sequence[Cell]) -> None:
         print(f"fetch: {outcome.line()}", flush=True)
 
 
-def _report(results: Path, reports: Path) -> None:
+def _report(results: Path, reports: Path, matrix_file: Path) -> None:
     command = [sys.executable, "-m", "scripts.report", "--results", str(results)]
-    command += ["--out", str(reports)]
+    command += ["--out", str(reports), "--matrix", str(matrix_file)]
     subprocess.run(command, check=False, env=os.environ.copy())  # noqa: S603
 
 

@@ -11,6 +11,8 @@ import scripts.__main__ as cli
 from scripts.__main__ import forget_earlier_cells, main
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE
+from scripts.results import CellResult, write_result
+from tests.harness.result_factories import cell_result
 
 
 def test_list_json_is_a_job_matrix_of_every_cell(capsys: pytest.CaptureFixture[str]) -> None:
@@ -46,13 +48,25 @@ def test_a_bad_matrix_file_is_refused_before_anything_runs(
 
 
 def test_a_whole_run_forgets_earlier_cells_but_nothing_else(tmp_path: Path) -> None:
-    (tmp_path / "postgres-16").mkdir()
-    (tmp_path / "postgres-16" / "result.json").write_text("{}")
-    (tmp_path / "notes").mkdir()
-    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    def folder(name: str, files: dict[str, str]) -> None:
+        (tmp_path / name).mkdir()
+        for file, text in files.items():
+            (tmp_path / name / file).write_text(text)
+
+    folder("postgres-16", {"result.json": '{"cell": "postgres-16"}', "pytest.log": "..."})
+    folder("notes", {"todo.txt": "keep me"})
+    folder("build", {"junit.xml": "<testsuites/>", "pytest.log": "another project's"})
+    folder("other", {"result.json": '{"cell": "something-else"}'})
+    folder("mixed", {"result.json": '{"cell": "mixed"}', "data.csv": "keep me"})
     (tmp_path / "README").write_text("keep me too")
     forget_earlier_cells(tmp_path)
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["README", "notes"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "README",
+        "build",
+        "mixed",
+        "notes",
+        "other",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -89,3 +103,22 @@ def test_the_default_caches_id_names_the_default_cell(
     assert "redis-7.0 is the cell sqlite-stdlib (sqlite-stdlib + redis-7.0)" in (
         capsys.readouterr().out
     )
+
+
+def test_the_report_of_a_run_describes_the_matrix_file_that_was_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matrix_file = tmp_path / "mine.toml"
+    matrix_file.write_text(MATRIX_FILE.read_text())
+    results, reports = tmp_path / "results", tmp_path / "reports"
+
+    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+        result = cell_result("sqlite-stdlib", "passed")
+        write_result(result, results / result.cell)
+        return [result]
+
+    monkeypatch.setattr(cli, "run_cells", run_cells)
+    arguments = ["--matrix", str(matrix_file), "matrix", "--no-fetch", "--results", str(results)]
+    assert main([*arguments, "--reports", str(reports)]) == 0
+    document = json.loads((reports / "compat.json").read_text())
+    assert document["run"]["matrix_path"] == str(matrix_file)
