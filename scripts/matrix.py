@@ -199,7 +199,7 @@ def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
     if workers < 0:
         raise MatrixError(path, "matrix.workers", "must be 0 (no xdist) or more")
     timeout = float(settings.get("timeout", 900))
-    if timeout <= 0:
+    if not 0 < timeout < float("inf"):  # also refuses nan, which would mean no timeout
         raise MatrixError(path, "matrix.timeout", "must be a positive number of seconds")
 
     def default(key: str, role: Role) -> VersionSpec:
@@ -235,9 +235,16 @@ def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
     ):
         for index, cell_id in enumerate(ids):
             try:
-                matrix._cell_from_id(cell_id)
+                cell = matrix._cell_from_id(cell_id)
             except MatrixError as error:
                 raise MatrixError(path, f"matrix.{key}[{index}]", error.problem) from None
+            if cell.id != cell_id:
+                raise MatrixError(
+                    path,
+                    f"matrix.{key}[{index}]",
+                    f"{cell_id!r} is the cell {cell.id!r} ({cell.database.id} + "
+                    f"{cell.cache.id}); write {cell.id!r}",
+                )
     return matrix
 
 
@@ -276,10 +283,16 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
         if name not in allowed and isinstance(inner, dict) and name[:1].isdigit():
             # [database.mysql.8.0] is the table "0" inside version "8": TOML splits on the dot
             role_backend, _, version = key.rpartition(".")
+            parts = [version, name]
+            while isinstance(inner, dict) and len(inner) == 1 and next(iter(inner))[:1].isdigit():
+                part = next(iter(inner))
+                parts.append(part)
+                inner = inner[part]
+            dotted = ".".join(parts)
             raise MatrixError(
                 path,
-                f"{key}.{name}",
-                f'a version with a dot must be quoted: [{role_backend}."{version}.{name}"]',
+                f"{role_backend}.{dotted}",
+                f'a version with a dot must be quoted: [{role_backend}."{dotted}"]',
             )
     _only_keys(path, key, table, allowed)
     if not table:

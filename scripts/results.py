@@ -216,9 +216,7 @@ def build_result(
     try:
         first = read_junit(junit, root=REPO_ROOT).tests
     except JUnitError as error:
-        exit_note = PYTEST_EXIT_REASONS.get(
-            pytest_exit_code, f"pytest exit code {pytest_exit_code}"
-        )
+        exit_note = _exit_reason(pytest_exit_code, output_tail)
         return result("error", f"{error} [{exit_note}]", [])
     tests = [_outcome(case) for case in first]
     rerun_note = ""
@@ -230,7 +228,7 @@ def build_result(
         tests = [_after_rerun(test, rerun.get(test.id)) for test in tests]
 
     if pytest_exit_code in PYTEST_EXIT_REASONS:
-        return result("error", PYTEST_EXIT_REASONS[pytest_exit_code], tests)
+        return result("error", _exit_reason(pytest_exit_code, output_tail), tests)
     if pytest_exit_code not in (0, 1):
         return result("error", f"pytest ended abnormally (exit code {pytest_exit_code})", tests)
     failing = [t for t in tests if t.outcome in ("failed", "error")]
@@ -337,6 +335,17 @@ def read_result(folder: Path) -> CellResult:
             cell if isinstance(cell, str) and cell else folder.name,
             f"{path} is not a cell result: {error}",
         )
+
+
+def _exit_reason(exit_code: int, output_tail: str | None) -> str:
+    """What pytest's exit code means, with pytest's own `ERROR:` line when it printed one
+    (a usage error raised by the suite, e.g. a DATABASE_URL it cannot use)."""
+    reason = PYTEST_EXIT_REASONS.get(exit_code, f"pytest exit code {exit_code}")
+    said = next(
+        (line.strip() for line in (output_tail or "").splitlines() if line.startswith("ERROR: ")),
+        None,
+    )
+    return f"{reason}: {said}" if said else reason
 
 
 def broken_result(cell: str, reason: str) -> CellResult:

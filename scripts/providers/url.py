@@ -8,7 +8,12 @@ from contextlib import contextmanager
 from scripts.matrix import UrlSource, VersionSpec
 from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
 from scripts.providers.probes import NotAnsweringError, server_version
-from scripts.providers.urls import UnsetVariableError, expand, hide_password
+from scripts.providers.urls import (
+    UnsetVariableError,
+    expand,
+    hide_password,
+    with_suite_driver,
+)
 
 CONNECT_TIMEOUT_S = 5.0
 
@@ -24,7 +29,7 @@ class UrlProvider:
 
     def url(self) -> str:
         try:
-            return expand(self.url_source.url)
+            return with_suite_driver(expand(self.url_source.url))
         except UnsetVariableError as exc:
             raise Unavailable(
                 f"the url {self.url_source.url!r} needs ${exc.name}, which is not set",
@@ -43,6 +48,6 @@ class UrlProvider:
             reported = server_version(self.spec.backend, url, CONNECT_TIMEOUT_S)
         except NotAnsweringError as exc:
             raise ProvisioningError(
-                f"no {self.spec.backend} server answers at {shown}: {exc}"
+                f"cannot use the {self.spec.backend} server at {shown}: {exc}"
             ) from exc
         yield RunningServer(url=url, reported_version=reported, source="url", provenance=shown)

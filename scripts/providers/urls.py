@@ -18,6 +18,18 @@ _DRIVER_SCHEME = {
 }
 
 
+# A URL written without a driver gets the one the suite installs (SQLAlchemy would pick
+# MySQLdb for mysql://, and redis-py does not know valkey://).
+_BARE_SCHEMES = {
+    "postgres": "postgresql+psycopg2",
+    "postgresql": "postgresql+psycopg2",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+    "valkey": "redis",
+    "valkeys": "rediss",
+}
+
+
 class UnsetVariableError(LookupError):
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -60,3 +72,12 @@ def to_suite_url(backend: str, url: str) -> str:
     scheme, path = _DRIVER_SCHEME[backend]
     parts: SplitResult = urlsplit(url)
     return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def with_suite_driver(url: str) -> str:
+    """`url` with a bare scheme replaced by the suite's driver scheme; the rest kept as given.
+
+    `mysql://u@h/test` -> `mysql+pymysql://u@h/test`; `valkey://h:6379/0` -> `redis://h:6379/0`.
+    """
+    scheme, separator, rest = url.partition("://")
+    return f"{_BARE_SCHEMES.get(scheme, scheme)}{separator}{rest}"

@@ -151,6 +151,12 @@ def test_a_cell_outside_the_expansion_can_be_named(tmp_path: Path) -> None:
         ),
         ("[database.postgres.16]\nimage = ''\n", "database.postgres.16.image: must not be empty"),
         (
+            "[database.mysql.8.0.1]\nimage = 'mysql:8.0.1'\n",
+            'database.mysql.8.0.1: a version with a dot must be quoted: [database.mysql."8.0.1"]',
+        ),
+        ("[matrix]\ntimeout = nan\n", "matrix.timeout: must be a positive number of seconds"),
+        ("[matrix]\ntimeout = inf\n", "matrix.timeout: must be a positive number of seconds"),
+        (
             "[database.postgres.16]\nbinarys = { npm = 'x' }\n",
             "database.postgres.16.binarys: unknown key; allowed: binaries, image, url",
         ),
@@ -172,6 +178,11 @@ def test_unknown_defaults_and_cell_ids_are_refused(tmp_path: Path) -> None:
     assert "matrix.default-cache: 'redis-9' is not a cache version" in problem(tmp_path, text)
     text = SMALL.replace('quick = ["postgres-16"]', 'quick = ["postgres-99"]')
     assert "matrix.quick[0]: no such version" in problem(tmp_path, text)
+    text = SMALL.replace('quick = ["postgres-16"]', 'quick = ["postgres-16+redis-7.0"]')
+    assert (
+        "matrix.quick[0]: 'postgres-16+redis-7.0' is the cell 'postgres-16'"
+        " (postgres-16 + redis-7.0); write 'postgres-16'"
+    ) in problem(tmp_path, text)
 
 
 def test_a_missing_file_is_reported_not_raised_as_oserror(tmp_path: Path) -> None:

@@ -57,7 +57,24 @@ def test_server_at_the_url_is_attached_to_and_its_version_read(
 def test_nothing_listening_at_the_url_is_a_provisioning_error() -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
     with (
-        pytest.raises(ProvisioningError, match=r"no redis server answers at redis://127\.0\.0\.1"),
+        pytest.raises(
+            ProvisioningError, match=r"cannot use the redis server at redis://127\.0\.0\.1"
+        ),
         url_provider("redis", url).start(),
     ):
         pytest.fail("must not yield")
+
+
+@pytest.mark.parametrize(
+    ("backend", "written", "used"),
+    [
+        ("mariadb", "mysql://root@db:3306/test", "mysql+pymysql://root@db:3306/test"),
+        ("postgres", "postgres://u:p@db/app", "postgresql+psycopg2://u:p@db/app"),
+        ("postgres", "postgresql+psycopg://u@db/app", "postgresql+psycopg://u@db/app"),
+        ("valkey", "valkey://cache:6379/2", "redis://cache:6379/2"),
+    ],
+)
+def test_a_url_without_a_driver_gets_the_suites_and_keeps_the_rest(
+    backend: str, written: str, used: str
+) -> None:
+    assert url_provider(backend, written).url() == used

@@ -25,7 +25,9 @@ SERVERS = [ServerInfo("database", "postgres", "16", "16.4", "url", "postgresql:/
 TIMINGS = Timings(0.1, 1.0, 0.1, 1.2)
 
 
-def _build(junit: Path, *, exit_code: int = 0, rerun: Path | None = None) -> CellResult:
+def _build(
+    junit: Path, *, exit_code: int = 0, rerun: Path | None = None, tail: str = "last lines"
+) -> CellResult:
     return build_result(
         cell="postgres-16",
         axes=AXES,  # type: ignore[arg-type]
@@ -36,7 +38,7 @@ def _build(junit: Path, *, exit_code: int = 0, rerun: Path | None = None) -> Cel
         started_at="2026-01-01T00:00:00+00:00",
         finished_at="2026-01-01T00:00:01+00:00",
         pytest_exit_code=exit_code,
-        output_tail="last lines",
+        output_tail=tail,
     )
 
 
@@ -128,6 +130,17 @@ def test_abnormal_pytest_exits_are_errors(tmp_path: Path, exit_code: int, says: 
     assert result.state == "error"
     assert says in (result.reason or "")
     assert result.log_tail == "last lines"
+
+
+def test_a_usage_error_of_the_suite_is_named_in_the_reason(tmp_path: Path) -> None:
+    tail = (
+        "collecting ...\nERROR: DATABASE_URL 'mysql://db/x' needs a driver that is not installed\n"
+    )
+    result = _build(tmp_path / "missing.xml", exit_code=4, tail=tail)
+    assert result.state == "error"
+    assert result.reason is not None
+    assert "usage error" in result.reason
+    assert "ERROR: DATABASE_URL 'mysql://db/x' needs a driver" in result.reason
 
 
 def test_a_cell_where_nothing_passed_is_an_error(tmp_path: Path) -> None:

@@ -212,8 +212,9 @@ def check_database_url(database_url: str) -> None:
         provisioner.list_databases()
     except (NoSuchModuleError, ImportError) as error:
         raise UnsupportedDatabaseError(
-            f"DATABASE_URL {shown!r} needs a driver that is not installed ({error}); "
-            "`pip install -e '.[test]'` installs psycopg2 and pymysql"
+            f"DATABASE_URL {shown!r} needs a driver that is not installed ({error}); the "
+            "test extra installs psycopg2 and pymysql: write the URL as "
+            "postgresql+psycopg2://... or mysql+pymysql://..."
         ) from None
     except DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
