@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from app.cache import close_redis_clients
 from app.config import get_settings
@@ -15,11 +17,31 @@ from app.routers import auth, posts, protected, users
 __all__ = ["app", "create_app", "get_db"]
 
 
+class StartupError(RuntimeError):
+    """The service cannot start; the message says why (no traceback of the library's)."""
+
+
+def _start_up() -> None:
+    """Read the settings and create missing tables, or stop with one line saying why."""
+    try:
+        get_settings()
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        raise StartupError(f"the service cannot start: {reasons}") from None
+    try:
+        create_tables(get_engine())
+    except OperationalError as error:
+        url = get_engine().url.render_as_string(hide_password=True)
+        raise StartupError(
+            f"the service cannot start: the database at DATABASE_URL {url!r} cannot be used: "
+            f"{str(error.orig).strip().splitlines()[0]}"
+        ) from None
+
+
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Check the settings, create missing tables; close connections at shutdown."""
-    get_settings()  # fails fast, with a clear message, on missing JWT_SECRET
-    create_tables(get_engine())
+    _start_up()
     try:
         yield
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, inspect
 
 from app.config import Settings, get_settings
-from app.main import app
+from app.main import StartupError, app
 
 
 def test_missing_jwt_secret_fails_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,3 +65,32 @@ def test_start_up_creates_missing_tables(
         assert set(inspect(engine).get_table_names()) == {"users", "posts"}
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("environment", "says"),
+    [
+        ({"APP_ENV": "production", "JWT_SECRET": ""}, "JWT_SECRET is not set"),
+        (
+            {"DATABASE_URL": "postgresql+psycopg2://postgres@127.0.0.1:1/postgres"},
+            "the database at DATABASE_URL 'postgresql+psycopg2://postgres@127.0.0.1:1/postgres'"
+            " cannot be used",
+        ),
+    ],
+    ids=["no-jwt-secret", "database-down"],
+)
+def test_the_service_that_cannot_start_says_why_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    worker_resources: object,
+    environment: dict[str, str],
+    says: str,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(StartupError, match=re.escape(says)), TestClient(app):
+            pass
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
