@@ -2,8 +2,9 @@
 
     .venv/bin/python -m scripts.bench_report [--cells 500] [--tests 200]
 
-Writes synthetic result.json files into a temporary folder (not timed), then times reading them
-and writing compat.json, COMPATIBILITY.md, compat.html and the badges. Target: under 2 s.
+Writes synthetic result.json files into a temporary folder and renders once (not timed), then
+times reading them, comparing with that previous report and writing compat.json,
+COMPATIBILITY.md, compat.html and the badges. Target: under 2 s.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ def main() -> None:
         for index in range(args.cells):
             result = synthetic_cell(index, args.tests, rng)
             write_result(result, root / "results" / result.cell)
+        # a first, untimed rendering leaves the compat.json that every timed one compares with
+        write_report(
+            [root / "results"], root / "reports", matrix_file=Path("matrix.toml"), previous=None
+        )
         figures: list[float] = []
         for _ in range(args.repeat):
             started = time.perf_counter()
@@ -100,7 +105,7 @@ def main() -> None:
     print(
         f"report for {args.cells} cells x {args.tests} tests: best {best:.2f} s"
         f" of {args.repeat} (all: {', '.join(f'{f:.2f}' for f in figures)});"
-        f" sizes KiB {sizes}; includes the diff against the previous run"
+        f" sizes KiB {sizes}; each run compares with the previous report"
         f" {'(under 2 s: OK)' if best < 2 else '(OVER the 2 s target)'}"
     )
 

@@ -83,7 +83,8 @@ class ServerInfo:
     provenance: str | None  # image tag, program path, or URL without password
 
 
-@dataclass(frozen=True)
+# Not frozen: a report builds 100 000 of these, and a frozen dataclass takes 4x as long to build.
+@dataclass(slots=True)
 class TestOutcome:
     id: str  # pytest node id, "tests/integration/test_users_api.py::test_create_user_success"
     group: str  # test module path: "tests/integration/test_users_api.py"
