@@ -118,7 +118,7 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0 or value == float("inf"):
+    if not 0 < value < float("inf"):  # also refuses nan
         raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return value
 

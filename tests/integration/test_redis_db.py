@@ -98,17 +98,13 @@ class ClaimedDb:
         return claimed_redis_db(url, HOLDER_B, worker)
 
 
-def _index_of(url: str) -> int:
-    return base_index(url)
-
-
 @contextmanager
 def claimed_by_a(url: str, **options: float) -> Iterator[ClaimedDb]:
     with claimed_redis_db(url, HOLDER_A, "gw0", **options) as claimed:
         db = redis.Redis.from_url(claimed)
         locks = redis.Redis.from_url(with_db_index(url, LOCK_INDEX))
         try:
-            yield ClaimedDb(url, _index_of(claimed), db, locks)
+            yield ClaimedDb(url, base_index(claimed), db, locks)
         finally:
             db.close()
             locks.close()
@@ -116,14 +112,14 @@ def claimed_by_a(url: str, **options: float) -> Iterator[ClaimedDb]:
 
 def test_a_redis_db_in_use_by_another_run_is_not_taken(private_redis_url: str) -> None:
     with claimed_by_a(private_redis_url) as claimed, claimed.claim_preferring_it() as second:
-        assert _index_of(second) != claimed.index
+        assert base_index(second) != claimed.index
 
 
 def test_runs_on_different_url_indexes_see_each_others_locks(private_redis_url: str) -> None:
     with claimed_by_a(private_redis_url) as claimed:
         other_run_url = with_db_index(private_redis_url, (claimed.index + 5) % 16 or 7)
         with claimed.claim_preferring_it(other_run_url) as second:
-            assert _index_of(second) != claimed.index
+            assert base_index(second) != claimed.index
 
 
 def test_a_redis_db_holding_foreign_keys_is_skipped_and_left_intact(
@@ -134,7 +130,7 @@ def test_a_redis_db_holding_foreign_keys_is_skipped_and_left_intact(
         claimed.locks.delete(claimed.lock, claimed.owned)  # now: keys, and no mark of the suite
         try:
             with claimed.claim_preferring_it() as second:
-                assert _index_of(second) != claimed.index
+                assert base_index(second) != claimed.index
             assert claimed.db.get("their-data") == b"precious"
         finally:
             claimed.db.delete("their-data")
@@ -145,7 +141,7 @@ def test_a_killed_runs_redis_db_is_taken_over_and_flushed(private_redis_url: str
         claimed.db.set("left-by-a-killed-run", "1")
         claimed.locks.delete(claimed.lock)  # its lock expired: nobody renews it any more
         with claimed.claim_preferring_it() as second:
-            assert _index_of(second) == claimed.index
+            assert base_index(second) == claimed.index
             assert claimed.db.dbsize() == 0
         assert claimed.locks.get(claimed.lock) is None
         assert claimed.locks.get(claimed.owned) is None

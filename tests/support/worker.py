@@ -13,7 +13,7 @@ from app.cache import close_redis_clients
 from app.config import Settings, get_settings
 from app.database import create_tables, dispose_engines, get_engine
 from app.tasks import configure_celery
-from tests.support.databases import check_sqlite_module, provisioner_for
+from tests.support.databases import provisioner_for
 from tests.support.naming import current_run_id, worker_resource_name
 from tests.support.redis_db import claimed_redis_db
 
@@ -58,8 +58,7 @@ def _app_environment(environment: dict[str, str]) -> Iterator[Settings]:
 def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
     """Everything a worker needs, created once and dropped when the block ends."""
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    sqlite_module = os.environ.get("SQLITE_MODULE") or None
-    check_sqlite_module(sqlite_module)
+    sqlite_module = os.environ.get("SQLITE_MODULE") or None  # checked once, by the root conftest
     base_redis_url = os.environ.get("REDIS_URL")
     if not base_redis_url:
         raise RuntimeError("REDIS_URL is not set; the root conftest starts a server when it is not")
