@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,8 +17,10 @@ from types import FrameType
 from typing import cast
 
 from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
-from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
+from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR, ScratchFolderError
 from scripts.providers.base import SourceKind
+from scripts.providers.process import kill_all_groups, live_groups
+from scripts.providers.runs import reap_dead_runs, remove_run_folders
 from scripts.schedule import (
     concurrent_cells,
     exit_status,
@@ -45,7 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: servers stopped; finished cells are in the results folder")
+        stopped = live_groups() == 0
+        killed = kill_all_groups()
+        what = "servers stopped" if stopped else f"{killed} process group(s) killed"
+        print(f"interrupted: {what}; finished cells are in the results folder", flush=True)
         return 130
     return status
 
@@ -155,6 +161,10 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     timeout = args.timeout or matrix.timeout
     source = cast(SourceKind | None, args.source)
 
+    try:
+        reap_leftovers()
+    except ScratchFolderError as error:  # each cell that needs a server says so in its result
+        print(f"warning: {error}", file=sys.stderr)
     if is_matrix and not args.no_fetch:
         _fetch(cells)
     if is_matrix and not args.tag:
@@ -186,6 +196,13 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     if is_matrix and not args.no_report:
         _report(args.results, args.reports, args.matrix)
     return exit_status(results, strict=args.strict)
+
+
+def reap_leftovers() -> None:
+    """Kill what runs whose harness died left running, and remove their folders."""
+    for reaped in reap_dead_runs():
+        killed = f", killed process group(s) {list(reaped.killed)}" if reaped.killed else ""
+        print(f"reaped the leftovers of a dead run: {reaped.folder}{killed}", flush=True)
 
 
 def forget_earlier_cells(results: Path) -> None:
@@ -223,6 +240,17 @@ def _report(results: Path, reports: Path, matrix_file: Path) -> None:
     subprocess.run(command, check=False, env=os.environ.copy())  # noqa: S603
 
 
+def _exit(status: int) -> None:
+    """Exit; after an interrupt, without waiting for cell threads that have not stopped (what
+    they started is killed already)."""
+    if status == 130 and any(t.name.startswith("cell") for t in threading.enumerate()):
+        remove_run_folders()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
     _stop_cleanly_on_signals()
-    sys.exit(main())
+    _exit(main())

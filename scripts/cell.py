@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 from scripts.matrix import Cell, VersionSpec
-from scripts.paths import REPO_ROOT
+from scripts.paths import REPO_ROOT, ScratchFolderError
 from scripts.providers import choose_provider
 from scripts.providers.base import (
     Provider,
@@ -32,6 +29,13 @@ from scripts.providers.base import (
     RunningServer,
     SourceKind,
     Unavailable,
+)
+from scripts.providers.process import (
+    DeadlinePassedError,
+    Interrupted,
+    cancelled_by,
+    process_group,
+    wait_for_exit,
 )
 from scripts.results import (
     Axis,
@@ -46,7 +50,6 @@ from scripts.results import (
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
 OUTPUT_TAIL_LINES = 40
-POLL_S = 0.2  # how often a running suite is checked for Ctrl-C and the deadline
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,10 @@ class _CellRun:
         self.tests_done_at: float | None = None
 
     def run(self) -> CellResult:
+        with cancelled_by(self.cancel):
+            return self._run()
+
+    def _run(self) -> CellResult:
         try:
             # choose every source before starting anything: an unavailable cache must not
             # leave a database started for nothing
@@ -149,8 +156,10 @@ class _CellRun:
             return self._unrunnable(
                 "error", f"provisioning failed: {error.message}", error.log_tail
             )
-        except (CellTimeoutError, CellInterruptedError) as error:
+        except (CellTimeoutError, CellInterruptedError, Interrupted) as error:
             return self._unrunnable("error", str(error), _tail(self.folder / "pytest.log"))
+        except ScratchFolderError as error:
+            return self._unrunnable("error", str(error), None)
         except Exception as error:  # a broken cell must not take the other cells down
             return self._unrunnable(
                 "error", f"harness error: {type(error).__name__}: {error}", None
@@ -231,17 +240,15 @@ class _CellRun:
         if remaining <= 0:
             raise CellTimeoutError(f"timed out after {self.options.timeout:.0f} s")
         command = [sys.executable, "-m", "pytest", *args]
-        with log.open("w") as output, _process_group(command, env, output) as process:
-            while True:
-                try:
-                    return process.wait(timeout=POLL_S)
-                except subprocess.TimeoutExpired:
-                    if self.cancel.is_set():
-                        raise CellInterruptedError("interrupted while running the suite") from None
-                    if time.monotonic() >= self.deadline:
-                        raise CellTimeoutError(
-                            f"timed out after {self.options.timeout:.0f} s while running the suite"
-                        ) from None
+        with process_group(command, log, cwd=REPO_ROOT, env=env) as process:
+            try:
+                return wait_for_exit(process, deadline=self.deadline, doing="running the suite")
+            except Interrupted as interrupted:
+                raise CellInterruptedError(str(interrupted)) from None
+            except DeadlinePassedError:
+                raise CellTimeoutError(
+                    f"timed out after {self.options.timeout:.0f} s while running the suite"
+                ) from None
 
     def _timings(self) -> Timings:
         now = time.monotonic()
@@ -302,39 +309,6 @@ def forced_source(spec: VersionSpec, forced: SourceKind | None) -> SourceKind | 
     if forced is None or all(source.kind == "library" for source in spec.sources):
         return None
     return forced
-
-
-@contextmanager
-def _process_group(
-    command: list[str], env: dict[str, str], output: IO[str]
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `command` in its own process group and make sure the whole group is gone on exit."""
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        command,
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            _signal_group(process, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
-        # xdist workers may outlive a killed controller for a moment
-        _signal_group(process, signal.SIGKILL)
-
-
-def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
 
 
 def _tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str | None:

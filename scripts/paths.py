@@ -3,34 +3,66 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MATRIX_FILE = REPO_ROOT / "matrix.toml"
 RESULTS_DIR = REPO_ROOT / "results"
 REPORTS_DIR = REPO_ROOT / "reports"
+SCRATCH_ENV = "COMPAT_SCRATCH_DIR"
+ROOT_CACHE_DIR = Path("/var/cache/fastapi-compat-matrix")
+SHM = Path("/dev/shm")  # noqa: S108 - every run gets its own folder in it (see scripts.providers.runs)
+
+
+class ScratchFolderError(Exception):
+    """The scratch folder cannot hold the servers' throwaway files; the message says the fix."""
 
 
 def cache_dir() -> Path:
     """The folder fetched server binaries and prepared data directories live in.
 
-    `COMPAT_CACHE_DIR` overrides it; otherwise `$XDG_CACHE_HOME/fastapi-compat-matrix`.
+    `COMPAT_CACHE_DIR` overrides it. Otherwise, as root, `/var/cache/fastapi-compat-matrix`:
+    outside any home folder, so the unprivileged account the servers run as can read the
+    programs without the harness touching a home folder's permissions. As anyone else,
+    `$XDG_CACHE_HOME/fastapi-compat-matrix` (the servers run as that same user).
     """
     explicit = os.environ.get("COMPAT_CACHE_DIR")
     if explicit:
         return Path(explicit).expanduser()
+    if os.geteuid() == 0:
+        return ROOT_CACHE_DIR
     xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(xdg) / "fastapi-compat-matrix"
 
 
 def scratch_dir() -> Path:
-    """A fast place for throwaway server data directories: tmpfs when the machine has one."""
-    explicit = os.environ.get("COMPAT_SCRATCH_DIR")
-    if explicit:
-        return Path(explicit)
-    shm = Path("/dev/shm")  # noqa: S108 - servers get subfolders with unguessable names
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        return shm
-    import tempfile
+    """A fast, writable place for throwaway server files: `COMPAT_SCRATCH_DIR`, else tmpfs
+    (`/dev/shm`) when the machine has one, else the temporary folder.
 
-    return Path(tempfile.gettempdir())
+    Raises `ScratchFolderError` naming the folder, why it cannot be used and what to set.
+    """
+    explicit = os.environ.get(SCRATCH_ENV)
+    if explicit:
+        folder = Path(explicit).expanduser()
+        why = "it is what COMPAT_SCRATCH_DIR names"
+    elif SHM.is_dir() and os.access(SHM, os.W_OK):
+        folder, why = SHM, "it is the machine's tmpfs"
+    else:
+        folder, why = Path(tempfile.gettempdir()), "it is the temporary folder"
+    check_writable(folder, why)
+    return folder
+
+
+def check_writable(folder: Path, chosen_because: str) -> None:
+    """Create and remove a folder inside `folder`: the only proof that servers can write there."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".compat-probe-", dir=folder)
+        os.rmdir(probe)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ScratchFolderError(
+            f"the scratch folder {folder} ({chosen_because}) is not writable: {reason}; "
+            f"set {SCRATCH_ENV} to a writable folder (tmpfs is fastest, e.g. /dev/shm)"
+        ) from error

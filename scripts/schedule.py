@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
 
 from scripts.cell import run_cell
 from scripts.matrix import Cell, Matrix
 from scripts.providers.base import SourceKind
+from scripts.providers.process import kill_all_groups
 from scripts.results import CellResult, ServerInfo
 
 FAILING_STATES = frozenset({"failed", "error"})
+STOP_GRACE_S = 1.5  # after Ctrl-C, how long running cells get to stop their servers
 
 
 def select_cells(
@@ -53,32 +55,45 @@ def run_cells(
     ordered = list(cells)
     results: dict[str, CellResult] = {}
     cancel = threading.Event()
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell") as pool:
-        futures = {
-            pool.submit(
-                run_cell,
-                cell,
-                results_dir=results_dir,
-                workers=workers,
-                timeout=timeout,
-                source=source,
-                cancel=cancel,
-            ): cell
-            for cell in ordered
-        }
-        try:
-            for future in as_completed(futures):
-                result = future.result()
-                results[result.cell] = result
-                if on_result is not None:
-                    on_result(result)
-        except KeyboardInterrupt:
-            # running cells stop their suite and servers; waiting ones never start
-            cancel.set()
-            for pending in futures:
-                pending.cancel()
-            raise
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
+    futures = {
+        pool.submit(
+            run_cell,
+            cell,
+            results_dir=results_dir,
+            workers=workers,
+            timeout=timeout,
+            source=source,
+            cancel=cancel,
+        ): cell
+        for cell in ordered
+    }
+    try:
+        for future in as_completed(futures):
+            result = future.result()
+            results[result.cell] = result
+            if on_result is not None:
+                on_result(result)
+    except KeyboardInterrupt:
+        stop_running_cells(pool, futures, cancel)
+        raise
+    pool.shutdown(wait=True)
     return [results[cell.id] for cell in ordered if cell.id in results]
+
+
+def stop_running_cells(
+    pool: ThreadPoolExecutor, futures: Iterable[Future[CellResult]], cancel: threading.Event
+) -> None:
+    """After Ctrl-C: running cells stop their suite and servers, waiting ones never start.
+
+    The cells get `STOP_GRACE_S` to stop by themselves; whatever they started that still runs
+    then is killed from here, so the main thread never waits on a stuck cell.
+    """
+    cancel.set()
+    pool.shutdown(wait=False, cancel_futures=True)
+    _done, running = wait(list(futures), timeout=STOP_GRACE_S)
+    if running:
+        kill_all_groups()
 
 
 def progress_line(result: CellResult) -> str:

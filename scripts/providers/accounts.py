@@ -1,15 +1,16 @@
-"""Running servers as an unprivileged system account when the harness runs as root.
+"""The unprivileged account throwaway servers run as when the harness runs as root.
 
 PostgreSQL refuses to run as root, and a throwaway server has no business running as root
-anyway. When the harness is root, each server runs as its backend's system account
-(`postgres`, `mysql`, `redis`), switched with `setpriv` (util-linux) right before exec.
+anyway. Nor may it run as the system's `postgres`, `mysql` or `redis` accounts: those own
+the machine's real databases, and a server running as one of them (reached by anyone who
+gets in) could write to them. So every server runs as the harness's own account,
+`compat-servers`, a system account with no home and no login shell, created when missing.
+As anyone but root, servers run as the harness's own user.
 
-Such an account must be able to reach the program it runs. Fetched programs live in the
-cache (`scripts.paths.cache_dir()`), by default under `/root/.cache`, and `/root` is mode 700.
-`make_reachable` grants only *search* permission (`o+x`, never read) on the folders above
-the program that lack it, and prints what it changed: folder contents stay unlistable and
-files keep their own modes. Set `COMPAT_CACHE_DIR` to a folder outside `/root` (e.g.
-`/var/cache/fastapi-compat-matrix`) to avoid touching `/root` at all.
+The account must be able to read the program it runs. The harness never changes the
+permissions of folders it did not create (home folders least of all): as root the cache
+defaults to /var/cache/fastapi-compat-matrix (see `scripts.paths.cache_dir`), and a program
+behind a closed folder is refused with the folder and the fix.
 """
 
 from __future__ import annotations
@@ -17,21 +18,19 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import shutil
 import stat
-import sys
+import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.providers.base import ProvisioningError
 
-# Backend -> system accounts to try, in order.
-_ACCOUNTS: dict[str, tuple[str, ...]] = {
-    "postgres": ("postgres", "nobody"),
-    "mariadb": ("mysql", "nobody"),
-    "mysql": ("mysql", "nobody"),
-    "redis": ("redis", "nobody"),
-    "valkey": ("valkey", "redis", "nobody"),
-}
+SERVER_ACCOUNT = "compat-servers"
+SYSTEM_ACCOUNTS = frozenset({"root", "postgres", "mysql", "redis", "valkey"})
+CREATE_ATTEMPTS = 5
+_creating = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -46,35 +45,42 @@ def running_as_root() -> bool:
     return os.geteuid() == 0
 
 
-def account_for(backend: str) -> Account | None:
-    """The account a server of `backend` runs as; None when we are not root (run as ourselves)."""
+def server_account(name: str = SERVER_ACCOUNT) -> Account | None:
+    """The account servers run as: None when we are not root (they run as ourselves)."""
     if not running_as_root():
         return None
-    for name in _ACCOUNTS.get(backend, ("nobody",)):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        groups = {entry.pw_gid} | {g.gr_gid for g in grp.getgrall() if name in g.gr_mem}
-        return Account(name, entry.pw_uid, entry.pw_gid, frozenset(groups))
+    if name in SYSTEM_ACCOUNTS:
+        raise ValueError(f"servers never run as the system account {name!r}")
+    with _creating:
+        for _ in range(CREATE_ATTEMPTS):
+            found = _lookup(name)
+            if found is not None:
+                return found
+            _create(name)
     raise ProvisioningError(
-        f"running as root but none of the accounts {_ACCOUNTS.get(backend)} exists to run "
-        f"{backend} as; create one (e.g. `adduser --system {backend}`) or run as a normal user"
+        f"the account {name!r} the servers run as does not exist and could not be created; "
+        f"create it with `useradd --system --user-group --no-create-home "
+        f"--shell /usr/sbin/nologin {name}`"
     )
 
 
-def command_as(account: Account | None, argv: list[str]) -> list[str]:
-    """`argv` run as `account` (unchanged when `account` is None)."""
-    if account is None:
-        return argv
-    return [
-        "setpriv",
-        f"--reuid={account.uid}",
-        f"--regid={account.gid}",
-        "--init-groups",
-        "--",
-        *argv,
-    ]
+def _lookup(name: str) -> Account | None:
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    groups = {entry.pw_gid} | {g.gr_gid for g in grp.getgrall() if name in g.gr_mem}
+    return Account(name, entry.pw_uid, entry.pw_gid, frozenset(groups))
+
+
+def _create(name: str) -> None:
+    """`useradd` a system account with no home and no shell (another process may race us)."""
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    nologin = shutil.which("nologin") or "/usr/sbin/nologin"
+    argv = [useradd, "--system", "--user-group", "--no-create-home"]
+    argv += ["--home-dir", "/nonexistent", "--shell", nologin]
+    argv += ["--comment", "throwaway servers of fastapi-compat-matrix", name]
+    subprocess.run(argv, capture_output=True, timeout=30, check=False)  # noqa: S603
 
 
 def give_to(account: Account | None, path: Path) -> None:
@@ -102,15 +108,19 @@ def unreachable_folders(account: Account, target: Path) -> list[Path]:
     return [f for f in reversed(folders) if not _can_search(account, f.stat())]
 
 
-def make_reachable(account: Account | None, target: Path) -> None:
-    """Let `account` reach `target` by adding search permission where it lacks it."""
+def check_reachable(account: Account | None, target: Path) -> None:
+    """Refuse, naming the folder and the fix, a program the account cannot reach.
+
+    Nothing is changed: opening a folder the harness did not create (a home folder, say)
+    would open it to every local user.
+    """
     if account is None:
         return
-    for folder in unreachable_folders(account, target):
-        mode = folder.stat().st_mode
-        os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
-        print(
-            f"compat: granted search permission (o+x) on {folder} so the {account.name} "
-            f"account can run {target}",
-            file=sys.stderr,
+    closed = unreachable_folders(account, target)
+    if closed:
+        raise ProvisioningError(
+            f"the {account.name} account the servers run as cannot reach {target}: "
+            f"{closed[0]} is closed to it (mode {stat.S_IMODE(closed[0].stat().st_mode):o}); "
+            "keep server programs outside home folders, e.g. set COMPAT_CACHE_DIR="
+            "/var/cache/fastapi-compat-matrix and run `nox -s fetch` again"
         )

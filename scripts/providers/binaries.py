@@ -16,13 +16,14 @@ from pathlib import Path
 
 from scripts import paths
 from scripts.matrix import BinariesSource, VersionSpec
-from scripts.providers.accounts import account_for, command_as, give_to, make_reachable
+from scripts.providers import runs
+from scripts.providers.accounts import check_reachable, give_to, server_account
 from scripts.providers.base import RunningServer, SourceKind, Unavailable
 from scripts.providers.mariadb import MariadbRecipe
 from scripts.providers.ports import free_port
 from scripts.providers.postgres import PostgresRecipe
 from scripts.providers.probes import NotAnsweringError, server_version
-from scripts.providers.process import PortTakenError, running_process, wait_until_answers
+from scripts.providers.process import PortTakenError, process_group, wait_until_answers
 from scripts.providers.programs import Program, find_program
 from scripts.providers.recipes import ServerRecipe
 from scripts.providers.redis import RedisRecipe
@@ -105,14 +106,13 @@ class BinariesProvider:
     def start(self) -> Iterator[RunningServer]:
         program = self.program()
         recipe = self._recipe()
-        account = account_for(self.spec.backend)
-        make_reachable(account, program.path)
+        check_reachable(server_account(), program.path)
         template = self._template(recipe, program) if recipe.needs_template else None
         with ExitStack() as stack:
             yield self._start_with_retries(stack, recipe, program, template)
 
     def _template(self, recipe: ServerRecipe, program: Program) -> Path:
-        account = account_for(self.spec.backend)
+        account = server_account()
 
         def build(target: Path) -> None:
             log_path = target.with_name(target.name + ".log")
@@ -145,8 +145,8 @@ class BinariesProvider:
     def _start_once(
         self, stack: ExitStack, recipe: ServerRecipe, program: Program, template: Path | None
     ) -> RunningServer:
-        account = account_for(self.spec.backend)
-        run_dir = paths.scratch_dir() / f"compat-{self.spec.id}-{uuid.uuid4().hex[:10]}"
+        account = server_account()
+        run_dir = runs.run_folder() / f"{self.spec.id}-{uuid.uuid4().hex[:10]}"
         run_dir.mkdir(mode=0o700, parents=False)
         stack.callback(shutil.rmtree, run_dir, ignore_errors=True)
         give_to(account, run_dir)
@@ -155,9 +155,9 @@ class BinariesProvider:
             copy_template(template, data_dir)
         port = free_port()
         log_path = run_dir / "server.log"
-        argv = command_as(account, recipe.command(program, data_dir, run_dir, port))
+        argv = recipe.command(program, data_dir, run_dir, port)
         process = stack.enter_context(
-            running_process(argv, log_path, stop_signal=recipe.stop_signal)
+            process_group(argv, log_path, run_as=account, stop_signal=recipe.stop_signal)
         )
         url = recipe.url(port)
         reported = wait_until_answers(

@@ -1,26 +1,249 @@
-"""Starting a server program as a child process, polling it until it answers, stopping it."""
+"""The one process runner: start a program as a process group tied to this process, wait for
+it (bounded, interruptible), stop it, read its log's tail.
+
+Every program the harness starts (servers, their setup commands, the suite's pytest) goes
+through `process_group`, which:
+- starts it in a session of its own, so a Ctrl-C in the terminal reaches only the harness,
+  which then stops the group itself;
+- ties it to the harness twice: a parent-death signal (SIGKILL, set by `setpriv
+  --pdeathsig` right before exec), which fires when the *thread* that started it ends; and
+  the watchdog (`scripts/providers/watchdog.py`), which kills it when the harness process
+  ends, however it died (kill -9 of the harness or of its whole process group included);
+- records it in the run folder (`scripts.providers.runs`) so that the next run reaps it
+  should both ties fail;
+- stops the whole group on exit: the stop signal, a bounded wait, then SIGKILL.
+
+Waits check the calling thread's cancel event (`cancelled_by`) every `POLL_S` and raise
+`Interrupted` once it is set, so a Ctrl-C in the main thread reaches a worker promptly.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
+from scripts.providers import runs
+from scripts.providers.accounts import Account
 from scripts.providers.base import ProvisioningError
 
 T = TypeVar("T")
 
 LOG_TAIL_LINES = 40
 PORT_TAKEN_MARKERS = ("Address already in use", "error: 98", "errno 98")
+POLL_S = 0.1  # how often a wait looks at the cancel event and its deadline
+CANCELLED_STOP_S = 0.5  # after Ctrl-C a group gets this long to stop before SIGKILL
+WATCHDOG = Path(__file__).with_name("watchdog.py")
 
 
 class PortTakenError(ProvisioningError):
     """The server could not bind its port: another process took it first; retry elsewhere."""
+
+
+class Interrupted(Exception):  # noqa: N818 - reads as what happened
+    """The run was interrupted (Ctrl-C, SIGTERM) while this thread waited."""
+
+
+class DeadlinePassedError(Exception):
+    """A process ran past the deadline it was given."""
+
+
+# ------------------------------------------------------------------ cancellation
+
+
+_this_thread = threading.local()
+
+
+@contextmanager
+def cancelled_by(event: threading.Event) -> Iterator[None]:
+    """Within the block, this thread's waits raise `Interrupted` once `event` is set."""
+    previous = getattr(_this_thread, "cancel", None)
+    _this_thread.cancel = event
+    try:
+        yield
+    finally:
+        _this_thread.cancel = previous
+
+
+def is_cancelled() -> bool:
+    event: threading.Event | None = getattr(_this_thread, "cancel", None)
+    return event is not None and event.is_set()
+
+
+def raise_if_cancelled(doing: str) -> None:
+    if is_cancelled():
+        raise Interrupted(f"interrupted while {doing}")
+
+
+# ------------------------------------------------------------------ ties to this process
+
+
+class _Watchdog:
+    """One watchdog process per harness process, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._write_end: int | None = None
+        self._owner: int | None = None
+
+    def _pipe(self) -> int:
+        if self._write_end is not None and self._owner == os.getpid():
+            return self._write_end
+        read_end, write_end = os.pipe()  # both close on exec: no child of ours holds them
+        try:
+            os.posix_spawn(
+                sys.executable,
+                [sys.executable, "-I", "-S", str(WATCHDOG)],
+                dict(os.environ),
+                file_actions=[(os.POSIX_SPAWN_DUP2, read_end, 0)],
+                setsid=True,  # killing our process group spares it
+            )
+        finally:
+            os.close(read_end)
+        self._write_end, self._owner = write_end, os.getpid()
+        return write_end
+
+    def send(self, line: str) -> None:
+        with self._lock:
+            for _ in range(2):  # a watchdog killed by someone else is replaced once
+                try:
+                    os.write(self._pipe(), line.encode() + b"\n")
+                    return
+                except BrokenPipeError:
+                    if self._write_end is not None:
+                        os.close(self._write_end)
+                    self._write_end = None
+
+
+_watchdog = _Watchdog()
+_live_lock = threading.Lock()
+_live: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def tied_command(argv: list[str], run_as: Account | None = None) -> list[str]:
+    """`argv` run through setpriv: parent-death signal SIGKILL, and `run_as`'s identity."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        if run_as is not None:
+            raise ProvisioningError(
+                f"setpriv (util-linux) is needed to run servers as {run_as.name}; install it"
+            )
+        return argv  # the watchdog and the reaper still tie it to us
+    identity = []
+    if run_as is not None:
+        identity = [f"--reuid={run_as.uid}", f"--regid={run_as.gid}", "--init-groups"]
+    # setpriv sets the parent-death signal after switching identity (a switch clears it)
+    return [setpriv, "--pdeathsig=KILL", *identity, "--", *argv]
+
+
+@contextmanager
+def process_group(
+    argv: list[str],
+    log_path: Path,
+    *,
+    run_as: Account | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stop_signal: signal.Signals = signal.SIGTERM,
+    stop_timeout: float = 10.0,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `argv` as a tied process group (see the module's docstring), its output appended to
+    `log_path`; on exit stop the whole group, Ctrl-C and errors included."""
+    raise_if_cancelled(f"starting {Path(argv[0]).name}")
+    with log_path.open("ab") as log:
+        try:
+            process = subprocess.Popen(  # noqa: S603 - argv built from located programs
+                tied_command(argv, run_as),
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise ProvisioningError(f"cannot run {argv[0]}: {exc}") from exc
+    record: Path | None = None
+    try:
+        with _live_lock:
+            _live[process.pid] = process
+        identity = runs.ProcessIdentity.of(process.pid)
+        if identity is not None:
+            _watchdog.send(f"+ {identity.pid} {identity.start_ticks}")
+            record = runs.record_process(identity)
+        yield process
+    finally:
+        stop_group(process, stop_signal, CANCELLED_STOP_S if is_cancelled() else stop_timeout)
+        _watchdog.send(f"- {process.pid}")
+        if record is not None:
+            record.unlink(missing_ok=True)
+        with _live_lock:
+            _live.pop(process.pid, None)
+
+
+def stop_group(
+    process: subprocess.Popen[bytes], stop_signal: signal.Signals, timeout: float
+) -> None:
+    """Ask the process group to stop; kill it when it does not within `timeout` seconds."""
+    if process.poll() is None:
+        _signal_group(process.pid, stop_signal)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout)
+    # kill anything left in the group (backends of a killed server, xdist workers)
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def kill_all_groups() -> int:
+    """SIGKILL every process group this process started and has not stopped yet (for when
+    the threads that own them do not stop in time); how many there were."""
+    with _live_lock:
+        live = list(_live)
+    for pgid in live:
+        _signal_group(pgid, signal.SIGKILL)
+    return len(live)
+
+
+def live_groups() -> int:
+    with _live_lock:
+        return len(_live)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+
+
+# ------------------------------------------------------------------ waiting
+
+
+def wait_for_exit(process: subprocess.Popen[bytes], *, deadline: float, doing: str) -> int:
+    """The exit code of `process`; `DeadlinePassedError` after `deadline` (monotonic clock),
+    `Interrupted` when this thread is cancelled."""
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            return process.wait(timeout=max(0.0, min(POLL_S, remaining)))
+        except subprocess.TimeoutExpired:
+            raise_if_cancelled(doing)
+            if time.monotonic() >= deadline:
+                raise DeadlinePassedError(doing) from None
+
+
+def run_to_end(argv: list[str], log_path: Path, *, run_as: Account | None, timeout_s: float) -> int:
+    """Run a one-off command (tied, bounded, interruptible) and return its exit code."""
+    with process_group(argv, log_path, run_as=run_as) as process:
+        return wait_for_exit(
+            process, deadline=time.monotonic() + timeout_s, doing=f"running {Path(argv[0]).name}"
+        )
 
 
 def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -29,56 +252,6 @@ def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
-
-
-@contextmanager
-def running_process(
-    argv: list[str],
-    log_path: Path,
-    *,
-    stop_signal: signal.Signals = signal.SIGTERM,
-    stop_timeout: float = 10.0,
-    env: dict[str, str] | None = None,
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `argv` with its output in `log_path`; stop it on exit: signal, wait, then kill.
-
-    The child gets its own session so a Ctrl-C in the terminal reaches only us; we stop the
-    child ourselves in `finally` (KeyboardInterrupt included).
-    """
-    with log_path.open("ab") as log:
-        try:
-            process = subprocess.Popen(  # noqa: S603 - argv built from located programs
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env=env,
-            )
-        except OSError as exc:
-            raise ProvisioningError(f"cannot run {argv[0]}: {exc}") from exc
-    try:
-        yield process
-    finally:
-        stop_process(process, stop_signal, stop_timeout)
-
-
-def stop_process(
-    process: subprocess.Popen[bytes], stop_signal: signal.Signals, timeout: float
-) -> None:
-    """Ask the process group to stop; kill it when it does not within `timeout` seconds."""
-    if process.poll() is None:
-        _signal_group(process.pid, stop_signal)
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(timeout)
-    # Kill anything left in the group (e.g. backends of a server that was killed).
-    _signal_group(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
 
 
 def wait_until_answers(
@@ -92,8 +265,10 @@ def wait_until_answers(
 ) -> T:
     """Call `ask` until it returns, while the process lives and the deadline is not passed.
 
-    Polls with a short, growing interval (5 ms up to 100 ms). When the process exits first,
-    raises `ProvisioningError` (or `PortTakenError`) at once, with the tail of its log.
+    `ask` must bound its own wait (connect and read timeouts). Polls with a short, growing
+    interval (5 ms up to 100 ms). When the process exits first, raises `ProvisioningError`
+    (or `PortTakenError`) at once, with the tail of its log; when the deadline passes, one
+    saying how long it waited and the last answer it got; `Interrupted` on Ctrl-C.
     """
     started = time.monotonic()
     interval = 0.005
@@ -106,13 +281,16 @@ def wait_until_answers(
                 PortTakenError if any(m in tail for m in PORT_TAKEN_MARKERS) else ProvisioningError
             )
             raise error_class(f"{what} exited with code {code} before answering", tail)
+        raise_if_cancelled(f"waiting for {what} to answer")
         try:
             return ask()
         except retry_on as exc:
             last_error = exc
-        if time.monotonic() - started > deadline_s:
+        waited = time.monotonic() - started
+        if waited > deadline_s:
             raise ProvisioningError(
-                f"{what} did not answer within {deadline_s:.0f} s (last error: {last_error})",
+                f"{what} was given up after {waited:.0f} s (the start limit is "
+                f"{deadline_s:.0f} s); it runs but did not answer: {last_error}",
                 log_tail(log_path),
             )
         time.sleep(interval)  # polling interval, not a wait for readiness

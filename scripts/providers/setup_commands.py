@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from scripts.providers.accounts import Account, command_as
+from scripts.providers.accounts import Account
 from scripts.providers.base import ProvisioningError
-from scripts.providers.process import log_tail
+from scripts.providers.process import DeadlinePassedError, log_tail, run_to_end
 
 SETUP_TIMEOUT_S = 300.0
 
 
-def run_setup(argv: list[str], account: Account | None, log_path: Path) -> None:
+def run_setup(
+    argv: list[str], account: Account | None, log_path: Path, timeout_s: float = SETUP_TIMEOUT_S
+) -> None:
     """Run `argv` as `account`; on failure raise `ProvisioningError` with the log's tail."""
-    with log_path.open("ab") as log:
-        try:
-            done = subprocess.run(  # noqa: S603 - located programs
-                command_as(account, argv),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=SETUP_TIMEOUT_S,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ProvisioningError(f"{argv[0]} failed: {exc}", log_tail(log_path)) from exc
-    if done.returncode != 0:
+    try:
+        code = run_to_end(argv, log_path, run_as=account, timeout_s=timeout_s)
+    except DeadlinePassedError:
         raise ProvisioningError(
-            f"{' '.join(argv[:2])} exited with code {done.returncode}", log_tail(log_path)
-        )
+            f"{argv[0]} did not finish within {timeout_s:.0f} s", log_tail(log_path)
+        ) from None
+    if code != 0:
+        raise ProvisioningError(f"{' '.join(argv[:2])} exited with code {code}", log_tail(log_path))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scripts import paths
+from scripts.providers import runs
 from scripts.providers.base import ProvisioningError
 from scripts.providers.programs import Program
 
@@ -47,7 +48,7 @@ def prepared_template(key: str, build: Callable[[Path], None]) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (template / COMPLETE_MARKER).is_file():
             return template
-        work = paths.scratch_dir() / f"compat-template-{key}-{uuid.uuid4().hex[:8]}"
+        work = runs.run_folder() / f"template-{key}-{uuid.uuid4().hex[:8]}"
         try:
             build(work)
             shutil.rmtree(template, ignore_errors=True)

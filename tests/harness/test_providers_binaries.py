@@ -25,6 +25,7 @@ from tests.harness.providers_support import (
     processes_using,
     write_script,
 )
+from tests.harness.scratch_support import leftovers
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_server_answers_on_its_url_reports_its_version_and_leaves_nothing_behind
         assert processes_using(scratch)
     assert not port_answers(server.url)
     assert processes_using(scratch) == []
-    assert list(scratch.iterdir()) == []
+    assert leftovers(scratch) == []
 
 
 @pytest.mark.slow
@@ -112,7 +113,7 @@ def test_server_is_stopped_and_removed_when_the_body_raises(scratch: Path) -> No
         body_that_fails()
     assert running_inside
     assert processes_using(scratch) == []
-    assert list(scratch.iterdir()) == []
+    assert leftovers(scratch) == []
 
 
 def test_program_of_another_version_is_skipped_and_one_of_the_requested_version_chosen(
@@ -162,7 +163,7 @@ def test_server_that_dies_at_start_raises_provisioning_error_with_its_log_tail(
             pytest.fail("the server must not be reported as running")
     assert "exited with code 3" in raised.value.message
     assert "FATAL: cannot open the frobnicator" in raised.value.log_tail
-    assert list(scratch.iterdir()) == []
+    assert leftovers(scratch) == []
 
 
 @pytest.mark.slow
@@ -178,7 +179,7 @@ def test_port_taken_by_another_process_is_retried_on_a_new_port(
         with provider("redis", "7.0").start() as server:
             assert make_url(server.url).port != taken
             assert query("redis", server.url) == (42,)
-    assert list(scratch.iterdir()) == []
+    assert leftovers(scratch) == []
 
 
 @pytest.mark.slow

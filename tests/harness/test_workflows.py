@@ -7,6 +7,7 @@ The replay reads every command from `.github/workflows/nightly.yml` itself (see
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -140,6 +141,7 @@ def test_binaries_cache_is_the_folder_the_harness_fetches_into(
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.delenv("COMPAT_CACHE_DIR", raising=False)
+    monkeypatch.setattr(os, "geteuid", lambda: 1001)  # the runner's user (root caches elsewhere)
     default = cache_dir()
     for name in ("nightly.yml", "ci.yml"):
         workflow = load_workflow(name)
