@@ -44,13 +44,19 @@ def group_of(pid: int) -> int | None:
 def kill_group(pgid: int, started: int) -> bool:
     """SIGKILL the process group whose leader `pgid` started at `started`; True when any of it
     still ran. While the leader is that same process the whole group is killed; when it is
-    gone, only the members that started after it (its children)."""
-    if start_ticks(pgid) == started and group_of(pgid) == pgid:
+    gone, only the members that started after it (its children); a pid now used by
+    another process means the group is gone."""
+    now = start_ticks(pgid)
+    if now == started and group_of(pgid) == pgid:
         try:
             os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
             return False
         return True
+    if now is not None:
+        # the pid is another process's now: the kernel reuses no pid while a group of that
+        # id has members, so nothing of the old group is left
+        return False
     members = [
         int(entry)
         for entry in os.listdir("/proc")

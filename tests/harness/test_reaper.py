@@ -1,0 +1,138 @@
+"""Every run reaps what dead runs left (their processes and folders), and only that: a run
+whose harness still runs, a reused pid and folders without a run marker are left alone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.providers.runs import (
+    MARKER,
+    PROCESSES,
+    RUN_PREFIX,
+    ProcessIdentity,
+    reap_dead_runs,
+    run_folder,
+    start_ticks,
+)
+from tests.harness.providers_support import fast_folder
+
+
+@pytest.fixture
+def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    with fast_folder("compat-test-reaper-") as folder:
+        monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture
+def servers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Stand-in servers (in sessions of their own), killed at the end whatever happened."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for server in started:
+        server.kill()
+        server.wait()
+
+
+def start_server(servers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(["/bin/sleep", "300"], start_new_session=True)
+    servers.append(server)
+    return server
+
+
+def dead_identity() -> ProcessIdentity:
+    """The identity of a process that ran a moment ago and has ended."""
+    gone = subprocess.Popen(["/bin/sleep", "30"])
+    identity = ProcessIdentity.of(gone.pid)
+    gone.kill()
+    gone.wait()
+    assert identity is not None
+    return identity
+
+
+def run_folder_of(scratch: Path, owner: ProcessIdentity, *processes: ProcessIdentity) -> Path:
+    folder = scratch / f"{RUN_PREFIX}{owner.pid}-{owner.start_ticks}"
+    (folder / PROCESSES).mkdir(parents=True)
+    owner.dump(folder / MARKER)
+    for process in processes:
+        process.dump(folder / PROCESSES / str(process.pid))
+    (folder / "postgres-16-0123456789" / "data").mkdir(parents=True)  # a server's files
+    return folder
+
+
+def identity(process: subprocess.Popen[bytes]) -> ProcessIdentity:
+    found = ProcessIdentity.of(process.pid)
+    assert found is not None
+    return found
+
+
+def test_a_dead_run_has_its_servers_killed_and_its_folder_removed(
+    scratch: Path, servers: list[subprocess.Popen[bytes]]
+) -> None:
+    server = start_server(servers)
+    folder = run_folder_of(scratch, dead_identity(), identity(server))
+    [reaped] = reap_dead_runs()
+    assert reaped.folder == folder
+    assert reaped.killed == (server.pid,)
+    assert server.wait(timeout=5) == -9
+    assert not folder.exists()
+
+
+def test_a_live_run_is_left_alone(scratch: Path, servers: list[subprocess.Popen[bytes]]) -> None:
+    server = start_server(servers)
+    me = ProcessIdentity.of(os.getpid())
+    assert me is not None
+    folder = run_folder_of(scratch, me, identity(server))
+    assert reap_dead_runs() == []
+    assert folder.is_dir()
+    assert server.poll() is None
+
+
+def test_a_run_whose_pid_was_reused_by_another_process_is_dead(
+    scratch: Path, servers: list[subprocess.Popen[bytes]]
+) -> None:
+    server = start_server(servers)
+    me = ProcessIdentity.of(os.getpid())
+    assert me is not None
+    reused = ProcessIdentity(me.pid, me.start_ticks - 1, me.boot_id)  # same pid, earlier process
+    folder = run_folder_of(scratch, reused, identity(server))
+    [reaped] = reap_dead_runs()
+    assert reaped.folder == folder
+    assert server.wait(timeout=5) == -9
+
+
+def test_a_recorded_pid_now_used_by_another_process_is_not_killed(
+    scratch: Path, servers: list[subprocess.Popen[bytes]]
+) -> None:
+    stranger = start_server(servers)
+    earlier = ProcessIdentity(
+        stranger.pid, identity(stranger).start_ticks - 1, dead_identity().boot_id
+    )
+    folder = run_folder_of(scratch, dead_identity(), earlier)
+    [reaped] = reap_dead_runs()
+    assert reaped.killed == ()
+    assert stranger.poll() is None
+    assert not folder.exists()
+
+
+def test_folders_without_a_run_marker_are_not_touched(scratch: Path) -> None:
+    unmarked = [scratch / f"{RUN_PREFIX}123-456", scratch / "compat-postgres-16-0123456789"]
+    for folder in unmarked:
+        folder.mkdir()
+    assert reap_dead_runs() == []
+    assert all(folder.is_dir() for folder in unmarked)
+
+
+def test_this_run_folder_names_this_process_and_is_not_reaped(scratch: Path) -> None:
+    folder = run_folder()
+    owner = ProcessIdentity.load(folder / MARKER)
+    assert owner == ProcessIdentity.of(os.getpid())
+    assert folder.parent == scratch
+    assert folder.stat().st_mode & 0o777 == 0o711  # servers enter their own folder, list nothing
+    assert reap_dead_runs() == []
+    assert start_ticks(os.getpid()) is not None
