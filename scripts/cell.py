@@ -22,7 +22,6 @@ from pathlib import Path
 
 from scripts.matrix import Cell, VersionSpec
 from scripts.paths import REPO_ROOT, ScratchFolderError
-from scripts.providers import choose_provider
 from scripts.providers.base import (
     Provider,
     ProvisioningError,
@@ -47,6 +46,8 @@ from scripts.results import (
     unrunnable_result,
     write_result,
 )
+from scripts.sources import choose_provider
+from scripts.versions import version_matches
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
 OUTPUT_TAIL_LINES = 40
@@ -273,16 +274,6 @@ class _CellRun:
             finished_at=_now(),
             log_tail=log_tail,
         )
-
-
-def version_matches(requested: str, reported: str) -> bool:
-    """`16` matches `16.14`, `10.11` matches `10.11.19-MariaDB`; names (`stdlib`) match anything."""
-    if not requested[:1].isdigit():
-        return True
-    if not reported.startswith(requested):
-        return False
-    rest = reported[len(requested) :]
-    return rest == "" or not rest[0].isdigit()
 
 
 def suite_environment(

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from scripts import paths
-from scripts.providers import ProvisioningError
 from scripts.providers.accounts import (
     SERVER_ACCOUNT,
     Account,
@@ -21,6 +20,7 @@ from scripts.providers.accounts import (
     server_account,
     unreachable_folders,
 )
+from scripts.providers.base import ProvisioningError
 from scripts.providers.process import tied_command
 from tests.harness.providers_support import fast_folder
 

@@ -1,9 +1,8 @@
 """The `image` source: a throwaway container through testcontainers' own modules.
 
-Chosen only when a Docker engine answers. Postgres, MySQL/MariaDB (MySqlContainer handles the
-MariaDB images: both entrypoints read `MYSQL_ROOT_PASSWORD` / `MYSQL_DATABASE` and log
-"ready for connections" twice), Redis and Valkey each have a testcontainers module that
-waits for readiness itself; we then read the server's own version like every other source.
+Chosen only when a Docker engine answers. Each server backend names its testcontainers
+module (`ServerBackend.image_contract`), which waits for readiness itself; we then read the
+server's own version like every other source.
 """
 
 from __future__ import annotations
@@ -16,10 +15,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from scripts.backends import NotAnsweringError, ServerBackend, UnknownBackendError, server_backend
 from scripts.matrix import ImageSource, VersionSpec
 from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
-from scripts.providers.probes import NotAnsweringError, server_version
-from scripts.providers.urls import hide_password, to_suite_url
+from scripts.sources.urls import hide_password
 
 PING_TIMEOUT_S = 3
 PROBE_TIMEOUT_S = 10.0
@@ -81,43 +80,24 @@ def _ping_with_sdk(timeout_s: int) -> None:
         raise ValueError(str(exc)) from exc
 
 
-def container_settings(backend: str, password: str) -> tuple[str, str, dict[str, Any]]:
-    """(testcontainers module, container class, constructor keywords) for `backend`."""
-    mysql = ("testcontainers.community.mysql", "MySqlContainer")
-    mysql_keywords = {"dialect": "pymysql", "username": "root", "password": password}
-    table: dict[str, tuple[str, str, dict[str, Any]]] = {
-        "postgres": (
-            "testcontainers.community.postgres",
-            "PostgresContainer",
-            {"username": "postgres", "password": password, "dbname": "postgres"}
-            | {"driver": "psycopg2"},
-        ),
-        "mysql": (*mysql, mysql_keywords),
-        "mariadb": (*mysql, mysql_keywords),
-        "redis": ("testcontainers.community.redis", "RedisContainer", {}),
-        "valkey": ("testcontainers.community.valkey", "ValkeyContainer", {}),
-    }
-    if backend not in table:
+def image_backend(backend: str) -> ServerBackend:
+    """The server backend whose images we run; `Unavailable` for a library (SQLite)."""
+    try:
+        return server_backend(backend)
+    except UnknownBackendError as exc:
         raise Unavailable(
-            f"the image source does not support {backend}", "use another source in matrix.toml"
-        )
-    return table[backend]
-
-
-def container_url(backend: str, container: Any) -> str:
-    """The suite URL of a started testcontainers container."""
-    if backend == "redis":  # RedisContainer has no get_connection_url
-        host = container.get_container_host_ip()
-        return f"redis://{host}:{container.get_exposed_port(container.port)}/0"
-    return to_suite_url(backend, container.get_connection_url())
+            f"the image source does not support {backend} ({exc})",
+            "use another source in matrix.toml",
+        ) from exc
 
 
 def testcontainers_container(backend: str, image: str) -> tuple[Container, Callable[[], str]]:
     """A testcontainers container for `image` (connects to the engine), and its URL reader."""
-    module, class_name, keywords = container_settings(backend, secrets.token_hex(12))
-    container_class = getattr(importlib.import_module(module), class_name)
-    container = container_class(image, **keywords)
-    return container, lambda: container_url(backend, container)
+    server = image_backend(backend)
+    contract = server.image_contract(secrets.token_hex(12))
+    container_class = getattr(importlib.import_module(contract.module), contract.class_name)
+    container = container_class(image, **contract.keywords)
+    return container, lambda: server.container_url(container)
 
 
 class ImageProvider:
@@ -149,7 +129,7 @@ class ImageProvider:
                 container, read_url = self._make_container(self.spec.backend, self.image)
                 container.start()
                 url = read_url()
-                reported = server_version(self.spec.backend, url, PROBE_TIMEOUT_S)
+                reported = image_backend(self.spec.backend).server_version(url, PROBE_TIMEOUT_S)
             except NotAnsweringError as exc:
                 raise ProvisioningError(
                     f"container {self.image} started but does not answer: {exc}"
