@@ -29,6 +29,7 @@ from scripts.providers.base import (
     SourceKind,
     Unavailable,
 )
+from scripts.providers.passwords import passwords_in, redact_files
 from scripts.providers.process import (
     DeadlinePassedError,
     Interrupted,
@@ -147,7 +148,10 @@ class _CellRun:
                     for spec in self.cell.specs
                 }
                 self.provisioned_at = time.monotonic()
-                suite = self._run_suite(running)
+                try:
+                    suite = self._run_suite(running)
+                finally:  # what the suite printed may show its URLs, passwords included
+                    redact_files(self.folder, passwords_in(s.url for s in running.values()))
                 self.tests_done_at = time.monotonic()
             # built after the servers stopped, so the timings include their teardown
             return self._result(suite)

@@ -7,11 +7,12 @@ Adding a backend is one module holding a `Backend` subclass (a `ServerBackend` w
 as a server), listed in `BACKENDS` below, plus its versions in `matrix.toml`.
 
 URL contract (what the suite connects with):
-    postgres        postgresql+psycopg2://postgres@127.0.0.1:PORT/postgres
-    mysql, mariadb  mysql+pymysql://root@127.0.0.1:PORT/mysql
-    redis, valkey   redis://127.0.0.1:PORT/0
+    postgres        postgresql+psycopg2://postgres:PASSWORD@127.0.0.1:PORT/postgres
+    mysql, mariadb  mysql+pymysql://root:PASSWORD@127.0.0.1:PORT/mysql
+    redis, valkey   redis://:PASSWORD@127.0.0.1:PORT/0
     sqlite          sqlite://   with env SQLITE_MODULE=<DB-API module>
-(image sources add the container's password; url sources are used as given.)
+(binaries sources: a new password for every start; image sources: the container's password;
+url sources are used as given.)
 """
 
 from __future__ import annotations

@@ -64,6 +64,8 @@ class ServerBackend(Backend, ABC):
     """The URL contract: the driver scheme and the database the suite connects with."""
     stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
     needs_template: ClassVar[bool] = False
+    start_secrets: ClassVar[tuple[str, ...]] = ()
+    """Files of `prepare_run` the server reads only at start: removed once it answers."""
 
     def program_version(self, version_output: str) -> str | None:
         """The version a server program prints for `--version`, or None when it is not there."""
@@ -82,10 +84,20 @@ class ServerBackend(Backend, ABC):
 
     @abstractmethod
     def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
-        """The server's command line: loopback only, durability off, files in `run_dir`."""
+        """The server's command line: loopback only, durability off, files (its Unix socket
+        included) in `run_dir`, a 0700 folder of its own. No password on it: anyone can read a
+        command line."""
+
+    def prepare_run(self, run_dir: Path, password: str, account: Account | None) -> None:
+        """Before the start: leave in `run_dir` what makes the server require `password`."""
+
+    def answer(self, run_dir: Path, url: str, password: str, timeout_s: float) -> str:
+        """The readiness check: the server's own version over `url`, once it requires
+        `password`; `NotAnsweringError` while it does not answer (yet)."""
+        return self.server_version(url, timeout_s)
 
     @abstractmethod
-    def url(self, port: int) -> str:
+    def url(self, port: int, password: str) -> str:
         """The URL the suite connects with to a server of ours on `port`."""
 
     def suite_url(self, url: str) -> str:

@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 from pathlib import Path
 
 from scripts.backends.base import ImageContract, Program, ServerBackend
-from scripts.backends.mysql import mysql_image, mysql_protocol_version
+from scripts.backends.mysql import (
+    INIT_FILE,
+    init_file_option,
+    mysql_image,
+    mysql_protocol_version,
+    write_init_file,
+)
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.base import ProvisioningError
+from scripts.providers.passwords import mysql_native_hash
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 
@@ -55,6 +63,7 @@ class Mariadb(ServerBackend):
     suite_scheme = "mysql+pymysql"
     suite_path = "/mysql"
     needs_template = True
+    start_secrets = (INIT_FILE,)
 
     def server_version(self, url: str, timeout_s: float) -> str:
         return mysql_protocol_version(url, timeout_s)
@@ -68,7 +77,8 @@ class Mariadb(ServerBackend):
         if not program.path.is_relative_to("/usr"):
             argv.append(f"--basedir={program.path.parent.parent}")
         argv += [
-            "--auth-root-authentication-method=normal",  # root without password, over TCP too
+            # root by password, over TCP too; each start sets its own (`prepare_run`)
+            "--auth-root-authentication-method=normal",
             "--skip-test-db",
             "--skip-name-resolve",
             LOG_FILE_SIZE,
@@ -85,11 +95,24 @@ class Mariadb(ServerBackend):
             f"--socket={run_dir / 'mysqld.sock'}",
             f"--pid-file={run_dir / 'mysqld.pid'}",
             f"--tmpdir={run_dir}",
+            init_file_option(run_dir),
             *SPEED_OPTIONS,
         ]
 
-    def url(self, port: int) -> str:
-        return f"mysql+pymysql://root@{LOOPBACK}:{port}/mysql"
+    def prepare_run(self, run_dir: Path, password: str, account: Account | None) -> None:
+        """No anonymous accounts; every root account gets this start's password, as its hash
+        (so that not even an error in the server's log can show it)."""
+        hashed = mysql_native_hash(password)
+        hosts = ("localhost", "127.0.0.1", "::1", socket.gethostname())
+        statements = ["DELETE FROM mysql.global_priv WHERE User = ''", "FLUSH PRIVILEGES"]
+        statements += [
+            f"ALTER USER IF EXISTS 'root'@'{host}' IDENTIFIED BY PASSWORD '{hashed}'"
+            for host in hosts
+        ]
+        write_init_file(run_dir, statements, account)
+
+    def url(self, port: int, password: str) -> str:
+        return f"mysql+pymysql://root:{password}@{LOOPBACK}:{port}/mysql"
 
     def image_contract(self, password: str) -> ImageContract:
         return mysql_image(password)

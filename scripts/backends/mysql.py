@@ -11,6 +11,7 @@ from pathlib import Path
 
 from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
 from scripts.providers.accounts import Account, give_to
+from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 
@@ -42,6 +43,10 @@ def mysql_protocol_version(url: str, timeout_s: float) -> str:
             password=parts.password or "",
             database=parts.database,
             connect_timeout=timeout_s,
+            # a listener that accepts and never speaks must not hold the probe (or the start
+            # limit, or Ctrl-C) forever: reads and writes are bounded too
+            read_timeout=timeout_s,
+            write_timeout=timeout_s,
         )
     except pymysql.err.OperationalError as exc:
         raise NotAnsweringError(str(exc)) from exc
@@ -49,10 +54,26 @@ def mysql_protocol_version(url: str, timeout_s: float) -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT VERSION()")
             row = cursor.fetchone()
+    except pymysql.err.OperationalError as exc:
+        raise NotAnsweringError(str(exc)) from exc
     finally:
         connection.close()
     assert row is not None
     return str(row[0])
+
+
+INIT_FILE = "init.sql"
+
+
+def init_file_option(run_dir: Path) -> str:
+    """The server runs this file's statements before it accepts any connection."""
+    return f"--init-file={run_dir / INIT_FILE}"
+
+
+def write_init_file(run_dir: Path, statements: list[str], account: Account | None) -> None:
+    """This start's account statements, in a file only the server can read (see
+    `init_file_option`); the binaries source removes it once the server answers."""
+    write_secret_file(run_dir / INIT_FILE, "".join(f"{line};\n" for line in statements), account)
 
 
 def mysql_image(password: str) -> ImageContract:
@@ -75,6 +96,7 @@ class Mysql(ServerBackend):
     suite_scheme = "mysql+pymysql"
     suite_path = "/mysql"
     needs_template = True
+    start_secrets = (INIT_FILE,)
 
     def server_version(self, url: str, timeout_s: float) -> str:
         return mysql_protocol_version(url, timeout_s)
@@ -108,11 +130,27 @@ class Mysql(ServerBackend):
             f"--socket={run_dir / 'mysqld.sock'}",
             f"--pid-file={run_dir / 'mysqld.pid'}",
             f"--tmpdir={run_dir}",
+            init_file_option(run_dir),
             *SPEED_OPTIONS,
         ]
 
-    def url(self, port: int) -> str:
-        return f"mysql+pymysql://root@{LOOPBACK}:{port}/mysql"
+    def prepare_run(self, run_dir: Path, password: str, account: Account | None) -> None:
+        statements = [
+            f"CREATE USER IF NOT EXISTS 'root'@'{host}' IDENTIFIED BY '{password}'"
+            for host in ("127.0.0.1", "::1")
+        ]
+        statements += [
+            f"ALTER USER 'root'@'{host}' IDENTIFIED BY '{password}'"
+            for host in ("localhost", "127.0.0.1", "::1")
+        ]
+        statements += [
+            f"GRANT ALL ON *.* TO 'root'@'{host}' WITH GRANT OPTION"
+            for host in ("127.0.0.1", "::1")
+        ]
+        write_init_file(run_dir, statements, account)
+
+    def url(self, port: int, password: str) -> str:
+        return f"mysql+pymysql://root:{password}@{LOOPBACK}:{port}/mysql"
 
     def image_contract(self, password: str) -> ImageContract:
         return mysql_image(password)

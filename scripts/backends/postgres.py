@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
 from scripts.providers.accounts import Account, give_to
+from scripts.providers.passwords import new_password, scram_sha_256_verifier, write_secret_file
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 
@@ -65,19 +66,56 @@ class Postgres(ServerBackend):
     ) -> None:
         target.mkdir(mode=0o700)
         give_to(account, target)
-        initdb = program.path.parent / "initdb"
-        argv = [str(initdb), "-D", str(target), "-U", "postgres", "-A", "trust"]
-        run_setup([*argv, "-E", "UTF8", "--locale=C", "--no-sync"], account, log_path)
+        # TCP logins need a SCRAM password; the Unix socket, in the server's own 0700 folder,
+        # is reached by the harness alone. The template's password is thrown away: each
+        # start sets its own (`answer`).
+        password_file = target.with_name(target.name + ".pw")
+        write_secret_file(password_file, new_password(), account)
+        try:
+            argv = [str(program.path.parent / "initdb"), "-D", str(target), "-U", "postgres"]
+            argv += ["--auth-local=trust", "--auth-host=scram-sha-256"]
+            argv += [f"--pwfile={password_file}", "-E", "UTF8", "--locale=C", "--no-sync"]
+            run_setup(argv, account, log_path)
+        finally:
+            password_file.unlink(missing_ok=True)
 
     def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
         argv = [str(program.path), "-D", str(data_dir), "-p", str(port)]
         argv += ["-c", f"listen_addresses={LOOPBACK}", "-c", f"unix_socket_directories={run_dir}"]
+        argv += ["-c", "unix_socket_permissions=0700", "-c", "password_encryption=scram-sha-256"]
         for setting in SPEED_SETTINGS:
             argv += ["-c", setting]
         return argv
 
-    def url(self, port: int) -> str:
-        return f"postgresql+psycopg2://postgres@{LOOPBACK}:{port}/postgres"
+    def answer(self, run_dir: Path, url: str, password: str, timeout_s: float) -> str:
+        """Over the Unix socket, give `postgres` this start's password (its SCRAM verifier:
+        the server never sees it in clear), then read the version over TCP with it."""
+        import psycopg2
+        from sqlalchemy.engine import make_url
+
+        port = make_url(url).port
+        try:
+            connection = psycopg2.connect(
+                host=str(run_dir),
+                port=port,
+                user="postgres",
+                dbname="postgres",
+                connect_timeout=max(1, round(timeout_s)),
+            )
+        except psycopg2.OperationalError as exc:
+            raise NotAnsweringError(str(exc).strip()) from exc
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "ALTER ROLE postgres PASSWORD %s", (scram_sha_256_verifier(password),)
+                )
+        finally:
+            connection.close()
+        return self.server_version(url, timeout_s)
+
+    def url(self, port: int, password: str) -> str:
+        return f"postgresql+psycopg2://postgres:{password}@{LOOPBACK}:{port}/postgres"
 
     def image_contract(self, password: str) -> ImageContract:
         return ImageContract(

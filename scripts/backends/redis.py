@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
+from scripts.providers.accounts import Account
+from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
+
+CONFIG_FILE = "redis.conf"
 
 
 class Redis(ServerBackend):
@@ -24,6 +28,7 @@ class Redis(ServerBackend):
     suite_path = "/0"
     container_module = "testcontainers.community.redis"
     container_class = "RedisContainer"
+    start_secrets = (CONFIG_FILE,)
 
     def server_version(self, url: str, timeout_s: float) -> str:
         import redis
@@ -44,9 +49,17 @@ class Redis(ServerBackend):
             raise NotAnsweringError(f"INFO server has no version field: {sorted(info)}")
         return str(version)
 
+    def prepare_run(self, run_dir: Path, password: str, account: Account | None) -> None:
+        write_secret_file(run_dir / CONFIG_FILE, f"requirepass {password}\n", account)
+
     def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
         return [
             str(program.path),
+            str(run_dir / CONFIG_FILE),  # the password: read from a file, never the command line
+            "--unixsocket",
+            str(run_dir / "redis.sock"),
+            "--unixsocketperm",
+            "700",
             "--port",
             str(port),
             "--bind",
@@ -61,8 +74,8 @@ class Redis(ServerBackend):
             "no",
         ]
 
-    def url(self, port: int) -> str:
-        return f"redis://{LOOPBACK}:{port}/0"
+    def url(self, port: int, password: str) -> str:
+        return f"redis://:{password}@{LOOPBACK}:{port}/0"
 
     def image_contract(self, password: str) -> ImageContract:
         return ImageContract(self.container_module, self.container_class)

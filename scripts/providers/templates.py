@@ -24,8 +24,11 @@ from scripts.providers.base import ProvisioningError
 COMPLETE_MARKER = ".compat-template-complete"
 
 
+TEMPLATE_FORMAT = "2"  # 2: password logins only (templates of 1 let anyone in over TCP)
+
+
 def template_key(backend: str, program: Program) -> str:
-    digest = hashlib.sha256(str(program.path).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{program.path}\0{TEMPLATE_FORMAT}".encode()).hexdigest()[:12]
     return f"{backend}-{program.version}-{digest}"
 
 

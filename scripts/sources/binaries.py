@@ -21,6 +21,7 @@ from scripts.matrix import BinariesSource, VersionSpec
 from scripts.providers import runs
 from scripts.providers.accounts import check_reachable, give_to, server_account
 from scripts.providers.base import RunningServer, SourceKind, Unavailable
+from scripts.providers.passwords import new_password
 from scripts.providers.ports import free_port
 from scripts.providers.process import PortTakenError, process_group, wait_until_answers
 from scripts.providers.templates import copy_template, prepared_template, template_key
@@ -148,19 +149,23 @@ class BinariesProvider:
             copy_template(template, data_dir)
         port = free_port()
         log_path = run_dir / "server.log"
+        password = new_password()
+        recipe.prepare_run(run_dir, password, account)
         argv = recipe.command(program, data_dir, run_dir, port)
         process = stack.enter_context(
             process_group(argv, log_path, run_as=account, stop_signal=recipe.stop_signal)
         )
-        url = recipe.url(port)
+        url = recipe.url(port, password)
         reported = wait_until_answers(
             process,
-            lambda: recipe.server_version(url, PROBE_TIMEOUT_S),
+            lambda: recipe.answer(run_dir, url, password, PROBE_TIMEOUT_S),
             (NotAnsweringError,),
             what=f"{program.path} ({self.spec.backend} {program.version})",
             log_path=log_path,
             deadline_s=START_DEADLINE_S,
         )
+        for secret in recipe.start_secrets:
+            (run_dir / secret).unlink(missing_ok=True)
         return RunningServer(
             url=url,
             reported_version=reported,

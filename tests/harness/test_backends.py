@@ -47,7 +47,7 @@ def test_each_server_backend_names_its_programs_and_debian_folders(name: str) ->
     assert isinstance(server, ServerBackend)
     assert server.program_names
     assert server.debian_folders
-    assert server.url(5555).endswith(f"127.0.0.1:5555{server.suite_path}")
+    assert server.url(5555, "pw").endswith(f":pw@127.0.0.1:5555{server.suite_path}")
 
 
 def test_an_unknown_backend_is_named_with_the_known_ones() -> None:

@@ -47,7 +47,11 @@ def query(backend: str, url: str) -> object:
     if backend == "postgres":
         with (
             psycopg2.connect(
-                host=parts.host, port=parts.port, user=parts.username, dbname=parts.database
+                host=parts.host,
+                port=parts.port,
+                user=parts.username,
+                password=parts.password,
+                dbname=parts.database,
             ) as connection,
             connection.cursor() as cursor,
         ):
@@ -55,7 +59,11 @@ def query(backend: str, url: str) -> object:
             return cursor.fetchone()
     if backend == "mariadb":
         connection = pymysql.connect(
-            host=parts.host, port=parts.port, user=parts.username, database=parts.database
+            host=parts.host,
+            port=parts.port,
+            user=parts.username,
+            password=parts.password or "",
+            database=parts.database,
         )
         with connection, connection.cursor() as cursor:
             cursor.execute("SELECT 40 + 2")
@@ -79,9 +87,9 @@ def port_answers(url: str) -> bool:
 @pytest.mark.parametrize(
     ("backend", "version", "url_start"),
     [
-        ("postgres", "15", "postgresql+psycopg2://postgres@127.0.0.1:"),
-        ("mariadb", "10.11", "mysql+pymysql://root@127.0.0.1:"),
-        ("redis", "7.0", "redis://127.0.0.1:"),
+        ("postgres", "15", "postgresql+psycopg2://postgres:"),
+        ("mariadb", "10.11", "mysql+pymysql://root:"),
+        ("redis", "7.0", "redis://:"),
     ],
 )
 def test_server_answers_on_its_url_reports_its_version_and_leaves_nothing_behind(
