@@ -56,19 +56,19 @@ def run_cells(
     results: dict[str, CellResult] = {}
     cancel = threading.Event()
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
-    futures = {
-        pool.submit(
-            run_cell,
-            cell,
-            results_dir=results_dir,
-            workers=workers,
-            timeout=timeout,
-            source=source,
-            cancel=cancel,
-        ): cell
-        for cell in ordered
-    }
+    futures: dict[Future[CellResult], Cell] = {}
     try:
+        for cell in ordered:
+            run = pool.submit(
+                run_cell,
+                cell,
+                results_dir=results_dir,
+                workers=workers,
+                timeout=timeout,
+                source=source,
+                cancel=cancel,
+            )
+            futures[run] = cell
         for future in as_completed(futures):
             result = future.result()
             results[result.cell] = result
@@ -91,9 +91,8 @@ def stop_running_cells(
     """
     cancel.set()
     pool.shutdown(wait=False, cancel_futures=True)
-    _done, running = wait(list(futures), timeout=STOP_GRACE_S)
-    if running:
-        kill_all_groups()
+    wait(list(futures), timeout=STOP_GRACE_S)
+    kill_all_groups()  # only what is still running: none when every cell stopped in time
 
 
 def progress_line(result: CellResult) -> str:

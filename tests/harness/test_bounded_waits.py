@@ -171,11 +171,12 @@ def test_the_main_thread_does_not_wait_on_a_cell_that_never_stops(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     stuck = threading.Event()
+    release = threading.Event()
     killed: list[int] = []
 
     def cell_that_ignores_ctrl_c(*args: object, **kwargs: object) -> None:
         stuck.set()
-        threading.Event().wait(30)  # a cell thread stuck where nothing checks the cancel flag
+        release.wait(30)  # a cell thread stuck where nothing checks the cancel flag
 
     monkeypatch.setattr(schedule, "run_cell", cell_that_ignores_ctrl_c)
     monkeypatch.setattr(schedule, "kill_all_groups", lambda: killed.append(1) or 0)

@@ -51,7 +51,7 @@ def test_server_at_the_url_is_attached_to_and_its_version_read(
             assert attached.url == running.url
             assert attached.reported_version == running.reported_version
             assert attached.source == "url"
-            assert attached.provenance == running.url
+            assert attached.provenance == hide_password(running.url)
 
 
 def test_nothing_listening_at_the_url_is_a_provisioning_error() -> None:
