@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from scripts.cell import run_cell
 from scripts.matrix import Cell, Matrix
@@ -16,6 +19,7 @@ from scripts.results import CellResult, ServerInfo
 
 FAILING_STATES = frozenset({"failed", "error"})
 STOP_GRACE_S = 1.5  # after Ctrl-C, how long running cells get to stop their servers
+POLL_S = 0.1  # how often the main thread looks for Ctrl-C while cells run
 
 
 def select_cells(
@@ -56,10 +60,9 @@ def run_cells(
     results: dict[str, CellResult] = {}
     cancel = threading.Event()
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
-    futures: dict[Future[CellResult], Cell] = {}
-    try:
-        for cell in ordered:
-            run = pool.submit(
+    with interruptions_set(cancel):
+        futures = [
+            pool.submit(
                 run_cell,
                 cell,
                 results_dir=results_dir,
@@ -68,28 +71,52 @@ def run_cells(
                 source=source,
                 cancel=cancel,
             )
-            futures[run] = cell
-        for future in as_completed(futures):
-            result = future.result()
-            results[result.cell] = result
-            if on_result is not None:
-                on_result(result)
-    except KeyboardInterrupt:
-        stop_running_cells(pool, futures, cancel)
-        raise
+            for cell in ordered
+        ]
+        pending = set(futures)
+        while pending and not cancel.is_set():
+            done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                results[result.cell] = result
+                if on_result is not None:
+                    on_result(result)
+        if cancel.is_set():
+            stop_running_cells(pool, futures)
+            raise KeyboardInterrupt
     pool.shutdown(wait=True)
     return [results[cell.id] for cell in ordered if cell.id in results]
 
 
-def stop_running_cells(
-    pool: ThreadPoolExecutor, futures: Iterable[Future[CellResult]], cancel: threading.Event
-) -> None:
+@contextmanager
+def interruptions_set(event: threading.Event) -> Iterator[None]:
+    """Within the block, Ctrl-C (and SIGTERM when the program handles it) set `event` instead
+    of raising wherever the main thread happens to be (inside a lock of the thread pool, say).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        event.set()
+
+    for signum, handler in previous.items():
+        if callable(handler) or signum == signal.SIGINT:
+            signal.signal(signum, note)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def stop_running_cells(pool: ThreadPoolExecutor, futures: Iterable[Future[CellResult]]) -> None:
     """After Ctrl-C: running cells stop their suite and servers, waiting ones never start.
 
     The cells get `STOP_GRACE_S` to stop by themselves; whatever they started that still runs
     then is killed from here, so the main thread never waits on a stuck cell.
     """
-    cancel.set()
     pool.shutdown(wait=False, cancel_futures=True)
     wait(list(futures), timeout=STOP_GRACE_S)
     kill_all_groups()  # only what is still running: none when every cell stopped in time
