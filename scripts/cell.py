@@ -11,17 +11,18 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from scripts.matrix import Cell, VersionSpec
-from scripts.paths import REPO_ROOT, ScratchFolderError
+from scripts.paths import REPO_ROOT, SCRATCH_ENV, ScratchFolderError
+from scripts.providers import runs
 from scripts.providers.base import (
     Provider,
     ProvisioningError,
@@ -198,8 +199,11 @@ class _CellRun:
         env = suite_environment(running["database"], running["cache"], self.options.extra_env)
         junit = self.folder / "junit.xml"
         rerun_junit = self.folder / "junit-rerun.xml"
-        with tempfile.TemporaryDirectory(prefix="compat-pytest-cache-") as cache_dir:
-            common = ["-o", f"cache_dir={cache_dir}", "-q"]
+        # the suite's throwaway files (pytest's cache, SQLite databases) live in the run
+        # folder: a later run reaps them with it should this one be killed
+        with suite_folder(self.cell.id) as suite_dir:
+            env[SCRATCH_ENV] = str(suite_dir)
+            common = ["-o", f"cache_dir={suite_dir / 'pytest-cache'}", "-q"]
             workers = ["-n", str(self.options.workers)] if self.options.workers > 1 else ["-n", "0"]
             first = [
                 *self.options.test_paths,
@@ -304,6 +308,16 @@ def forced_source(spec: VersionSpec, forced: SourceKind | None) -> SourceKind | 
     if forced is None or all(source.kind == "library" for source in spec.sources):
         return None
     return forced
+
+
+@contextmanager
+def suite_folder(cell_id: str) -> Iterator[Path]:
+    folder = runs.run_folder() / f"suite-{cell_id}-{uuid.uuid4().hex[:10]}"
+    folder.mkdir(mode=0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str | None:

@@ -14,7 +14,7 @@ from tests.support.databases import (
     check_database_url,
     check_sqlite_module,
 )
-from tests.support.naming import RUN_ID_ENV, new_run_id
+from tests.support.naming import RUN_ID_ENV, new_run_id, register_run, unregister_run
 from tests.support.redis_db import RedisUnreachableError, check_redis_url
 from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
 from tests.support.worker import DEFAULT_DATABASE_URL
@@ -47,6 +47,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # an xdist worker: it inherits the controller's environment
     config.stash[_PREVIOUS_ENV] = {name: os.environ.get(name) for name in (RUN_ID_ENV, "REDIS_URL")}
     os.environ[RUN_ID_ENV] = new_run_id()
+    register_run(os.environ[RUN_ID_ENV])  # a later run reaps this one's databases if it dies
     if _runs_only_harness_tests(config):
         return
     _check_servers_once()
@@ -62,6 +63,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and os.environ.get(RUN_ID_ENV):
+        unregister_run(os.environ[RUN_ID_ENV])
     stack = config.stash.get(_REDIS_SERVER, None)
     if stack is not None:
         stack.close()

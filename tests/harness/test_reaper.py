@@ -1,5 +1,6 @@
-"""Every run reaps what dead runs left (their processes and folders), and only that: a run
-whose harness still runs, a reused pid and folders without a run marker are left alone."""
+"""Every run reaps what dead runs left (their processes, folders and per-worker databases),
+and only that: a run whose harness still runs, a reused pid and folders without a run marker
+are left alone."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ from scripts.providers.runs import (
     start_ticks,
 )
 from tests.harness.providers_support import fast_folder
+from tests.support.databases import provisioner_for
+from tests.support.naming import (
+    RUN_MARKERS,
+    is_stale,
+    new_run_id,
+    register_run,
+    unregister_run,
+    worker_resource_name,
+)
 
 
 @pytest.fixture
@@ -136,3 +146,33 @@ def test_this_run_folder_names_this_process_and_is_not_reaped(scratch: Path) -> 
     assert folder.stat().st_mode & 0o777 == 0o711  # servers enter their own folder, list nothing
     assert reap_dead_runs() == []
     assert start_ticks(os.getpid()) is not None
+
+
+def test_per_worker_databases_of_a_killed_run_are_stale_at_once(scratch: Path) -> None:
+    killed_run, live_run, unmarked_run = new_run_id(), new_run_id(), new_run_id()
+    dead_identity().dump(marker_of(scratch, killed_run))
+    register_run(live_run)
+    try:
+        assert is_stale(worker_resource_name(killed_run, "gw0"))
+        assert not is_stale(worker_resource_name(live_run, "gw0"))
+        assert not is_stale(worker_resource_name(unmarked_run, "gw0"))  # another run's, unknown
+    finally:
+        unregister_run(live_run)
+    assert not marker_of(scratch, live_run).exists()
+
+
+def test_sqlite_files_of_a_killed_run_are_reaped_by_the_next(scratch: Path) -> None:
+    killed_run = new_run_id()
+    dead_identity().dump(marker_of(scratch, killed_run))
+    provisioner = provisioner_for("sqlite://")
+    assert provisioner.folder == scratch
+    leftover = worker_resource_name(killed_run, "gw1")
+    provisioner.create(leftover)
+    assert provisioner.reap_stale() == [leftover]
+    assert provisioner.list_databases() == []
+
+
+def marker_of(scratch: Path, run_id: str) -> Path:
+    folder = scratch / RUN_MARKERS
+    folder.mkdir(exist_ok=True)
+    return folder / f"{run_id}.json"

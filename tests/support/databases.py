@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
+from scripts.paths import scratch_dir
 from tests.support.naming import PREFIX, is_stale
 
 SQLITE_SUFFIX = ".sqlite3"
@@ -134,10 +134,7 @@ class SqliteProvisioner(WorkerDatabases):
     def _folder_for(url: URL) -> Path:
         if url.database and url.database != ":memory:":
             return Path(url.database).expanduser().resolve().parent
-        shm = Path("/dev/shm")  # noqa: S108  (tmpfs: fast, files are ours)
-        if shm.is_dir() and os.access(shm, os.W_OK):
-            return shm
-        return Path(tempfile.gettempdir())
+        return scratch_dir()  # the harness's choice: in a cell, that cell's run folder
 
     def _files_of(self, path: Path) -> list[Path]:
         return [

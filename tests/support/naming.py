@@ -1,4 +1,10 @@
-"""Names of per-run and per-worker resources, and how old a leftover one is."""
+"""Names of per-run and per-worker resources, and whether a leftover one is stale.
+
+A leftover is stale when its run is over an hour old, or at once when its run is provably
+dead: each run leaves a marker, `<scratch>/compat-suite-runs/<run id>.json`, naming the
+process that runs it (pid and start time, which no later process can share); a marker whose
+process no longer runs marks a killed run.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,18 @@ import os
 import re
 import time
 import uuid
+from pathlib import Path
+
+from scripts import paths
+from scripts.providers.runs import ProcessIdentity
 
 PREFIX = "ct_"
 RUN_ID_ENV = "CT_RUN_ID"
 STALE_AFTER_SECONDS = 3600
 
-_NAME = re.compile(rf"^{PREFIX}(?P<epoch>\d{{10}})_[0-9a-f]{{6}}_\w+$")
+RUN_MARKERS = "compat-suite-runs"
+
+_NAME = re.compile(rf"^(?P<run>{PREFIX}(?P<epoch>\d{{10}})_[0-9a-f]{{6}})_\w+$")
 
 
 def new_run_id() -> str:
@@ -33,9 +45,36 @@ def worker_resource_name(run_id: str, worker_id: str) -> str:
 
 
 def is_stale(name: str, now: float | None = None) -> bool:
-    """True for a resource of this suite that is older than an hour (a crashed run's leftover)."""
+    """True for a resource of this suite whose run is over an hour old or provably dead."""
     match = _NAME.match(name)
     if match is None:
         return False
     now = time.time() if now is None else now
-    return now - int(match["epoch"]) > STALE_AFTER_SECONDS
+    return now - int(match["epoch"]) > STALE_AFTER_SECONDS or run_is_dead(match["run"])
+
+
+def _marker(run_id: str) -> Path:
+    return paths.scratch_dir() / RUN_MARKERS / f"{run_id}.json"
+
+
+def register_run(run_id: str) -> None:
+    """Leave the marker that lets a later run reap this one's resources if it is killed."""
+    me = ProcessIdentity.of(os.getpid())
+    marker = _marker(run_id)
+    marker.parent.mkdir(exist_ok=True)
+    if me is not None:
+        me.dump(marker)
+    for old in marker.parent.glob(f"{PREFIX}*.json"):
+        match = _NAME.match(f"{old.stem}_gw0")
+        if match and time.time() - int(match["epoch"]) > 2 * STALE_AFTER_SECONDS:
+            old.unlink(missing_ok=True)  # by now its resources go for their age alone
+
+
+def unregister_run(run_id: str) -> None:
+    _marker(run_id).unlink(missing_ok=True)
+
+
+def run_is_dead(run_id: str) -> bool:
+    """True when `run_id`'s marker names a process that no longer runs (no marker: unknown)."""
+    owner = ProcessIdentity.load(_marker(run_id))
+    return owner is not None and not owner.is_alive()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -12,6 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+
+from scripts.paths import scratch_dir
+from scripts.providers.ports import free_port
+from scripts.providers.process import process_group
 
 SEARCH_PATHS = ("/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server")
 READY_TIMEOUT_SECONDS = 10.0
@@ -40,17 +43,6 @@ def find_redis_server() -> str:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _scratch_dir() -> Path:
-    shm = Path("/dev/shm")  # noqa: S108  (tmpfs: fast, files are ours)
-    return shm if shm.is_dir() else Path(tempfile.gettempdir())
-
-
 def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2)
@@ -74,9 +66,9 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path
 def throwaway_redis_server() -> Iterator[str]:
     """Start redis-server on a free 127.0.0.1 port without persistence; yield its URL."""
     binary = find_redis_server()
-    workdir = Path(tempfile.mkdtemp(prefix="ct_redis_", dir=_scratch_dir()))
+    workdir = Path(tempfile.mkdtemp(prefix="ct_redis_", dir=scratch_dir()))
     log_path = workdir / "redis.log"
-    port = _free_port()
+    port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     command = [
         binary,
@@ -88,15 +80,10 @@ def throwaway_redis_server() -> Iterator[str]:
         "--logfile", str(log_path),
         "--daemonize", "no",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # noqa: S603
     try:
-        _wait_until_ready(process, url, log_path)
-        yield url
+        # tied to this run: it dies with it, even when the run is killed
+        with process_group(command, workdir / "redis.out") as process:
+            _wait_until_ready(process, url, log_path)
+            yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         shutil.rmtree(workdir, ignore_errors=True)
