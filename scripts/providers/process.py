@@ -23,7 +23,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +33,7 @@ from typing import TypeVar
 from scripts.providers import runs
 from scripts.providers.accounts import Account
 from scripts.providers.base import ProvisioningError
+from scripts.providers.watchdog import WATCHDOG
 
 T = TypeVar("T")
 
@@ -41,7 +41,6 @@ LOG_TAIL_LINES = 40
 PORT_TAKEN_MARKERS = ("Address already in use", "error: 98", "errno 98")
 POLL_S = 0.1  # how often a wait looks at the cancel event and its deadline
 CANCELLED_STOP_S = 0.5  # after Ctrl-C a group gets this long to stop before SIGKILL
-WATCHDOG = Path(__file__).with_name("watchdog.py")
 
 
 class PortTakenError(ProvisioningError):
@@ -86,44 +85,6 @@ def raise_if_cancelled(doing: str) -> None:
 # ------------------------------------------------------------------ ties to this process
 
 
-class _Watchdog:
-    """One watchdog process per harness process, started on first use."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._write_end: int | None = None
-        self._owner: int | None = None
-
-    def _pipe(self) -> int:
-        if self._write_end is not None and self._owner == os.getpid():
-            return self._write_end
-        read_end, write_end = os.pipe()  # both close on exec: no child of ours holds them
-        try:
-            os.posix_spawn(
-                sys.executable,
-                [sys.executable, "-I", "-S", str(WATCHDOG)],
-                dict(os.environ),
-                file_actions=[(os.POSIX_SPAWN_DUP2, read_end, 0)],
-                setsid=True,  # killing our process group spares it
-            )
-        finally:
-            os.close(read_end)
-        self._write_end, self._owner = write_end, os.getpid()
-        return write_end
-
-    def send(self, line: str) -> None:
-        with self._lock:
-            for _ in range(2):  # a watchdog killed by someone else is replaced once
-                try:
-                    os.write(self._pipe(), line.encode() + b"\n")
-                    return
-                except BrokenPipeError:
-                    if self._write_end is not None:
-                        os.close(self._write_end)
-                    self._write_end = None
-
-
-_watchdog = _Watchdog()
 _live_lock = threading.Lock()
 _live: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -177,12 +138,12 @@ def process_group(
             _live[process.pid] = process
         identity = runs.ProcessIdentity.of(process.pid)
         if identity is not None:
-            _watchdog.send(f"+ {identity.pid} {identity.start_ticks}")
+            WATCHDOG.watch_group(identity.pid, identity.start_ticks)
             record = runs.record_process(identity)
         yield process
     finally:
         stop_group(process, stop_signal, CANCELLED_STOP_S if is_cancelled() else stop_timeout)
-        _watchdog.send(f"- {process.pid}")
+        WATCHDOG.forget_group(process.pid)
         if record is not None:
             record.unlink(missing_ok=True)
         with _live_lock:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scripts import paths
-from scripts.providers.watchdog import kill_group, start_ticks
+from scripts.providers.watchdog import WATCHDOG, kill_group, start_ticks
 
 RUN_PREFIX = "compat-run-"
 MARKER = "run.json"
@@ -85,6 +85,7 @@ class _CurrentRun:
             if folder is None or not (folder / MARKER).is_file():
                 folder = self._folders[key] = _create_run_folder(scratch)
                 atexit.register(_remove_own_folder, folder, os.getpid())
+                WATCHDOG.remove_on_death(str(folder))  # should we die without atexit
             return folder
 
     def remove_all(self) -> None:

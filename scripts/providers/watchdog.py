@@ -6,18 +6,26 @@ alone holds the write end and sends one line per change:
 
     + <pgid> <start ticks>     a process group it started
     - <pgid>                   a group it stopped itself
+    @ <folder>                 its run folder
 
 End of file means the harness is gone, however it died (kill -9 included): the watchdog
 then kills every group still listed whose leader is the same process, or whose members
-started after it, and exits. It imports nothing of the harness, so it runs from its path.
+started after it, waits (briefly) for them to end, removes the run folder, and exits.
+This module imports nothing of the harness, so the watchdog runs from its path; `Watchdog`
+is the harness's end of the pipe.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import threading
+import time
+
+SETTLE_S = 2.0  # how long killed groups get to end before their folder is removed
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -74,14 +82,82 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the harness's to handle
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     groups: dict[int, int] = {}
+    folders: list[str] = []
     for line in sys.stdin:
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == "+":
-            groups[int(parts[1])] = int(parts[2])
-        elif len(parts) == 2 and parts[0] == "-":
-            groups.pop(int(parts[1]), None)
+        kind, _, rest = line.rstrip("\n").partition(" ")
+        if kind == "+":
+            pgid, started = rest.split()
+            groups[int(pgid)] = int(started)
+        elif kind == "-":
+            groups.pop(int(rest), None)
+        elif kind == "@":
+            folders.append(rest)
     for pgid, started in groups.items():
         kill_group(pgid, started)
+    deadline = time.monotonic() + SETTLE_S
+    while time.monotonic() < deadline and any(group_alive(pgid) for pgid in groups):
+        time.sleep(0.05)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Watchdog:
+    """The harness's end: one watchdog per harness process, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._write_end: int | None = None
+        self._owner: int | None = None
+
+    def watch_group(self, pgid: int, start_ticks: int) -> None:
+        self._send(f"+ {pgid} {start_ticks}")
+
+    def forget_group(self, pgid: int) -> None:
+        self._send(f"- {pgid}")
+
+    def remove_on_death(self, folder: str) -> None:
+        self._send(f"@ {folder}")
+
+    def _pipe(self) -> int:
+        if self._write_end is not None and self._owner == os.getpid():
+            return self._write_end
+        read_end, write_end = os.pipe()  # both close on exec: no child of ours holds them
+        try:
+            os.posix_spawn(
+                sys.executable,
+                [sys.executable, "-I", "-S", os.path.abspath(__file__)],
+                dict(os.environ),
+                file_actions=[(os.POSIX_SPAWN_DUP2, read_end, 0)],
+                setsid=True,  # killing the harness's process group spares it
+            )
+        finally:
+            os.close(read_end)
+        self._write_end, self._owner = write_end, os.getpid()
+        return write_end
+
+    def _send(self, line: str) -> None:
+        with self._lock:
+            for _ in range(2):  # a watchdog killed by someone else is replaced once
+                try:
+                    os.write(self._pipe(), line.encode() + b"\n")
+                    return
+                except BrokenPipeError:
+                    if self._write_end is not None:
+                        os.close(self._write_end)
+                    self._write_end = None
+
+
+WATCHDOG = Watchdog()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """No process the harness starts outlives it: the parent-death signal and the watchdog each
-kill it on their own, whether the harness alone or its whole process group is killed."""
+kill it on their own, whether the harness alone or its whole process group is killed; the
+watchdog then removes the run's folder."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import sys, time
 from pathlib import Path
 from scripts.providers import process
 if "no-watchdog" in sys.argv:
-    process._watchdog.send = lambda line: None
+    process.WATCHDOG._send = lambda line: None
 with process.process_group(["/bin/sleep", "300"], Path(sys.argv[1])) as server:
     print(server.pid, flush=True)
     time.sleep(300)
@@ -98,6 +99,17 @@ def test_a_server_dies_within_seconds_of_its_harness_killed_hard(
         harness.kill()
     harness.wait()
     assert is_gone_within(server, DEATH_LIMIT_S), f"server {server} outlived its harness"
+    if "no-watchdog" not in options:  # the watchdog removes the run's folder too
+        assert folder_gone_within(scratch, DEATH_LIMIT_S), list(scratch.iterdir())
+
+
+def folder_gone_within(scratch: Path, limit_s: float) -> bool:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if not list(scratch.glob("compat-run-*")):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_a_group_stopped_by_the_harness_is_gone_with_its_record(scratch: Path) -> None:
