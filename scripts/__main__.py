@@ -19,7 +19,7 @@ from typing import cast
 from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR, ScratchFolderError
 from scripts.providers.base import SourceKind
-from scripts.providers.process import kill_all_groups, live_groups
+from scripts.providers.process import die_with_parent, kill_all_groups, live_groups
 from scripts.providers.runs import reap_dead_runs, remove_run_folders
 from scripts.schedule import (
     concurrent_cells,
@@ -253,4 +253,5 @@ def _exit(status: int) -> None:
 
 if __name__ == "__main__":
     _stop_cleanly_on_signals()
+    die_with_parent()  # killing nox (SIGKILL included) stops the run as SIGTERM does
     _exit(main())

@@ -19,6 +19,7 @@ Waits check the calling thread's cancel event (`cancelled_by`) every `POLL_S` an
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -87,6 +88,22 @@ def raise_if_cancelled(doing: str) -> None:
 
 _live_lock = threading.Lock()
 _live: dict[int, subprocess.Popen[bytes]] = {}
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> None:
+    """Have this process sent `sig` when its parent (nox, a shell, a CI runner) dies, so that
+    killing nox stops the harness and with it the servers. Linux only; a no-op elsewhere."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the signal was set
+        os.kill(os.getpid(), sig)
 
 
 def tied_command(argv: list[str], run_as: Account | None = None) -> list[str]:

@@ -26,21 +26,9 @@ from scripts.providers.ports import free_port
 from scripts.providers.runs import start_ticks
 from scripts.sources import binaries as binaries_module
 from scripts.sources.binaries import BinariesProvider
-from tests.harness.providers_support import binaries_spec, fast_folder, write_script
+from tests.harness.fault_support import recorded_processes, silent_redis_folder, silent_redis_matrix
+from tests.harness.providers_support import binaries_spec, fast_folder
 from tests.harness.scratch_support import leftovers
-
-# A redis-server that says its version, then listens on its port and never says a word.
-SILENT_REDIS = """#!/bin/sh
-case "$1" in --version) echo "Redis server v=7.0.99"; exit 0;; esac
-exec python3 -c '
-import socket, sys, time
-port = int(sys.argv[sys.argv.index("--port") + 1])
-listener = socket.socket()
-listener.bind(("127.0.0.1", port))
-listener.listen()
-time.sleep(300)
-' "$@"
-"""
 
 
 @pytest.fixture
@@ -61,8 +49,7 @@ def silent_listener() -> Iterator[int]:
 
 @pytest.fixture
 def silent_redis_bin() -> Iterator[Path]:
-    with fast_folder("compat-test-bin-") as folder:
-        write_script(folder / "redis-server", SILENT_REDIS.removeprefix("#!/bin/sh\n"))
+    with silent_redis_folder() as folder:
         yield folder
 
 
@@ -107,30 +94,6 @@ def test_a_server_that_never_answers_is_given_up_at_the_start_limit_with_the_tru
     assert "it runs but did not answer" in message
     assert "Timeout" in message  # the last thing the probe saw: a read that timed out
     assert leftovers(scratch) == []
-
-
-def silent_redis_matrix(path: Path, bin_dir: Path) -> Path:
-    path.write_text(
-        f"""
-[matrix]
-default-database = "sqlite-stdlib"
-default-cache = "redis-7.0"
-workers = 1
-timeout = 600
-
-[database.sqlite.stdlib]
-library = {{ module = "sqlite3" }}
-
-[cache.redis."7.0"]
-binaries = {{ paths = ["{bin_dir}"] }}
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def recorded_processes(scratch: Path) -> list[int]:
-    return [int(p.name) for p in scratch.glob("compat-run-*/processes/[0-9]*")]
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """No process the harness starts outlives it: the parent-death signal and the watchdog each
 kill it on their own, whether the harness alone or its whole process group is killed; the
-watchdog then removes the run's folder."""
+watchdog then removes the run's folder. Killing nox stops the harness itself."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 from scripts.paths import REPO_ROOT
 from scripts.providers.process import process_group
 from scripts.providers.runs import start_ticks
+from tests.harness.fault_support import recorded_processes, silent_redis_folder, silent_redis_matrix
 from tests.harness.providers_support import fast_folder
 
 DEATH_LIMIT_S = 5.0
@@ -118,3 +119,37 @@ def test_a_group_stopped_by_the_harness_is_gone_with_its_record(scratch: Path) -
         assert [record.name for record in records] == [str(server.pid)]
     assert start_ticks(server.pid) is None
     assert list(scratch.glob("compat-run-*/processes/*")) == []
+
+
+# A stand-in nox: runs the harness as its child, as `nox -s "cell(...)"` does.
+NOX = "import subprocess, sys; subprocess.run(sys.argv[1:])"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(90)
+def test_killing_nox_stops_the_harness_and_its_servers_within_seconds(
+    scratch: Path, tmp_path: Path
+) -> None:
+    with silent_redis_folder() as bin_dir:
+        matrix = silent_redis_matrix(tmp_path / "matrix.toml", bin_dir)
+        nox = subprocess.Popen(  # noqa: S603
+            [
+                *(sys.executable, "-c", NOX, sys.executable, "-m", "scripts"),
+                *("--matrix", str(matrix), "cell", "sqlite-stdlib"),
+                *("--results", str(tmp_path / "results")),
+            ],
+            cwd=REPO_ROOT,
+            env={**os.environ, "COMPAT_SCRATCH_DIR": str(scratch)},
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while not recorded_processes(scratch):  # the cell's server is starting
+            assert nox.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        [server] = recorded_processes(scratch)
+        nox.kill()
+        nox.wait()
+        assert is_gone_within(server, DEATH_LIMIT_S), f"server {server} outlived nox"
+        assert folder_gone_within(scratch, DEATH_LIMIT_S), list(scratch.iterdir())
