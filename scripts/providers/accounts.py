@@ -30,6 +30,7 @@ from scripts.providers.base import ProvisioningError
 SERVER_ACCOUNT = "compat-servers"
 SYSTEM_ACCOUNTS = frozenset({"root", "postgres", "mysql", "redis", "valkey"})
 CREATE_ATTEMPTS = 5
+ACCOUNT_IDS = range(949, 899, -1)
 _creating = threading.Lock()
 
 
@@ -73,11 +74,23 @@ def _lookup(name: str) -> Account | None:
     return Account(name, entry.pw_uid, entry.pw_gid, frozenset(groups))
 
 
+def free_system_id() -> int:
+    """A system uid that is neither a user's nor a group's here, from `ACCOUNT_IDS` down:
+    away from 999 and just below, which container images give their database users (a
+    container's uid is the host's)."""
+    taken = {entry.pw_uid for entry in pwd.getpwall()} | {g.gr_gid for g in grp.getgrall()}
+    for candidate in ACCOUNT_IDS:
+        if candidate not in taken:
+            return candidate
+    raise ProvisioningError(f"no free system uid in {ACCOUNT_IDS} for {SERVER_ACCOUNT}")
+
+
 def _create(name: str) -> None:
     """`useradd` a system account with no home and no shell (another process may race us)."""
     useradd = shutil.which("useradd") or "/usr/sbin/useradd"
     nologin = shutil.which("nologin") or "/usr/sbin/nologin"
-    argv = [useradd, "--system", "--user-group", "--no-create-home"]
+    number = str(free_system_id())
+    argv = [useradd, "--system", "--uid", number, "--user-group", "--no-create-home"]
     argv += ["--home-dir", "/nonexistent", "--shell", nologin]
     argv += ["--comment", "throwaway servers of fastapi-compat-matrix", name]
     subprocess.run(argv, capture_output=True, timeout=30, check=False)  # noqa: S603

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import shutil
 import subprocess
 import uuid
@@ -27,8 +28,12 @@ COMPLETE_MARKER = ".compat-template-complete"
 TEMPLATE_FORMAT = "2"  # 2: password logins only (templates of 1 let anyone in over TCP)
 
 
-def template_key(backend: str, program: Program) -> str:
-    digest = hashlib.sha256(f"{program.path}\0{TEMPLATE_FORMAT}".encode()).hexdigest()[:12]
+def template_key(backend: str, program: Program, owner: int | None = None) -> str:
+    """Backend, version, and a digest of the program's path, the template format and the
+    uid that owns the files (a copy keeps its owner: another account could not use it)."""
+    owner = os.geteuid() if owner is None else owner
+    identity = f"{program.path}\0{TEMPLATE_FORMAT}\0{owner}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
     return f"{backend}-{program.version}-{digest}"
 
 

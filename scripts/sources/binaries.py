@@ -115,7 +115,8 @@ class BinariesProvider:
             finally:
                 log_path.unlink(missing_ok=True)
 
-        return prepared_template(template_key(self.spec.backend, program), build)
+        owner = None if account is None else account.uid
+        return prepared_template(template_key(self.spec.backend, program, owner), build)
 
     def _start_with_retries(
         self, stack: ExitStack, recipe: ServerBackend, program: Program, template: Path | None

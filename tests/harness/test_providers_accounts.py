@@ -14,6 +14,7 @@ import pytest
 
 from scripts import paths
 from scripts.providers.accounts import (
+    ACCOUNT_IDS,
     SERVER_ACCOUNT,
     Account,
     check_reachable,
@@ -59,6 +60,7 @@ def test_servers_run_as_the_harness_own_account_never_a_system_one() -> None:
     assert account.uid not in system_uids
     entry = pwd.getpwnam(SERVER_ACCOUNT)
     assert entry.pw_shell.endswith("nologin")
+    assert account.uid in ACCOUNT_IDS  # not 999 or just below: container images' database users
 
 
 @as_root

@@ -14,6 +14,7 @@ import redis
 from sqlalchemy.engine import make_url
 
 from scripts.backends import postgres as postgres_module
+from scripts.providers.accounts import server_account
 from scripts.providers.base import ProvisioningError, Unavailable
 from scripts.providers.ports import free_port
 from scripts.sources import binaries as binaries_module
@@ -74,6 +75,11 @@ def query(backend: str, url: str) -> object:
         return (int(client.get("answer") or 0),)
     finally:
         client.close()
+
+
+def owner_uid() -> int | None:
+    account = server_account()
+    return None if account is None else account.uid
 
 
 def port_answers(url: str) -> bool:
@@ -213,5 +219,7 @@ def test_data_directory_template_is_prepared_once_and_copied_for_later_starts(
         assert Path(setups[0][0]).name == "initdb"
         assert [p.name for p in (cache / "templates").iterdir() if p.is_dir()] == [
             f"postgres-{second.reported_version.split()[0]}-"
-            + binaries_module.template_key("postgres", postgres.program()).rsplit("-", 1)[1]
+            + binaries_module.template_key("postgres", postgres.program(), owner_uid()).rsplit(
+                "-", 1
+            )[1]
         ]
