@@ -1,11 +1,25 @@
-"""Fixtures shared by the report's tests: real cells of the sample suite, run once per session."""
+"""Fixtures shared by the harness's tests: a private scratch folder; for the report's tests,
+real cells of the sample suite, run once per session."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from scripts.report.build import Written, write_report
+from tests.harness.providers_support import fast_folder
 from tests.harness.report_scenario import DiffRuns, PlantedRun, diff_runs, planted_run
+
+
+@pytest.fixture
+def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private scratch folder (COMPAT_SCRATCH_DIR), so that what a run leaves can be seen and
+    the machine's other runs are never touched."""
+    with fast_folder("compat-test-scratch-") as folder:
+        monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

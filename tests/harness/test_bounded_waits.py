@@ -27,15 +27,8 @@ from scripts.providers.runs import start_ticks
 from scripts.sources import binaries as binaries_module
 from scripts.sources.binaries import BinariesProvider
 from tests.harness.fault_support import recorded_processes, silent_redis_folder, silent_redis_matrix
-from tests.harness.providers_support import binaries_spec, fast_folder
+from tests.harness.providers_support import binaries_spec
 from tests.harness.scratch_support import leftovers
-
-
-@pytest.fixture
-def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    with fast_folder("compat-test-waits-") as folder:
-        monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(folder))
-        yield folder
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from scripts.paths import REPO_ROOT
 from scripts.providers.process import process_group
 from scripts.providers.runs import start_ticks
 from tests.harness.fault_support import recorded_processes, silent_redis_folder, silent_redis_matrix
-from tests.harness.providers_support import fast_folder
 
 DEATH_LIMIT_S = 5.0
 
@@ -33,13 +31,6 @@ with process.process_group(["/bin/sleep", "300"], Path(sys.argv[1])) as server:
     print(server.pid, flush=True)
     time.sleep(300)
 """
-
-
-@pytest.fixture
-def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    with fast_folder("compat-test-ties-") as folder:
-        monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(folder))
-        yield folder
 
 
 def start_harness(

@@ -20,7 +20,6 @@ from scripts.providers.runs import (
     run_folder,
     start_ticks,
 )
-from tests.harness.providers_support import fast_folder
 from tests.support.databases import provisioner_for
 from tests.support.naming import (
     RUN_MARKERS,
@@ -30,13 +29,6 @@ from tests.support.naming import (
     unregister_run,
     worker_resource_name,
 )
-
-
-@pytest.fixture
-def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    with fast_folder("compat-test-reaper-") as folder:
-        monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(folder))
-        yield folder
 
 
 @pytest.fixture

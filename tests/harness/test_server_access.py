@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import pwd
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,17 +19,10 @@ from scripts.providers.accounts import SERVER_ACCOUNT
 from scripts.report.build import write_report
 from scripts.sources import binaries as binaries_module
 from scripts.sources.binaries import BinariesProvider
-from tests.harness.providers_support import binaries_spec, fast_folder
+from tests.harness.providers_support import binaries_spec, processes_using
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root")
 NOBODY = pwd.getpwnam("nobody")
-
-
-@pytest.fixture
-def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    with fast_folder("compat-test-access-") as folder:
-        monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(folder))
-        yield folder
 
 
 def as_nobody(*argv: str) -> str:
@@ -73,20 +65,6 @@ CLIENTS = {
 }
 
 
-def server_processes(run_dir: Path) -> list[int]:
-    """Pids of the processes working in `run_dir` (the server and its own children)."""
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if str(run_dir) in cmdline or cwd.startswith(str(run_dir)):
-            found.append(int(entry.name))
-    return found
-
-
 @as_root
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", sorted(CLIENTS))
@@ -104,7 +82,8 @@ def test_another_local_user_without_the_password_cannot_get_in(scratch: Path, ba
         assert all(got_in not in output for output in refused), refused
         assert "Permission denied" in refused[1] or "(13)" in refused[1], refused[1]
         assert run_dir.stat().st_mode & 0o777 == 0o700
-        owners = {os.stat(f"/proc/{pid}").st_uid for pid in server_processes(run_dir)}
+        pids = [line.split(":")[0] for line in processes_using(run_dir)]
+        owners = {os.stat(f"/proc/{pid}").st_uid for pid in pids}
         assert owners == {pwd.getpwnam(SERVER_ACCOUNT).pw_uid}
         assert make_url(server.url).host == "127.0.0.1"
         assert make_url(server.url).password  # the harness itself gets in with it

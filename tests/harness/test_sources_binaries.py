@@ -4,7 +4,6 @@ Debian layout, MariaDB 10.11, Redis 7.0) and fake programs written by the tests.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -27,14 +26,6 @@ from tests.harness.providers_support import (
     write_script,
 )
 from tests.harness.scratch_support import leftovers
-
-
-@pytest.fixture
-def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private scratch folder for run folders, so leftovers can be seen."""
-    with fast_folder("compat-test-scratch-") as folder:
-        monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(folder))
-        yield folder
 
 
 def provider(backend: str, version: str, **source: object) -> BinariesProvider:
