@@ -1,6 +1,6 @@
 """Nothing of a throwaway server is open to other local users: password logins only, Unix
-sockets in a 0700 folder, 127.0.0.1 only, run as the harness's own account; and the password
-appears in no result, log or report."""
+sockets in a 0700 folder, listening on 127.0.0.1 only, run as the harness's own account; and
+the password appears in no result, log or report."""
 
 from __future__ import annotations
 
@@ -65,6 +65,22 @@ CLIENTS = {
 }
 
 
+def listening_addresses(pids: set[int]) -> list[str]:
+    """The TCP addresses the processes `pids` listen on (`ss`, iproute2)."""
+    done = subprocess.run(
+        ["ss", "-Hltnp"],  # noqa: S607 - iproute2
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    found = []
+    for line in done.stdout.splitlines():
+        if any(f"pid={pid}," in line for pid in pids):
+            found.append(line.split()[3])
+    return found
+
+
 @as_root
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", sorted(CLIENTS))
@@ -86,6 +102,9 @@ def test_another_local_user_without_the_password_cannot_get_in(scratch: Path, ba
         owners = {os.stat(f"/proc/{pid}").st_uid for pid in pids}
         assert owners == {pwd.getpwnam(SERVER_ACCOUNT).pw_uid}
         assert make_url(server.url).host == "127.0.0.1"
+        listening = listening_addresses({int(pid) for pid in pids})
+        assert listening
+        assert all(address.startswith("127.0.0.1:") for address in listening), listening
         assert make_url(server.url).password  # the harness itself gets in with it
 
 
