@@ -16,6 +16,12 @@ from scripts.providers.setup_commands import run_setup
 
 # The smallest redo log (the template is copied for every start; the default is 100 MiB).
 REDO_LOG = "--innodb-redo-log-capacity=8M"
+# `--initialize-insecure` creates root@localhost only; the suite connects over TCP to
+# 127.0.0.1, which `--skip-name-resolve` does not call localhost.
+ROOT_OVER_TCP = (
+    "CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY '';\n"
+    "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;\n"
+)
 # Throwaway data: durability off for speed; no X protocol listener, no file-import folder.
 SPEED_OPTIONS = (
     "--skip-log-bin",
@@ -95,8 +101,17 @@ class Mysql(ServerBackend):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.mkdir(mode=0o750)
         give_to(account, target)
+        init_file = target.with_name(target.name + ".init.sql")
+        init_file.write_text(ROOT_OVER_TCP)
+        init_file.chmod(0o644)
         argv = [str(program.path), *self.base_options(program), f"--datadir={target}"]
-        run_setup([*argv, "--initialize-insecure", REDO_LOG, "--mysqlx=OFF"], account, log_path)
+        argv += ["--initialize-insecure", f"--init-file={init_file}"]
+        try:
+            run_setup(
+                [*argv, REDO_LOG, "--innodb-doublewrite=OFF", "--mysqlx=OFF"], account, log_path
+            )
+        finally:
+            init_file.unlink(missing_ok=True)
 
     def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
         return [
