@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
 from scripts.providers.accounts import Account, give_to
@@ -75,12 +76,13 @@ class Mysql(ServerBackend):
     name = "mysql"
     display_name = "MySQL"
     role = "database"
-    program_names = ("mysqld",)
+    program_names: ClassVar[tuple[str, ...]] = ("mysqld",)
     debian_folders = ("/usr/sbin", "/usr/bin")
     program_version_pattern = re.compile(r"\bVer\s+(\d+(?:\.\d+)+)")
     suite_scheme = "mysql+pymysql"
     suite_path = "/mysql"
     needs_template = True
+    speed_options: ClassVar[tuple[str, ...]] = SPEED_OPTIONS
 
     def server_version(self, url: str, timeout_s: float) -> str:
         return mysql_protocol_version(url, timeout_s)
@@ -123,7 +125,7 @@ class Mysql(ServerBackend):
             f"--socket={run_dir / 'mysqld.sock'}",
             f"--pid-file={run_dir / 'mysqld.pid'}",
             f"--tmpdir={run_dir}",
-            *SPEED_OPTIONS,
+            *self.speed_options,
         ]
 
     def url(self, port: int) -> str:
