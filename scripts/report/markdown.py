@@ -58,7 +58,8 @@ def _cells(cells: list[CellResult]) -> list[str]:
             if server is None or server.reported is None:
                 shown.append(f"{requested} {missing_server_note(server)}")
             else:
-                shown.append(f"{requested}: {server.reported} via {server.source}")
+                origin = archive_origin(server.provenance)
+                shown.append(f"{requested}: {server.reported} via {server.source}{origin}")
         counts = cell.counts
         note = cell.reason if cell.state != "passed" else ""
         lines.append(
@@ -68,6 +69,13 @@ def _cells(cells: list[CellResult]) -> list[str]:
             f" | {counts['flaky']} | {cell.timings.total_s:.1f} s | {escape(note or '')} |"
         )
     return lines
+
+
+def archive_origin(provenance: str | None) -> str:
+    """` (debian sid mysql-server-core 9.7.4-2)` for a program from Debian's archive, else ``."""
+    if not provenance or not provenance.startswith("debian "):
+        return ""
+    return f" ({provenance.split(' (', 1)[0]})"
 
 
 def group_symbol(cell: CellResult, outcomes: list[str]) -> str:

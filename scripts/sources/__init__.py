@@ -6,7 +6,8 @@
 
 Server sources: `image` (a container), `binaries` (local programs as throwaway processes),
 `url` (a server that already runs); `library` for SQLite. Where fetched programs come from:
-`npm` and `pip`. What each backend needs from them lives in
+`npm`, `pip` and
+`debian` (Debian's archive, any suite). What each backend needs from them lives in
 `scripts.backends`.
 """
 

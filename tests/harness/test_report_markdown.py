@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from scripts.report.build import Written
-from scripts.report.markdown import code, escape
+from scripts.report.markdown import archive_origin, code, escape
 from scripts.report.symbols import FAILURES_HEADING
 from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST
 
@@ -91,3 +91,12 @@ def test_text_from_results_cannot_break_the_markdown() -> None:
     assert escape("a | b <script> `x`") == "a \\| b &lt;script&gt; \\`x\\`"
     assert code("test_x[a|b]") == "`test_x[a\\|b]`"
     assert code("has `ticks`") == "`` has `ticks` ``"
+
+
+def test_a_server_from_debians_archive_shows_its_suite_and_package_version() -> None:
+    fetched = (
+        "debian sid mysql-server-core 9.7.4-2 (/cache/fetched/debian-sid/root/usr/sbin/mysqld)"
+    )
+    assert archive_origin(fetched) == " (debian sid mysql-server-core 9.7.4-2)"
+    assert archive_origin("/usr/sbin/mariadbd") == ""
+    assert archive_origin(None) == ""
