@@ -16,11 +16,13 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
+from scripts.backends import BACKENDS
 from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR, ScratchFolderError
+from scripts.providers.accounts import existing_server_account
 from scripts.providers.base import SourceKind
 from scripts.providers.process import die_with_parent, kill_all_groups, live_groups
-from scripts.providers.runs import reap_dead_runs, remove_run_folders
+from scripts.providers.runs import reap_dead_runs, remove_run_folders, remove_unused_segments
 from scripts.schedule import (
     concurrent_cells,
     exit_status,
@@ -199,10 +201,19 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
 
 
 def reap_leftovers() -> None:
-    """Kill what runs whose harness died left running, and remove their folders."""
+    """Kill what runs whose harness died left running, remove their folders and the shared
+    memory their killed servers left."""
     for reaped in reap_dead_runs():
         killed = f", killed process group(s) {list(reaped.killed)}" if reaped.killed else ""
         print(f"reaped the leftovers of a dead run: {reaped.folder}{killed}", flush=True)
+    account = existing_server_account()
+    if account is None:
+        return
+    for backend in BACKENDS.values():
+        prefix = getattr(backend, "shared_memory_prefix", None)
+        if prefix:
+            for segment in remove_unused_segments(prefix, account.uid):
+                print(f"reaped shared memory a killed server left: {segment}", flush=True)
 
 
 def forget_earlier_cells(results: Path) -> None:

@@ -65,6 +65,8 @@ class ServerBackend(Backend, ABC):
     stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
     needs_template: ClassVar[bool] = False
     start_secrets: ClassVar[tuple[str, ...]] = ()
+    shared_memory_prefix: ClassVar[str | None] = None
+    """Its POSIX shared-memory segments (`/dev/shm/<prefix>*`), which a killed program leaves."""
     """Files of `prepare_run` the server reads only at start: removed once it answers."""
 
     def program_version(self, version_output: str) -> str | None:

@@ -11,6 +11,7 @@ from scripts.backends.base import ImageContract, NotAnsweringError, Program, Ser
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.passwords import new_password, scram_sha_256_verifier, write_secret_file
 from scripts.providers.ports import LOOPBACK
+from scripts.providers.runs import remove_unused_segments
 from scripts.providers.setup_commands import run_setup
 
 # Throwaway data: durability off for speed.
@@ -35,6 +36,8 @@ class Postgres(ServerBackend):
     # "fast" shutdown: do not wait for clients to leave
     stop_signal: ClassVar[signal.Signals] = signal.SIGINT
     needs_template = True
+    # initdb's bootstrap server keeps its segments there (the servers themselves use mmap)
+    shared_memory_prefix = "PostgreSQL."
 
     def server_version(self, url: str, timeout_s: float) -> str:
         import psycopg2
@@ -78,6 +81,8 @@ class Postgres(ServerBackend):
             run_setup(argv, account, log_path)
         finally:
             password_file.unlink(missing_ok=True)
+            if account is not None:  # an initdb stopped half way leaves its segments
+                remove_unused_segments(self.shared_memory_prefix, account.uid)
 
     def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
         argv = [str(program.path), "-D", str(data_dir), "-p", str(port)]

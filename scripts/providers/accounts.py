@@ -65,6 +65,11 @@ def server_account(name: str = SERVER_ACCOUNT) -> Account | None:
     )
 
 
+def existing_server_account() -> Account | None:
+    """The servers' account when it exists and we are root (nothing is created)."""
+    return _lookup(SERVER_ACCOUNT) if running_as_root() else None
+
+
 def _lookup(name: str) -> Account | None:
     try:
         entry = pwd.getpwnam(name)

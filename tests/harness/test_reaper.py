@@ -6,20 +6,27 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from scripts import paths
+from scripts.providers.accounts import server_account
+from scripts.providers.process import tied_command
 from scripts.providers.runs import (
     MARKER,
     PROCESSES,
     RUN_PREFIX,
     ProcessIdentity,
+    _segments_in_use,
     reap_dead_runs,
+    remove_unused_segments,
     run_folder,
     start_ticks,
 )
+from tests.harness.providers_support import fast_folder
 from tests.support.databases import provisioner_for
 from tests.support.naming import (
     RUN_MARKERS,
@@ -168,3 +175,33 @@ def marker_of(scratch: Path, run_id: str) -> Path:
     folder = scratch / RUN_MARKERS
     folder.mkdir(exist_ok=True)
     return folder / f"{run_id}.json"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the servers' own account exists only as root")
+def test_shared_memory_a_killed_server_left_is_removed_and_a_used_one_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = server_account()
+    assert account is not None
+    with fast_folder("compat-test-shm-") as shm:
+        monkeypatch.setattr(paths, "SHM", shm)
+        left, used, foreign = shm / "PostgreSQL.1", shm / "PostgreSQL.2", shm / "PostgreSQL.3"
+        for segment in (left, used, foreign):
+            segment.write_bytes(b"\0" * 64)
+        for segment in (left, used):
+            os.chown(segment, account.uid, account.gid)
+        holder = subprocess.Popen(  # noqa: S603 - a server of ours holding its segment open
+            tied_command(["/bin/sh", "-c", f"exec 3<{used}; exec sleep 30"], account)
+        )
+        try:
+            deadline = time.monotonic() + 5
+            while str(used) not in _segments_in_use(account.uid):
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            assert remove_unused_segments("PostgreSQL.", account.uid) == [left]
+        finally:
+            holder.kill()
+            holder.wait()
+        assert not left.exists()
+        assert used.exists()
+        assert foreign.exists()  # not the servers' account's: never touched
