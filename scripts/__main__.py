@@ -22,7 +22,8 @@ from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR, ScratchFolderEr
 from scripts.providers.accounts import existing_server_account
 from scripts.providers.base import SourceKind
 from scripts.providers.process import die_with_parent, kill_all_groups, live_groups
-from scripts.providers.runs import reap_dead_runs, remove_run_folders, remove_unused_segments
+from scripts.providers.runs import reap_dead_runs, remove_run_folders
+from scripts.providers.watchdog import remove_unused_segments
 from scripts.schedule import (
     concurrent_cells,
     exit_status,

@@ -11,8 +11,8 @@ from scripts.backends.base import ImageContract, NotAnsweringError, Program, Ser
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.passwords import new_password, scram_sha_256_verifier, write_secret_file
 from scripts.providers.ports import LOOPBACK
-from scripts.providers.runs import remove_unused_segments
 from scripts.providers.setup_commands import run_setup
+from scripts.providers.watchdog import WATCHDOG, remove_unused_segments
 
 # Throwaway data: durability off for speed.
 SPEED_SETTINGS = (
@@ -74,6 +74,8 @@ class Postgres(ServerBackend):
         # start sets its own (`answer`).
         password_file = target.with_name(target.name + ".pw")
         write_secret_file(password_file, new_password(), account)
+        if account is not None:  # should we be killed while initdb runs
+            WATCHDOG.sweep_segments_on_death(self.shared_memory_prefix, account.uid)
         try:
             argv = [str(program.path.parent / "initdb"), "-D", str(target), "-U", "postgres"]
             argv += ["--auth-local=trust", "--auth-host=scram-sha-256"]

@@ -18,12 +18,15 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from scripts import paths
-from scripts.providers.watchdog import WATCHDOG, kill_group, start_ticks
+from scripts.providers.watchdog import (
+    WATCHDOG,
+    kill_group,
+    start_ticks,
+)
 
 RUN_PREFIX = "compat-run-"
 MARKER = "run.json"
@@ -162,43 +165,6 @@ def reap_dead_runs(scratch: Path | None = None) -> list[ReapedRun]:
         shutil.rmtree(folder, ignore_errors=True)
         reaped.append(ReapedRun(folder, tuple(killed)))
     return reaped
-
-
-def remove_unused_segments(prefix: str, uid: int) -> list[Path]:
-    """Remove the POSIX shared-memory segments (`/dev/shm/<prefix>*`) owned by `uid` that no
-    process of `uid` holds open or mapped: left by a program of ours that was killed (initdb's
-    bootstrap server keeps its segments there). `uid` is the harness's own servers' account,
-    so nothing else's is touched."""
-    candidates = []
-    for segment in paths.SHM.glob(f"{prefix}*"):
-        with suppress(OSError):
-            if segment.stat().st_uid == uid:
-                candidates.append(segment)
-    if not candidates:
-        return []
-    in_use = _segments_in_use(uid)
-    removed = [segment for segment in candidates if str(segment) not in in_use]
-    for segment in removed:
-        segment.unlink(missing_ok=True)
-    return removed
-
-
-def _segments_in_use(uid: int) -> set[str]:
-    """Every /dev/shm path a process of `uid` maps or holds open."""
-    used: set[str] = set()
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            if entry.stat().st_uid != uid:
-                continue
-            maps = (entry / "maps").read_text(errors="replace")
-            shm = f"{paths.SHM}/"
-            used.update(line.split(maxsplit=5)[-1] for line in maps.splitlines() if shm in line)
-            for descriptor in (entry / "fd").iterdir():
-                with suppress(OSError):
-                    used.add(os.readlink(descriptor))
-        except OSError:
-            continue
-    return {path.removesuffix(" (deleted)") for path in used}
 
 
 def kill_group_of(leader: ProcessIdentity) -> bool:

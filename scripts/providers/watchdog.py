@@ -7,10 +7,12 @@ alone holds the write end and sends one line per change:
     + <pgid> <start ticks>     a process group it started
     - <pgid>                   a group it stopped itself
     @ <folder>                 its run folder
+    % <uid> <prefix>           shared memory its killed servers may leave (see below)
 
 End of file means the harness is gone, however it died (kill -9 included): the watchdog
 then kills every group still listed whose leader is the same process, or whose members
-started after it, waits (briefly) for them to end, removes the run folder, and exits.
+started after it, waits (briefly) for them to end, removes the run folder and the shared
+memory segments the killed programs left, and exits.
 This module imports nothing of the harness, so the watchdog runs from its path; `Watchdog`
 is the harness's end of the pipe.
 """
@@ -26,6 +28,7 @@ import threading
 import time
 
 SETTLE_S = 2.0  # how long killed groups get to end before their folder is removed
+SHM = "/dev/shm"  # noqa: S108 - POSIX shared memory lives there
 
 
 def _stat_fields(pid: int) -> list[str] | None:
@@ -78,11 +81,56 @@ def kill_group(pgid: int, started: int) -> bool:
     return bool(members)
 
 
+def remove_unused_segments(prefix: str, uid: int, shm: str = SHM) -> list[str]:
+    """Remove the POSIX shared-memory segments (`/dev/shm/<prefix>*`) owned by `uid` that no
+    process of `uid` holds open or mapped: left by a program of ours that was killed (initdb's
+    bootstrap server keeps its segments there). `uid` is the harness's own servers' account,
+    so nothing else's is touched."""
+    candidates = []
+    for name in sorted(os.listdir(shm)):
+        path = os.path.join(shm, name)
+        try:
+            if name.startswith(prefix) and os.stat(path).st_uid == uid:
+                candidates.append(path)
+        except OSError:
+            continue
+    if not candidates:
+        return []
+    in_use = segments_in_use(uid, shm)
+    removed = [path for path in candidates if path not in in_use]
+    for path in removed:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    return removed
+
+
+def segments_in_use(uid: int, shm: str = SHM) -> set[str]:
+    """Every path under `shm` a process of `uid` maps or holds open."""
+    used: set[str] = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid != uid:
+                continue
+            with open(f"/proc/{entry}/maps", encoding="utf-8", errors="replace") as maps:
+                used.update(line.split(maxsplit=5)[-1].strip() for line in maps if shm in line)
+            for descriptor in os.listdir(f"/proc/{entry}/fd"):
+                try:
+                    used.add(os.readlink(f"/proc/{entry}/fd/{descriptor}"))
+                except OSError:
+                    continue
+        except OSError:
+            continue
+    return {path.removesuffix(" (deleted)") for path in used}
+
+
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the harness's to handle
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     groups: dict[int, int] = {}
     folders: list[str] = []
+    segments: set[tuple[str, int]] = set()
     for line in sys.stdin:
         kind, _, rest = line.rstrip("\n").partition(" ")
         if kind == "+":
@@ -92,6 +140,9 @@ def main() -> None:
             groups.pop(int(rest), None)
         elif kind == "@":
             folders.append(rest)
+        elif kind == "%":
+            uid, prefix = rest.split(" ", 1)
+            segments.add((prefix, int(uid)))
     for pgid, started in groups.items():
         kill_group(pgid, started)
     deadline = time.monotonic() + SETTLE_S
@@ -99,6 +150,8 @@ def main() -> None:
         time.sleep(0.05)
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
+    for prefix, uid in segments:
+        remove_unused_segments(prefix, uid)
 
 
 def group_alive(pgid: int) -> bool:
@@ -127,6 +180,9 @@ class Watchdog:
 
     def remove_on_death(self, folder: str) -> None:
         self._send(f"@ {folder}")
+
+    def sweep_segments_on_death(self, prefix: str, uid: int) -> None:
+        self._send(f"% {uid} {prefix}")
 
     def _pipe(self) -> int:
         if self._write_end is not None and self._owner == os.getpid():

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from scripts import paths
 from scripts.providers.accounts import server_account
 from scripts.providers.process import tied_command
 from scripts.providers.runs import (
@@ -20,12 +19,11 @@ from scripts.providers.runs import (
     PROCESSES,
     RUN_PREFIX,
     ProcessIdentity,
-    _segments_in_use,
     reap_dead_runs,
-    remove_unused_segments,
     run_folder,
     start_ticks,
 )
+from scripts.providers.watchdog import remove_unused_segments, segments_in_use
 from tests.harness.providers_support import fast_folder
 from tests.support.databases import provisioner_for
 from tests.support.naming import (
@@ -184,7 +182,6 @@ def test_shared_memory_a_killed_server_left_is_removed_and_a_used_one_kept(
     account = server_account()
     assert account is not None
     with fast_folder("compat-test-shm-") as shm:
-        monkeypatch.setattr(paths, "SHM", shm)
         left, used, foreign = shm / "PostgreSQL.1", shm / "PostgreSQL.2", shm / "PostgreSQL.3"
         for segment in (left, used, foreign):
             segment.write_bytes(b"\0" * 64)
@@ -195,10 +192,10 @@ def test_shared_memory_a_killed_server_left_is_removed_and_a_used_one_kept(
         )
         try:
             deadline = time.monotonic() + 5
-            while str(used) not in _segments_in_use(account.uid):
+            while str(used) not in segments_in_use(account.uid, str(shm)):
                 assert time.monotonic() < deadline
                 time.sleep(0.02)
-            assert remove_unused_segments("PostgreSQL.", account.uid) == [left]
+            assert remove_unused_segments("PostgreSQL.", account.uid, str(shm)) == [str(left)]
         finally:
             holder.kill()
             holder.wait()
