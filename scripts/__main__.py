@@ -15,12 +15,14 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
+from scripts.cell import CELL_FILES
 from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
 from scripts.providers.base import SourceKind
 from scripts.schedule import (
     concurrent_cells,
     exit_status,
+    no_cell_ran,
     progress_line,
     run_cells,
     select_cells,
@@ -28,7 +30,6 @@ from scripts.schedule import (
 )
 
 SOURCES = ("image", "binaries", "url")
-CELL_FILES = ("result.json", "junit.xml", "junit-rerun.xml", "pytest.log")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,6 +186,9 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     )
     if is_matrix and not args.no_report:
         _report(args.results, args.reports, args.matrix)
+    nothing_ran = no_cell_ran(results)
+    if nothing_ran is not None:
+        print(f"error: {nothing_ran}", file=sys.stderr)
     return exit_status(results, strict=args.strict)
 
 

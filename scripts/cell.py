@@ -2,7 +2,7 @@
 
 results/<cell-id>/junit.xml        the first run
 results/<cell-id>/junit-rerun.xml  the failed tests, run once more (flaky detection)
-results/<cell-id>/pytest.log       what pytest printed
+results/<cell-id>/pytest.log       what pytest printed (pytest-rerun.log: the rerun's)
 results/<cell-id>/result.json      the cell's result
 """
 
@@ -41,10 +41,13 @@ from scripts.results import (
     Timings,
     build_result,
     unrunnable_result,
+    without_colour,
     write_result,
 )
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
+CELL_FILES = ("result.json", "junit.xml", "junit-rerun.xml", "pytest.log", "pytest-rerun.log")
+"""Every file the runner writes in a cell's folder (a whole run removes folders of only these)."""
 OUTPUT_TAIL_LINES = 40
 POLL_S = 0.2  # how often a running suite is checked for Ctrl-C and the deadline
 
@@ -293,6 +296,9 @@ def suite_environment(
     env.update(extra)
     env["DATABASE_URL"] = database.url
     env["REDIS_URL"] = cache.url
+    # pytest.log is parsed (`ERROR: ` lines) and read in reports: no colour codes in it
+    env.pop("FORCE_COLOR", None)
+    env["PY_COLORS"] = "0"
     env.setdefault("PYTHONPATH", str(REPO_ROOT))
     return env
 
@@ -342,7 +348,7 @@ def _tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str | None:
         text = path.read_text(errors="replace")
     except OSError:
         return None
-    return "\n".join(text.splitlines()[-lines:]) or None
+    return "\n".join(without_colour(text).splitlines()[-lines:]) or None
 
 
 def _now() -> str:

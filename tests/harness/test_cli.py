@@ -122,3 +122,29 @@ def test_the_report_of_a_run_describes_the_matrix_file_that_was_run(
     assert main([*arguments, "--reports", str(reports)]) == 0
     document = json.loads((reports / "compat.json").read_text())
     assert document["run"]["matrix_path"] == str(matrix_file)
+
+
+def test_a_whole_run_forgets_failed_and_flaky_cells_too(tmp_path: Path) -> None:
+    """A failed cell also leaves the rerun's files; a cell since removed must not linger."""
+    folder = tmp_path / "postgres-12"
+    folder.mkdir()
+    for name in ("junit.xml", "junit-rerun.xml", "pytest.log", "pytest-rerun.log"):
+        (folder / name).write_text("...")
+    (folder / "result.json").write_text('{"cell": "postgres-12"}')
+    forget_earlier_cells(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_selection_whose_cells_were_all_unavailable_fails_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+        return [cell_result(cell.id, "unavailable", reason="image: no Docker") for cell in cells]
+
+    monkeypatch.setattr(cli, "run_cells", run_cells)
+    arguments = ["matrix", "--tag", "mysql", "--no-fetch", "--no-report"]
+    assert main([*arguments, "--results", str(tmp_path)]) == 1
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors == [
+        "error: no cell ran: all 2 selected cells were unavailable (mysql-8.0: image: no Docker)"
+    ]
