@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -210,7 +211,7 @@ def build_result(
             timings=timings,
             started_at=started_at,
             finished_at=finished_at,
-            log_tail=output_tail if state != "passed" else None,
+            log_tail=without_colour(output_tail) if output_tail and state != "passed" else None,
             environment=environment(),
         )
 
@@ -338,14 +339,20 @@ def read_result(folder: Path) -> CellResult:
         )
 
 
+_COLOUR_CODE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def without_colour(text: str) -> str:
+    """`text` less its terminal colour codes (a log written with FORCE_COLOR still reads)."""
+    return _COLOUR_CODE.sub("", text)
+
+
 def _exit_reason(exit_code: int, output_tail: str | None) -> str:
     """What pytest's exit code means, with pytest's own `ERROR:` line when it printed one
     (a usage error raised by the suite, e.g. a DATABASE_URL it cannot use)."""
     reason = PYTEST_EXIT_REASONS.get(exit_code, f"pytest exit code {exit_code}")
-    said = next(
-        (line.strip() for line in (output_tail or "").splitlines() if line.startswith("ERROR: ")),
-        None,
-    )
+    lines = without_colour(output_tail or "").splitlines()
+    said = next((line.strip() for line in lines if line.startswith("ERROR: ")), None)
     return f"{reason}: {said}" if said else reason
 
 
