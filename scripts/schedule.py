@@ -124,8 +124,23 @@ def _reported(server: ServerInfo | None) -> str:
 
 
 def exit_status(results: Sequence[CellResult], *, strict: bool) -> int:
-    """Non-zero when any cell failed or errored; `unavailable` counts only with `strict`."""
+    """Non-zero when any cell failed or errored, or none ran at all; `unavailable` counts
+    otherwise only with `strict`."""
     failing = set(FAILING_STATES)
     if strict:
         failing.add("unavailable")
+    if no_cell_ran(results) is not None:
+        return 1
     return 1 if any(result.state in failing for result in results) else 0
+
+
+def no_cell_ran(results: Sequence[CellResult]) -> str | None:
+    """One line saying why nothing was proven when every cell was unavailable; else None."""
+    if not results or any(result.state != "unavailable" for result in results):
+        return None
+    first = results[0]
+    why = (first.reason or "no reason given").strip().splitlines()[0]
+    which = (
+        "the selected cell was" if len(results) == 1 else f"all {len(results)} selected cells were"
+    )
+    return f"no cell ran: {which} unavailable ({first.cell}: {why})"

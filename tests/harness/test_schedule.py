@@ -8,7 +8,13 @@ import pytest
 
 from scripts.matrix import load_matrix
 from scripts.results import Axis, CellResult, ServerInfo, Timings
-from scripts.schedule import concurrent_cells, exit_status, select_cells, summary_table
+from scripts.schedule import (
+    concurrent_cells,
+    exit_status,
+    no_cell_ran,
+    select_cells,
+    summary_table,
+)
 
 MATRIX = """
 [matrix]
@@ -64,8 +70,17 @@ def test_failed_and_errored_cells_fail_the_run_unavailable_only_when_strict() ->
     assert exit_status([result("a", "passed"), result("b", "flaky")], strict=True) == 0
     assert exit_status([result("a", "passed"), result("b", "failed")], strict=False) == 1
     assert exit_status([result("a", "error")], strict=False) == 1
-    assert exit_status([result("a", "unavailable")], strict=False) == 0
+    assert exit_status([result("a", "passed"), result("b", "unavailable")], strict=False) == 0
     assert exit_status([result("a", "unavailable")], strict=True) == 1
+
+
+def test_a_run_in_which_no_cell_ran_fails_saying_why() -> None:
+    unavailable = [result("mysql-8.0", "unavailable"), result("mysql-8.4", "unavailable")]
+    assert exit_status(unavailable, strict=False) == 1
+    assert no_cell_ran(unavailable) == (
+        "no cell ran: all 2 selected cells were unavailable (mysql-8.0: mysql-8.0 was unavailable)"
+    )
+    assert no_cell_ran([result("a", "passed"), *unavailable]) is None
 
 
 def test_summary_table_lists_every_cell_and_why_the_others_did_not_pass() -> None:
