@@ -21,7 +21,8 @@ import nox
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.matrix import MatrixError, load_matrix  # noqa: E402 - the harness lives beside this file
+from scripts.command_line import session_arguments  # noqa: E402 - the harness lives beside this file
+from scripts.matrix import MatrixError, load_matrix  # noqa: E402
 
 try:
     MATRIX = load_matrix(ROOT / "matrix.toml")
@@ -73,19 +74,20 @@ def lint(session: nox.Session) -> None:
     [nox.param(cell.id, id=cell.id, tags=list(cell.tags)) for cell in MATRIX.cells()],
 )
 def cell(session: nox.Session, cell: str) -> None:
-    """Run the suite against one cell of matrix.toml."""
-    harness(session, "cell", cell, *session.posargs)
+    """Run the suite against one cell of matrix.toml (harness options, then pytest's)."""
+    harness(session, *session_arguments("cell", session.posargs, cell=cell))
 
 
 @nox.session(venv_backend="none", default=False)
 def matrix(session: nox.Session) -> None:
     """Run every cell of matrix.toml, then render the compatibility report."""
-    harness(session, "matrix", *session.posargs)
+    harness(session, *session_arguments("matrix", session.posargs))
 
 
 @nox.session(venv_backend="none", default=False)
 def fetch(session: nox.Session) -> None:
-    """Fetch the server programs matrix.toml names and this machine lacks."""
+    """Fetch the server programs matrix.toml names and this machine lacks (`-- <cell id>`:
+    every server of that cell)."""
     session.run(shared_python(session), "-m", "scripts.fetch", *session.posargs, external=True)
 
 

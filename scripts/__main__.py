@@ -10,14 +10,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from scripts.cell import CELL_FILES
+from scripts.cell import CELL_FILES, forced_source
+from scripts.command_line import parse_arguments
 from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
-from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
 from scripts.providers.base import SourceKind
 from scripts.schedule import (
     concurrent_cells,
@@ -29,19 +29,17 @@ from scripts.schedule import (
     summary_table,
 )
 
-SOURCES = ("image", "binaries", "url")
-
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Run the command line; arguments after `--` go to the suite's pytest in every cell."""
+    args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
     try:
         matrix = load_matrix(args.matrix)
     except MatrixError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        status: int = args.command(matrix, args)
+        status: int = (_list if args.command == "list" else _run)(matrix, args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -59,69 +57,6 @@ def _stop_cleanly_on_signals() -> None:
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with it ignored
     signal.signal(signal.SIGTERM, interrupt)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m scripts", description=__doc__)
-    parser.add_argument("--matrix", type=Path, default=MATRIX_FILE, help="the matrix file")
-    commands = parser.add_subparsers(required=True, metavar="command")
-
-    listing = commands.add_parser("list", help="list the cells")
-    listing.add_argument("--tag", action="append", default=[], help="only cells with this tag")
-    listing.add_argument("--json", action="store_true", help="a GitHub Actions job matrix")
-    listing.set_defaults(command=_list)
-
-    for name, help_text in (("cell", "run one or more cells"), ("matrix", "run every cell")):
-        run = commands.add_parser(name, help=help_text)
-        if name == "cell":
-            run.add_argument("cells", nargs="+", metavar="CELL_ID")
-        else:
-            run.add_argument("--tag", action="append", default=[], help="only cells with this tag")
-            run.add_argument(
-                "--no-fetch", action="store_true", help="do not fetch missing binaries"
-            )
-            run.add_argument("--no-report", action="store_true", help="do not render the report")
-        run.add_argument("--source", choices=SOURCES, help="use only this kind of source")
-        run.add_argument(
-            "--workers",
-            type=_count(minimum=0),
-            help="pytest-xdist workers per cell (0: the suite in one process)",
-        )
-        run.add_argument(
-            "--jobs", type=_count(minimum=1), help="cells at once (default: cores / workers)"
-        )
-        run.add_argument("--timeout", type=_seconds, help="seconds a cell may take")
-        run.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
-        if name == "matrix":
-            run.add_argument(
-                "--reports", type=Path, default=REPORTS_DIR, help="where the report is written"
-            )
-        run.add_argument("--strict", action="store_true", help="unavailable cells fail the run")
-        run.set_defaults(command=_run)
-    return parser
-
-
-def _count(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
-        return value
-
-    return parse
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
-    return value
 
 
 def _list(matrix: Matrix, args: argparse.Namespace) -> int:
@@ -156,8 +91,8 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     timeout = args.timeout or matrix.timeout
     source = cast(SourceKind | None, args.source)
 
-    if is_matrix and not args.no_fetch:
-        _fetch(cells)
+    if not args.no_fetch:
+        fetch_for(cells, source)
     if is_matrix and not args.tag:
         forget_earlier_cells(args.results)  # a whole run replaces the last; subsets keep the rest
     print(
@@ -172,6 +107,7 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
         timeout=timeout,
         jobs=jobs,
         source=source,
+        pytest_args=args.pytest_args,
         on_result=lambda result: print(progress_line(result), flush=True),
     )
     wall = time.monotonic() - started
@@ -212,12 +148,17 @@ def _is_cell_folder(folder: Path) -> bool:
     return isinstance(document, dict) and document.get("cell") == folder.name
 
 
-def _fetch(cells: Sequence[Cell]) -> None:
-    """Fetch the server programs the chosen cells need and this machine lacks (once; cached)."""
-    from scripts.fetch import fetch_missing
+def fetch_for(cells: Sequence[Cell], source: SourceKind | None = None) -> None:
+    """Fetch what the chosen cells need (every server of each) and this machine lacks; with
+    `--source image` or `url` only what that source does not replace (SQLite's library)."""
+    from scripts.fetch import fetch_missing, specs_of
 
-    specs = {spec.id: spec for cell in cells for spec in cell.specs}
-    for outcome in fetch_missing(specs.values()):
+    needed = [
+        spec
+        for spec in specs_of(cells)
+        if source in (None, "binaries") or forced_source(spec, source) is None
+    ]
+    for outcome in fetch_missing(needed):
         print(f"fetch: {outcome.line()}", flush=True)
 
 
@@ -227,6 +168,18 @@ def _report(results: Path, reports: Path, matrix_file: Path) -> None:
     subprocess.run(command, check=False, env=os.environ.copy())  # noqa: S603
 
 
+def _quiet_on_closed_stdout() -> int:
+    """`python -m scripts list --json | head`: a reader that stops early is not an error."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail either
+    return 0
+
+
 if __name__ == "__main__":
     _stop_cleanly_on_signals()
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _quiet_on_closed_stdout()
+    sys.exit(code)
