@@ -3,7 +3,10 @@
 results/<cell-id>/junit.xml        the first run
 results/<cell-id>/junit-rerun.xml  the failed tests, run once more (flaky detection)
 results/<cell-id>/pytest.log       what pytest printed (pytest-rerun.log: the rerun's)
+results/<cell-id>/progress.jsonl   one line per test started and finished, as it happens
+                                   (progress-rerun.jsonl: the rerun's; see scripts.suite_progress)
 results/<cell-id>/result.json      the cell's result
+results/<cell-id>/.pytest_cache    pytest's cache, kept between runs of the cell (for `--lf`)
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -40,15 +42,28 @@ from scripts.results import (
     ServerInfo,
     Timings,
     build_result,
+    stopped_result,
     unrunnable_result,
     without_colour,
     write_result,
 )
+from scripts.suite_progress import PROGRESS_FILE_ENV, read_progress
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
-CELL_FILES = ("result.json", "junit.xml", "junit-rerun.xml", "pytest.log", "pytest-rerun.log")
+PYTEST_CACHE = ".pytest_cache"
+CELL_FILES = (
+    "result.json",
+    "junit.xml",
+    "junit-rerun.xml",
+    "pytest.log",
+    "pytest-rerun.log",
+    "progress.jsonl",
+    "progress-rerun.jsonl",
+    PYTEST_CACHE,
+)
 """Every file the runner writes in a cell's folder (a whole run removes folders of only these)."""
 OUTPUT_TAIL_LINES = 40
+PROGRESS_PLUGIN = "scripts.suite_progress"
 POLL_S = 0.2  # how often a running suite is checked for Ctrl-C and the deadline
 
 
@@ -99,8 +114,7 @@ def run_cell(
     """
     options = CellOptions(workers, timeout, source, test_paths, pytest_args, extra_env or {})
     folder = results_dir / cell.id
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    _empty_keeping_pytest_cache(folder)
     result = _CellRun(cell, options, folder, cancel or threading.Event()).run()
     write_result(result, folder)
     return result
@@ -153,7 +167,7 @@ class _CellRun:
                 "error", f"provisioning failed: {error.message}", error.log_tail
             )
         except (CellTimeoutError, CellInterruptedError) as error:
-            return self._unrunnable("error", str(error), _tail(self.folder / "pytest.log"))
+            return self._stopped(str(error))
         except Exception as error:  # a broken cell must not take the other cells down
             return self._unrunnable(
                 "error", f"harness error: {type(error).__name__}: {error}", None
@@ -187,32 +201,35 @@ class _CellRun:
         env = suite_environment(running["database"], running["cache"], self.options.extra_env)
         junit = self.folder / "junit.xml"
         rerun_junit = self.folder / "junit-rerun.xml"
-        with tempfile.TemporaryDirectory(prefix="compat-pytest-cache-") as cache_dir:
-            common = ["-o", f"cache_dir={cache_dir}", "-q"]
-            workers = ["-n", str(self.options.workers)] if self.options.workers > 1 else ["-n", "0"]
-            first = [
+        cache_dir = self.folder / PYTEST_CACHE
+        # the cache outlives the run, so that `-- --lf` reruns what failed last time
+        common = ["-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN]
+        workers = ["-n", str(self.options.workers)] if self.options.workers > 1 else ["-n", "0"]
+        first = [
+            *self.options.test_paths,
+            *workers,
+            *common,
+            f"--junitxml={junit}",
+            *self.options.pytest_args,
+        ]
+        env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
+        exit_code = self._pytest(first, env, self.folder / "pytest.log")
+        rerun: Path | None = None
+        if exit_code == 1:
+            # rerun only what failed, once: a pass now marks the test (and the cell) flaky
+            again = [
                 *self.options.test_paths,
-                *workers,
+                "-n",
+                "0",
                 *common,
-                f"--junitxml={junit}",
+                "--last-failed",
+                "--last-failed-no-failures=none",
+                f"--junitxml={rerun_junit}",
                 *self.options.pytest_args,
             ]
-            exit_code = self._pytest(first, env, self.folder / "pytest.log")
-            rerun: Path | None = None
-            if exit_code == 1:
-                # rerun only what failed, once: a pass now marks the test (and the cell) flaky
-                again = [
-                    *self.options.test_paths,
-                    "-n",
-                    "0",
-                    *common,
-                    "--last-failed",
-                    "--last-failed-no-failures=none",
-                    f"--junitxml={rerun_junit}",
-                    *self.options.pytest_args,
-                ]
-                self._pytest(again, env, self.folder / "pytest-rerun.log")
-                rerun = rerun_junit if rerun_junit.exists() else None
+            env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
+            self._pytest(again, env, self.folder / "pytest-rerun.log")
+            rerun = rerun_junit if rerun_junit.exists() else None
         return SuiteRun(exit_code, junit, rerun)
 
     def _result(self, suite: SuiteRun) -> CellResult:
@@ -227,6 +244,30 @@ class _CellRun:
             finished_at=_now(),
             pytest_exit_code=suite.exit_code,
             output_tail=_tail(self.folder / "pytest.log"),
+            crashed=read_progress(self.folder / "progress.jsonl").crashed,
+        )
+
+    def _stopped(self, reason: str) -> CellResult:
+        """Timed out or interrupted: what finished is kept, what was running is named."""
+        first = read_progress(self.folder / "progress.jsonl")
+        rerun = read_progress(self.folder / "progress-rerun.jsonl")
+        finished = dict(first.finished)
+        for test_id, again in rerun.finished.items():
+            if again[0] == "passed" and finished.get(test_id, ("",))[0] in ("failed", "error"):
+                finished[test_id] = ("flaky", again[1], finished[test_id][2])
+        running = rerun.running or first.running
+        log = "pytest-rerun.log" if rerun.running else "pytest.log"
+        return stopped_result(
+            cell=self.cell.id,
+            axes=self.axes,
+            servers=list(self.servers.values()),
+            reason=reason,
+            finished=finished,
+            running=running,
+            timings=self._timings(),
+            started_at=self.started_at,
+            finished_at=_now(),
+            log_tail=_tail(self.folder / log),
         )
 
     def _pytest(self, args: list[str], env: dict[str, str], log: Path) -> int:
@@ -269,6 +310,17 @@ class _CellRun:
             finished_at=_now(),
             log_tail=log_tail,
         )
+
+
+def _empty_keeping_pytest_cache(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.name == PYTEST_CACHE and entry.is_dir() and not entry.is_symlink():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def version_matches(requested: str, reported: str) -> bool:

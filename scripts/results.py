@@ -193,10 +193,13 @@ def build_result(
     finished_at: str,
     pytest_exit_code: int,
     output_tail: str | None,
+    crashed: Mapping[str, str] | None = None,
 ) -> CellResult:
     """Turn a finished pytest run (and its rerun of the failures) into a cell result.
 
     `pytest_exit_code` is the FIRST run's. Never raises on bad XML: the cell becomes `error`.
+    `crashed` names the tests whose pytest-xdist worker died (test id -> what was said): each
+    is an `error` whatever its rerun did, and the cell is an `error`.
     """
 
     def result(state: CellState, reason: str | None, tests: list[TestOutcome]) -> CellResult:
@@ -229,6 +232,10 @@ def build_result(
             rerun, rerun_note = {}, f"; the rerun could not be read: {error}"
         tests = [_after_rerun(test, rerun.get(test.id)) for test in tests]
 
+    if crashed:
+        tests = _with_crashes(tests, crashed)
+        crashes = [t for t in tests if t.id in crashed]
+        return result("error", _listing(crashes, "crashed its pytest-xdist worker"), tests)
     if pytest_exit_code in PYTEST_EXIT_REASONS:
         return result("error", _exit_reason(pytest_exit_code, output_tail), tests)
     if pytest_exit_code not in (0, 1):
@@ -274,6 +281,74 @@ def unrunnable_result(
         log_tail=log_tail,
         environment=environment(),
     )
+
+
+def stopped_result(
+    *,
+    cell: str,
+    axes: Mapping[Role, Axis],
+    servers: list[ServerInfo],
+    reason: str,
+    finished: Mapping[str, tuple[str, float, str | None]],
+    running: list[str],
+    timings: Timings,
+    started_at: str,
+    finished_at: str,
+    log_tail: str | None,
+) -> CellResult:
+    """A cell stopped while its suite ran (timed out, interrupted): an `error` that keeps the
+    outcomes of the tests that finished (test id -> outcome, seconds, message) and names the
+    tests that were still running, each an `error` too."""
+    tests = [
+        TestOutcome(
+            test_id,
+            group_of(test_id),
+            cast(TestOutcomeKind, outcome) if outcome in _OUTCOME_SET else "error",
+            duration,
+            message,
+        )
+        for test_id, (outcome, duration, message) in finished.items()
+    ]
+    tests += [
+        TestOutcome(test_id, group_of(test_id), "error", 0.0, f"still running: {reason}")
+        for test_id in running
+    ]
+    if running:
+        more = f" and {len(running) - 1} more" if len(running) > 1 else ""
+        reason = f"{reason}; still running: {running[0]}{more}"
+    return CellResult(
+        cell=cell,
+        axes=dict(axes),
+        state="error",
+        reason=reason,
+        servers=list(servers),
+        counts=count_outcomes(tests),
+        tests=tests,
+        timings=timings,
+        started_at=started_at,
+        finished_at=finished_at,
+        log_tail=log_tail,
+        environment=environment(),
+    )
+
+
+def group_of(test_id: str) -> str:
+    """The module path of a pytest node id (`tests/x.py::TestA::test_b` -> `tests/x.py`)."""
+    return test_id.split("::", 1)[0]
+
+
+def _with_crashes(tests: list[TestOutcome], crashed: Mapping[str, str]) -> list[TestOutcome]:
+    marked = [
+        TestOutcome(t.id, t.group, "error", t.duration, crashed[t.id]) if t.id in crashed else t
+        for t in tests
+    ]
+    known = {t.id for t in tests}
+    marked += [
+        TestOutcome(test_id, group_of(test_id), "error", 0.0, message)
+        for test_id, message in crashed.items()
+        if test_id not in known
+    ]
+    return marked
 
 
 def _outcome(case: JUnitCase) -> TestOutcome:

@@ -47,6 +47,7 @@ def run_cells(
     timeout: float,
     jobs: int,
     source: SourceKind | None = None,
+    pytest_args: Sequence[str] = (),
     on_result: Callable[[CellResult], None] | None = None,
 ) -> list[CellResult]:
     """Run every cell, `jobs` at a time; one cell's failure never stops the others."""
@@ -62,6 +63,7 @@ def run_cells(
                 workers=workers,
                 timeout=timeout,
                 source=source,
+                pytest_args=pytest_args,
                 cancel=cancel,
             ): cell
             for cell in ordered
