@@ -49,7 +49,17 @@ def shared_python(session: nox.Session) -> str:
 
 
 def harness(session: nox.Session, *args: str) -> None:
-    session.run(shared_python(session), "-m", "scripts", *args, external=True)
+    # After Ctrl-C the harness stops its cells and servers and re-renders the report: give it
+    # the time (nox would otherwise kill it half a second later)
+    session.run(
+        shared_python(session),
+        "-m",
+        "scripts",
+        *args,
+        external=True,
+        interrupt_timeout=1.0,
+        terminate_timeout=120.0,
+    )
 
 
 @nox.session(venv_backend="none")

@@ -19,7 +19,9 @@ from scripts.cell import CELL_FILES, forced_source
 from scripts.command_line import parse_arguments
 from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
 from scripts.providers.base import SourceKind
+from scripts.results import CellResult
 from scripts.schedule import (
+    RunInterruptedError,
     concurrent_cells,
     exit_status,
     no_cell_ran,
@@ -44,18 +46,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: servers stopped; finished cells are in the results folder")
+        print("interrupted: servers stopped; every cell's result is in the results folder")
         return 130
     return status
 
 
 def _stop_cleanly_on_signals() -> None:
-    """Ctrl-C and SIGTERM (a cancelled CI job) both stop the cells and their servers cleanly."""
+    """Ctrl-C and SIGTERM (a cancelled CI job) both stop the cells and their servers cleanly,
+    then re-render the report. Only the first signal interrupts: nox follows Ctrl-C with a
+    SIGTERM, which must not cut that clean stop short."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, already_stopping)
+        signal.signal(signal.SIGTERM, already_stopping)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with it ignored
+    def already_stopping(signum: int, frame: FrameType | None) -> None:
+        print("stopping already: cells and servers are being stopped", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, interrupt)  # even when started with it ignored
     signal.signal(signal.SIGTERM, interrupt)
 
 
@@ -100,17 +109,33 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
         flush=True,
     )
     started = time.monotonic()
-    results = run_cells(
-        cells,
-        results_dir=args.results,
-        workers=workers,
-        timeout=timeout,
-        jobs=jobs,
-        source=source,
-        pytest_args=args.pytest_args,
-        on_result=lambda result: print(progress_line(result), flush=True),
-    )
-    wall = time.monotonic() - started
+    try:
+        results = run_cells(
+            cells,
+            results_dir=args.results,
+            workers=workers,
+            timeout=timeout,
+            jobs=jobs,
+            source=source,
+            pytest_args=args.pytest_args,
+            on_result=lambda result: print(progress_line(result), flush=True),
+        )
+    except RunInterruptedError as stopped:
+        # the report must not contradict results/: render it with the interrupted cells
+        _summarise(stopped.results, time.monotonic() - started)
+        if is_matrix and not args.no_report:
+            _report(args.results, args.reports, args.matrix)
+        raise
+    _summarise(results, time.monotonic() - started)
+    if is_matrix and not args.no_report:
+        _report(args.results, args.reports, args.matrix)
+    nothing_ran = no_cell_ran(results)
+    if nothing_ran is not None:
+        print(f"error: {nothing_ran}", file=sys.stderr)
+    return exit_status(results, strict=args.strict)
+
+
+def _summarise(results: list[CellResult], wall: float) -> None:
     provisioning = sum(result.timings.provision_s for result in results)
     busy = sum(result.timings.total_s for result in results)
     print()
@@ -118,14 +143,9 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     share = f" ({100 * provisioning / busy:.0f}%)" if busy >= 0.1 else ""
     print(
         f"\n{len(results)} cell(s) in {wall:.1f} s wall;"
-        f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time{share}"
+        f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time{share}",
+        flush=True,
     )
-    if is_matrix and not args.no_report:
-        _report(args.results, args.reports, args.matrix)
-    nothing_ran = no_cell_ran(results)
-    if nothing_ran is not None:
-        print(f"error: {nothing_ran}", file=sys.stderr)
-    return exit_status(results, strict=args.strict)
 
 
 def forget_earlier_cells(results: Path) -> None:

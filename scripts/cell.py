@@ -64,6 +64,7 @@ CELL_FILES = (
 """Every file the runner writes in a cell's folder (a whole run removes folders of only these)."""
 OUTPUT_TAIL_LINES = 40
 PROGRESS_PLUGIN = "scripts.suite_progress"
+INTERRUPTED_BEFORE_START = "interrupted: the run was stopped before this cell started"
 POLL_S = 0.2  # how often a running suite is checked for Ctrl-C and the deadline
 
 
@@ -116,6 +117,17 @@ def run_cell(
     folder = results_dir / cell.id
     _empty_keeping_pytest_cache(folder)
     result = _CellRun(cell, options, folder, cancel or threading.Event()).run()
+    write_result(result, folder)
+    return result
+
+
+def interrupted_before_start(cell: Cell, *, results_dir: Path) -> CellResult:
+    """The result of a cell the run was stopped before starting: an `error` saying so."""
+    folder = results_dir / cell.id
+    _empty_keeping_pytest_cache(folder)
+    options = CellOptions(workers=0, timeout=1.0)
+    run = _CellRun(cell, options, folder, threading.Event())
+    result = run._unrunnable("error", INTERRUPTED_BEFORE_START, None)
     write_result(result, folder)
     return result
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from scripts.cell import run_cell
+from scripts.cell import interrupted_before_start, run_cell
 from scripts.matrix import Cell, Matrix
 from scripts.providers.base import SourceKind
 from scripts.results import CellResult, ServerInfo
@@ -79,8 +79,25 @@ def run_cells(
             cancel.set()
             for pending in futures:
                 pending.cancel()
-            raise
+            pool.shutdown(wait=True)
+            for future, cell in futures.items():
+                if cell.id in results:
+                    continue
+                if future.cancelled() or future.exception() is not None:
+                    results[cell.id] = interrupted_before_start(cell, results_dir=results_dir)
+                else:
+                    results[cell.id] = future.result()
+            raise RunInterruptedError([results[cell.id] for cell in ordered]) from None
     return [results[cell.id] for cell in ordered if cell.id in results]
+
+
+class RunInterruptedError(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the run; `results` holds every cell's result, the cells that
+    were running or waiting marked as interrupted (`error`)."""
+
+    def __init__(self, results: list[CellResult]) -> None:
+        super().__init__("interrupted")
+        self.results = results
 
 
 def progress_line(result: CellResult) -> str:

@@ -16,6 +16,7 @@ from scripts.command_line import session_arguments
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE
 from scripts.results import CellResult, write_result
+from scripts.schedule import RunInterruptedError
 from tests.harness.result_factories import cell_result
 
 
@@ -267,3 +268,28 @@ def test_a_listing_read_by_a_closed_pipe_ends_quietly() -> None:
         os.close(write_end)
     assert done.stderr.decode() == ""
     assert done.returncode in (0, 1, 141)
+
+
+def test_an_interrupted_matrix_renders_the_report_with_the_interrupted_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results, reports = tmp_path / "results", tmp_path / "reports"
+    reason = "interrupted while running the suite; still running: tests/x.py::test_y"
+
+    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+        done = [
+            cell_result("sqlite-stdlib", "passed"),
+            cell_result("postgres-13", "error", reason=reason),
+        ]
+        for result in done:
+            write_result(result, results / result.cell)
+        raise RunInterruptedError(done)
+
+    monkeypatch.setattr(cli, "run_cells", run_cells)
+    arguments = ["matrix", "--no-fetch", "--results", str(results), "--reports", str(reports)]
+    assert main(arguments) == 130
+    document = json.loads((reports / "compat.json").read_text())
+    states = {cell["cell"]: (cell["state"], cell["reason"]) for cell in document["cells"]}
+    assert states == {"sqlite-stdlib": ("passed", None), "postgres-13": ("error", reason)}
+    assert "interrupted" in (reports / "COMPATIBILITY.md").read_text()
+    assert "interrupted: servers stopped" in capsys.readouterr().out
