@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.command_line import session_arguments  # noqa: E402 - the harness lives beside this file
 from scripts.matrix import MatrixError, load_matrix  # noqa: E402
+from scripts.system_packages import plan_for_this_machine  # noqa: E402
 
 try:
     MATRIX = load_matrix(ROOT / "matrix.toml")
@@ -64,9 +65,22 @@ def harness(session: nox.Session, *args: str) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Run the project's tests (arguments go to pytest)."""
+    """Run the project's tests (arguments go to pytest); installs redis-server and Chromium
+    first when they are missing (as root, with apt-get)."""
+    install_test_programs(session)
     args = session.posargs or ["-n", "auto"]
     session.run(shared_python(session), "-m", "pytest", *args, external=True)
+
+
+def install_test_programs(session: nox.Session) -> None:
+    plan = plan_for_this_machine()
+    if plan is None:
+        return
+    if plan.error is not None:
+        session.error(plan.error)
+    session.log(plan.message())
+    for command in plan.commands:
+        session.run(*command, external=True, env={"DEBIAN_FRONTEND": "noninteractive"})
 
 
 @nox.session(venv_backend="none")
