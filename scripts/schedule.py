@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from scripts.cell import interrupted_before_start, run_cell
@@ -14,6 +14,7 @@ from scripts.providers.base import SourceKind
 from scripts.results import CellResult, ServerInfo
 
 FAILING_STATES = frozenset({"failed", "error"})
+TICK_S = 1.0
 
 
 def select_cells(
@@ -49,8 +50,14 @@ def run_cells(
     source: SourceKind | None = None,
     pytest_args: Sequence[str] = (),
     on_result: Callable[[CellResult], None] | None = None,
+    on_stage: Callable[[str, str], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
 ) -> list[CellResult]:
-    """Run every cell, `jobs` at a time; one cell's failure never stops the others."""
+    """Run every cell, `jobs` at a time; one cell's failure never stops the others.
+
+    `on_stage` hears each cell's stages (from the cells' threads); `on_tick` is called about
+    every `TICK_S` while cells run, for live progress.
+    """
     ordered = list(cells)
     results: dict[str, CellResult] = {}
     cancel = threading.Event()
@@ -65,20 +72,26 @@ def run_cells(
                 source=source,
                 pytest_args=pytest_args,
                 cancel=cancel,
+                on_stage=on_stage,
             ): cell
             for cell in ordered
         }
         try:
-            for future in as_completed(futures):
-                result = future.result()
-                results[result.cell] = result
-                if on_result is not None:
-                    on_result(result)
+            unfinished = set(futures)
+            while unfinished:
+                done, unfinished = wait(unfinished, timeout=TICK_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    results[result.cell] = result
+                    if on_result is not None:
+                        on_result(result)
+                if on_tick is not None:
+                    on_tick()
         except KeyboardInterrupt:
             # running cells stop their suite and servers; waiting ones never start
             cancel.set()
-            for pending in futures:
-                pending.cancel()
+            for waiting in futures:
+                waiting.cancel()
             pool.shutdown(wait=True)
             for future, cell in futures.items():
                 if cell.id in results:

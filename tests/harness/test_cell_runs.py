@@ -154,9 +154,18 @@ def test_a_timed_out_cell_keeps_what_finished_and_names_the_test_that_hung(
     tmp_path: Path, default_cell: Cell
 ) -> None:
     path = suite(tmp_path, "test_hangs.py", FINISHES_THEN_HANGS)
+    stages: list[tuple[str, str]] = []
     result = run_cell(
-        default_cell, results_dir=tmp_path / "results", workers=1, timeout=8, test_paths=[path]
+        default_cell,
+        results_dir=tmp_path / "results",
+        workers=1,
+        timeout=8,
+        test_paths=[path],
+        on_stage=lambda cell, stage: stages.append((cell, stage)),
     )
+    assert stages[0] == ("sqlite-stdlib", "starting servers")
+    assert stages[1][1].startswith("servers up: sqlite ")
+    assert stages[1][1].endswith("s; running the suite")
     outcomes = {test.id.rsplit("::", 1)[1]: test.outcome for test in result.tests}
     assert outcomes == {
         "test_a_quick_pass": "passed",
