@@ -133,11 +133,19 @@ class RichDisplay:
 
     def tick(self) -> None:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=24)
+        table.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        table.add_column(no_wrap=True, justify="right", min_width=6)
         for entry in self.cells.snapshot():
             table.add_row(
-                f"[bold]{entry.cell}[/]", entry.stage, entry.tests(), f"[dim]{entry.elapsed()}[/]"
+                Text(entry.cell, style="bold"),
+                Text(entry.stage.rsplit("; ", 1)[-1]),  # "servers up: …; running the suite"
+                Text(entry.tests()),
+                Text(entry.elapsed(), style="dim"),
             )
         self.live.update(table, refresh=True)
 
