@@ -256,17 +256,36 @@ def _find_named(root: Path, names: Sequence[str]) -> Path | None:
 
 
 def _install_apt(package: str) -> str:
+    """`apt-get install` as root, or through passwordless sudo (a CI runner's user)."""
     command = ["apt-get", "install", "-y", "--no-install-recommends", package]
     if os.geteuid() != 0:
-        raise FetchError(f"not root: run `sudo {' '.join(command)}`")
+        if not _passwordless_sudo():
+            raise FetchError(f"not root: run `sudo {' '.join(command)}`")
+        command = ["sudo", "-n", *command]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         _run(command, what=" ".join(command), env=env)
     except FetchError:
         # Usually no package lists yet (fresh machine): update them once and retry.
-        _run(["apt-get", "update"], what="apt-get update", env=env)
+        update = [*command[: command.index("apt-get")], "apt-get", "update"]
+        _run(update, what=" ".join(update), env=env)
         _run(command, what=" ".join(command), env=env)
     return " ".join(command)
+
+
+def _passwordless_sudo() -> bool:
+    if shutil.which("sudo") is None:
+        return False
+    try:
+        checked = subprocess.run(
+            ["sudo", "-n", "true"],  # noqa: S607 - sudo from PATH, as the user would run it
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return checked.returncode == 0
 
 
 # ------------------------------------------------------------------------ helpers

@@ -152,3 +152,19 @@ def test_cli_fetches_every_server_of_the_named_cell(
     monkeypatch.setattr(fetch, "_fetch_one", fake_fetch)
     assert fetch.main(asked) == 0
     assert seen == fetched
+
+
+def test_apt_without_root_uses_passwordless_sudo_or_names_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[list[str]] = []
+    monkeypatch.setattr(fetch.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(fetch, "_run", lambda argv, **_: ran.append(argv))
+    monkeypatch.setattr(fetch, "_passwordless_sudo", lambda: True)
+    fetch._install_apt("redis-server")
+    assert ran == [
+        ["sudo", "-n", "apt-get", "install", "-y", "--no-install-recommends", "redis-server"]
+    ]
+    monkeypatch.setattr(fetch, "_passwordless_sudo", lambda: False)
+    with pytest.raises(fetch.FetchError, match=r"not root: run `sudo apt-get install -y"):
+        fetch._install_apt("redis-server")
