@@ -170,9 +170,7 @@ def recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
 def recorded_fetches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Every fetch the run asks for (the version ids); nothing is fetched."""
     fetches: list[list[str]] = []
-    monkeypatch.setattr(
-        cli, "fetch_for", lambda cells, source=None: fetches.append(_version_ids(cells))
-    )
+    monkeypatch.setattr(cli, "fetch_for", lambda cells, *_: fetches.append(_version_ids(cells)))
     return fetches
 
 
