@@ -21,7 +21,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
@@ -316,20 +316,18 @@ def stopped_result(
     if running:
         more = f" and {len(running) - 1} more" if len(running) > 1 else ""
         reason = f"{reason}; still running: {running[0]}{more}"
-    return CellResult(
+    stopped = unrunnable_result(
         cell=cell,
-        axes=dict(axes),
+        axes=axes,
+        servers=servers,
         state="error",
         reason=reason,
-        servers=list(servers),
-        counts=count_outcomes(tests),
-        tests=tests,
         timings=timings,
         started_at=started_at,
         finished_at=finished_at,
         log_tail=log_tail,
-        environment=environment(),
     )
+    return replace(stopped, tests=tests, counts=count_outcomes(tests))
 
 
 def group_of(test_id: str) -> str:

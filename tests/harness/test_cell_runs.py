@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scripts.cell import run_cell
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE
-from scripts.results import read_result
+from scripts.results import CellResult, read_result
 from scripts.schedule import exit_status
 from scripts.suite_progress import read_progress
 
@@ -68,6 +69,12 @@ def suite(folder: Path, name: str, source: str) -> str:
     path = folder / name
     path.write_text(source)
     return str(path)
+
+
+def run_suite(cell: Cell, folder: Path, path: str, **options: Any) -> CellResult:
+    """Run `cell` with the suite at `path` (results under `folder`); one worker, 120 s."""
+    settings: dict[str, Any] = {"workers": 1, "timeout": 120, **options}
+    return run_cell(cell, results_dir=folder / "results", test_paths=[path], **settings)
 
 
 @pytest.fixture
@@ -130,14 +137,7 @@ def test_a_cancelled_cell_stops_promptly_and_says_it_was_interrupted(
     timer.start()
     started = time.monotonic()
     try:
-        result = run_cell(
-            default_cell,
-            results_dir=tmp_path / "results",
-            workers=1,
-            timeout=120,
-            test_paths=[slow_suite],
-            cancel=cancel,
-        )
+        result = run_suite(default_cell, tmp_path, slow_suite, cancel=cancel)
     finally:
         cancel.set()
     assert time.monotonic() - started < 30
@@ -155,12 +155,11 @@ def test_a_timed_out_cell_keeps_what_finished_and_names_the_test_that_hung(
 ) -> None:
     path = suite(tmp_path, "test_hangs.py", FINISHES_THEN_HANGS)
     stages: list[tuple[str, str]] = []
-    result = run_cell(
+    result = run_suite(
         default_cell,
-        results_dir=tmp_path / "results",
-        workers=1,
+        tmp_path,
+        path,
         timeout=8,
-        test_paths=[path],
         on_stage=lambda cell, stage: stages.append((cell, stage)),
     )
     assert stages[0] == ("sqlite-stdlib", "starting servers")
@@ -184,9 +183,7 @@ def test_a_killed_xdist_worker_is_a_crash_even_when_the_rerun_passes(
     tmp_path: Path, default_cell: Cell
 ) -> None:
     path = suite(tmp_path, "test_crash.py", KILLS_ITS_WORKER_ONCE)
-    result = run_cell(
-        default_cell, results_dir=tmp_path / "results", workers=2, timeout=120, test_paths=[path]
-    )
+    result = run_suite(default_cell, tmp_path, path, workers=2)
     outcomes = {test.id.rsplit("::", 1)[1]: test.outcome for test in result.tests}
     assert outcomes["test_kills_its_worker_once"] == "error"
     assert outcomes["test_a_pass"] == outcomes["test_z_pass"] == "passed"
@@ -203,14 +200,7 @@ def test_pytest_arguments_reach_the_suite_and_last_failed_remembers_the_previous
     (tmp_path / "broken").write_text("x")
 
     def run(*pytest_args: str) -> list[str]:
-        result = run_cell(
-            default_cell,
-            results_dir=tmp_path / "results",
-            workers=1,
-            timeout=120,
-            test_paths=[path],
-            pytest_args=pytest_args,
-        )
+        result = run_suite(default_cell, tmp_path, path, pytest_args=pytest_args)
         return [test.id.rsplit("::", 1)[1] for test in result.tests]
 
     assert run() == ["test_a_stable", "test_b_fails_while_broken"]
