@@ -90,7 +90,7 @@ def _list(matrix: Matrix, args: argparse.Namespace) -> int:
 
 
 def _run(matrix: Matrix, args: argparse.Namespace) -> int:
-    is_matrix = not hasattr(args, "cells")
+    is_matrix = args.command == "matrix"
     cells = select_cells(matrix, cell_ids=getattr(args, "cells", ()), tags=getattr(args, "tag", ()))
     for asked in getattr(args, "cells", ()):
         cell = matrix.cell(asked)

@@ -41,8 +41,7 @@ def session_arguments(
 
     So `nox -s "cell(postgres-16)" -- --no-fetch -k auth` runs only that cell, with `-k auth`.
     """
-    subcommand = _subparsers(build_parser())[command]
-    options = subcommand._option_string_actions
+    options = _command_options(command)
     ours: list[str] = [command, *([cell] if cell else [])]
     rest = list(posargs)
     while rest and rest[0] != "--":
@@ -58,11 +57,14 @@ def session_arguments(
     return [*ours, "--", *rest] if rest else ours
 
 
-def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    raise AssertionError("the harness's parser has no subcommands")
+def _command_options(command: str) -> dict[str, argparse.Action]:
+    """The options `command` takes, by every spelling (`--matrix`, `-h`, ...)."""
+    parser = argparse.ArgumentParser()
+    _configure(parser, command)
+    return {name: action for action in parser._actions for name in action.option_strings}
+
+
+COMMANDS = {"list": "list the cells", "cell": "run one or more cells", "matrix": "run every cell"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,44 +73,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--matrix", type=Path, default=MATRIX_FILE, help="the matrix file")
     commands = parser.add_subparsers(required=True, metavar="command")
-
-    listing = commands.add_parser("list", help="list the cells")
-    _matrix_option(listing)
-    listing.add_argument("--tag", action="append", default=[], help="only cells with this tag")
-    listing.add_argument("--json", action="store_true", help="a GitHub Actions job matrix")
-    listing.set_defaults(command="list")
-
-    for name, help_text in (("cell", "run one or more cells"), ("matrix", "run every cell")):
-        run = commands.add_parser(
-            name, help=help_text, epilog="Arguments after `--` go to the suite's pytest."
-        )
-        _matrix_option(run)
-        if name == "cell":
-            run.add_argument("cells", nargs="+", metavar="CELL_ID")
-        else:
-            run.add_argument("--tag", action="append", default=[], help="only cells with this tag")
-            run.add_argument("--no-report", action="store_true", help="do not render the report")
-        run.add_argument(
-            "--no-fetch", action="store_true", help="do not fetch missing server programs"
-        )
-        run.add_argument("--source", choices=SOURCES, help="use only this kind of source")
-        run.add_argument(
-            "--workers",
-            type=_count(minimum=0),
-            help="pytest-xdist workers per cell (0: the suite in one process)",
-        )
-        run.add_argument(
-            "--jobs", type=_count(minimum=1), help="cells at once (default: cores / workers)"
-        )
-        run.add_argument("--timeout", type=_seconds, help="seconds a cell may take")
-        run.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
-        if name == "matrix":
-            run.add_argument(
-                "--reports", type=Path, default=REPORTS_DIR, help="where the report is written"
-            )
-        run.add_argument("--strict", action="store_true", help="unavailable cells fail the run")
-        run.set_defaults(command=name)
+    for name, help_text in COMMANDS.items():
+        epilog = None if name == "list" else "Arguments after `--` go to the suite's pytest."
+        _configure(commands.add_parser(name, help=help_text, epilog=epilog), name)
     return parser
+
+
+def _configure(run: argparse.ArgumentParser, name: str) -> None:
+    """The arguments of the subcommand `name`."""
+    run.set_defaults(command=name)
+    _matrix_option(run)
+    if name != "cell":
+        run.add_argument("--tag", action="append", default=[], help="only cells with this tag")
+    if name == "list":
+        run.add_argument("--json", action="store_true", help="a GitHub Actions job matrix")
+        return
+    if name == "cell":
+        run.add_argument("cells", nargs="+", metavar="CELL_ID")
+    else:
+        run.add_argument("--no-report", action="store_true", help="do not render the report")
+    run.add_argument("--no-fetch", action="store_true", help="do not fetch missing server programs")
+    run.add_argument("--source", choices=SOURCES, help="use only this kind of source")
+    run.add_argument(
+        "--workers",
+        type=_count(minimum=0),
+        help="pytest-xdist workers per cell (0: the suite in one process)",
+    )
+    run.add_argument(
+        "--jobs", type=_count(minimum=1), help="cells at once (default: cores / workers)"
+    )
+    run.add_argument("--timeout", type=_seconds, help="seconds a cell may take")
+    run.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
+    if name == "matrix":
+        run.add_argument(
+            "--reports", type=Path, default=REPORTS_DIR, help="where the report is written"
+        )
+    run.add_argument("--strict", action="store_true", help="unavailable cells fail the run")
 
 
 def _matrix_option(parser: argparse.ArgumentParser) -> None:
