@@ -118,9 +118,7 @@ def run_cell(
     options = CellOptions(workers, timeout, source, test_paths, pytest_args, extra_env or {})
     folder = results_dir / cell.id
     _empty_keeping_pytest_cache(folder)
-    run = _CellRun(cell, options, folder, cancel or threading.Event())
-    run.on_stage = on_stage or _no_stage
-    result = run.run()
+    result = _CellRun(cell, options, folder, cancel or threading.Event(), on_stage).run()
     write_result(result, folder)
     return result
 
@@ -138,11 +136,16 @@ def interrupted_before_start(cell: Cell, *, results_dir: Path) -> CellResult:
 
 class _CellRun:
     def __init__(
-        self, cell: Cell, options: CellOptions, folder: Path, cancel: threading.Event
+        self,
+        cell: Cell,
+        options: CellOptions,
+        folder: Path,
+        cancel: threading.Event,
+        on_stage: Callable[[str, str], None] | None = None,
     ) -> None:
         self.cell = cell
         self.cancel = cancel
-        self.on_stage: Callable[[str, str], None] = _no_stage
+        self.on_stage = on_stage or _no_stage
         self.options = options
         self.folder = folder
         self.axes: dict[Role, Axis] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -291,3 +292,18 @@ def test_an_interrupted_matrix_renders_the_report_with_the_interrupted_cells(
     assert states == {"sqlite-stdlib": ("passed", None), "postgres-13": ("error", reason)}
     assert "interrupted" in (reports / "COMPATIBILITY.md").read_text()
     assert "interrupted: servers stopped" in capsys.readouterr().out
+
+
+def test_only_the_first_signal_interrupts_so_the_clean_stop_is_not_cut_short(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        cli._stop_cleanly_on_signals()
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGTERM)  # nox's follow-up: ignored, and said so
+        assert "stopping already" in capsys.readouterr().err
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
