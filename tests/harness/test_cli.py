@@ -14,7 +14,7 @@ import pytest
 import scripts.__main__ as cli
 from scripts.__main__ import forget_earlier_cells, main
 from scripts.command_line import session_arguments
-from scripts.matrix import Cell, load_matrix
+from scripts.matrix import Cell, VersionSpec, load_matrix
 from scripts.paths import MATRIX_FILE
 from scripts.results import CellResult, write_result
 from scripts.schedule import RunInterruptedError
@@ -307,3 +307,25 @@ def test_only_the_first_signal_interrupts_so_the_clean_stop_is_not_cut_short(
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def test_a_forced_image_or_url_source_fetches_only_what_it_does_not_replace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scripts import fetch
+    from scripts.fetch import FetchOutcome
+
+    asked: list[str] = []
+
+    def fetch_missing(specs: list[VersionSpec], **_: object) -> list[FetchOutcome]:
+        asked.extend(spec.id for spec in specs)
+        return [FetchOutcome(spec.id, "present", "here") for spec in specs]
+
+    monkeypatch.setattr(fetch, "fetch_missing", fetch_missing)
+    matrix = load_matrix(MATRIX_FILE)
+    cells = [matrix.cell("postgres-16"), matrix.cell("sqlite-pysqlite3")]
+    cli.fetch_for(cells, "image", note=lambda line: None)
+    assert asked == ["sqlite-pysqlite3"]  # a library, whatever the source
+    asked.clear()
+    cli.fetch_for(cells, "binaries", note=lambda line: None)
+    assert asked == ["postgres-16", "redis-7.0", "sqlite-pysqlite3"]
