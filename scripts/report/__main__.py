@@ -1,8 +1,10 @@
-"""`python -m scripts.report --results DIR [DIR ...] --out reports [--previous PATH]`.
+"""`python -m scripts.report --results DIR [DIR ...] --out reports [--previous PATH]
+[--history PATH | --no-history] [--history-runs N]`.
 
-Re-renders the report from existing results, runs nothing. Exit codes: 0 done, 1 regressions
-found with --fail-on-regression, 2 bad arguments (a --previous file that does not exist, or
-no results at all: the reports are then left as they were).
+Re-renders the report from existing results, runs nothing, and adds the run to the history
+(`<out>/history.json.gz` unless told otherwise). Exit codes: 0 done, 1 regressions found with
+--fail-on-regression, 2 bad arguments (a --previous file that does not exist, or no results
+at all: the reports are then left as they were).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
 from scripts.report.build import write_report
 from scripts.report.collect import has_results
+from scripts.report.history import DEFAULT_LIMIT, HISTORY_NAME
 from scripts.report.markdown import render_markdown
 
 
@@ -41,6 +44,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--matrix", type=Path, default=MATRIX_FILE, help="matrix.toml (for order and hash)"
     )
+    history = parser.add_mutually_exclusive_group()
+    history.add_argument(
+        "--history",
+        type=Path,
+        default=None,
+        help=f"the history file this run is added to (default: <out>/{HISTORY_NAME}); a"
+        " missing or unreadable one starts a new history",
+    )
+    history.add_argument(
+        "--no-history", action="store_true", help="keep no history and show no trends"
+    )
+    parser.add_argument(
+        "--history-runs",
+        type=_positive,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"how many runs the history keeps (default: {DEFAULT_LIMIT})",
+    )
     parser.add_argument(
         "--fail-on-regression",
         action="store_true",
@@ -53,6 +74,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="append the Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)",
     )
     return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 1 or more, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    written = write_report(args.results, args.out, matrix_file=args.matrix, previous=args.previous)
+    history = None if args.no_history else (args.history or args.out / HISTORY_NAME)
+    written = write_report(
+        args.results,
+        args.out,
+        matrix_file=args.matrix,
+        previous=args.previous,
+        history=history,
+        history_limit=args.history_runs,
+    )
     report = written.report
     if args.summary_to is not None:
         with args.summary_to.open("a", encoding="utf-8") as summary:
@@ -83,7 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if report.diff_note:
         print(f"note: {report.diff_note}", file=sys.stderr)
+    if report.history_note:
+        print(f"note: {report.history_note}", file=sys.stderr)
     print(f"report: {written.markdown}")
+    if written.history is not None and report.trends is not None:
+        runs = len(report.trends.nights)
+        print(f"history: {written.history} ({runs} run{'s' if runs != 1 else ''})")
     print(f"verdict: {report.one_line()}")
     if args.fail_on_regression and report.diff is not None and report.diff.regressions:
         for change in report.diff.regressions:
