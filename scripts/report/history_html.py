@@ -13,6 +13,7 @@ from scripts.report.symbols import CELL_STATE_SYMBOLS, NOT_RUN_CODE
 
 MAX_FIRST_FAILURES = 200
 MAX_FLAKY = 200
+MAX_CELLS_NAMED = 10  # per flaky test; compat.json names them all
 
 HISTORY_CSS = """
 .strip{white-space:nowrap;line-height:0}
@@ -121,7 +122,7 @@ def _flaky(trends: Trends) -> str:
         f'<tr data-test="{escape(flaky.test)}" data-rate="{flaky.rate:.4f}">'
         f"<td><code>{escape(flaky.test)}</code></td>"
         f"<td>{flaky.flaky_nights} of {flaky.nights}</td><td>{flaky.rate:.0%}</td>"
-        f"<td>{escape(', '.join(flaky.cells))}</td></tr>"
+        f"<td>{escape(_cells_named(flaky.cells))}</td></tr>"
         for flaky in trends.flaky[:MAX_FLAKY]
     )
     return (
@@ -130,3 +131,9 @@ def _flaky(trends: Trends) -> str:
         '<table class="sortable" id="flaky-table"><thead><tr><th>Test</th><th>Flaky nights</th>'
         f"<th>Rate</th><th>Cells</th></tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+def _cells_named(cells: list[str]) -> str:
+    named = ", ".join(cells[:MAX_CELLS_NAMED])
+    more = len(cells) - MAX_CELLS_NAMED
+    return f"{named} and {more} more" if more > 0 else named

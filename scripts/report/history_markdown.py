@@ -12,6 +12,7 @@ STRIP_RUNS = 20  # a Markdown row stays readable on a laptop screen
 ABSENT = "·"  # the cell was not in that run
 MAX_FIRST_FAILURES = 40
 MAX_FLAKY = 30
+MAX_CELLS_NAMED = 5  # per flaky test; compat.json names them all
 HISTORY_HEADING = "History"
 
 
@@ -86,7 +87,9 @@ def _flaky(trends: Trends) -> list[str]:
         "|---|---:|---:|---|",
     ]
     for flaky in trends.flaky[:MAX_FLAKY]:
-        cells = ", ".join(code(cell) for cell in flaky.cells)
+        cells = ", ".join(code(cell) for cell in flaky.cells[:MAX_CELLS_NAMED])
+        if len(flaky.cells) > MAX_CELLS_NAMED:
+            cells += f" and {len(flaky.cells) - MAX_CELLS_NAMED} more"
         lines.append(
             f"| {code(flaky.test)} | {flaky.flaky_nights} of {flaky.nights}"
             f" | {flaky.rate:.0%} | {cells} |"

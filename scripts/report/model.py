@@ -236,14 +236,14 @@ def trends_json(trends: Trends, note: str | None) -> dict[str, Any]:
     return {
         "path": trends.path,
         "note": note,
-        "nights": [asdict(night) for night in trends.nights],
+        "nights": [{"index": n.index, "at": n.at, "commit": n.commit} for n in trends.nights],
         "strips": trends.strips,
         "first_failures": [
             {
                 "cell": f.cell,
                 "test": f.test,
                 "state": f.state,
-                "night": asdict(f.night),
+                "night": {"index": f.night.index, "at": f.night.at, "commit": f.night.commit},
                 "cause": f.cause.text(),
             }
             for f in trends.first_failures
