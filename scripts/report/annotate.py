@@ -44,7 +44,7 @@ class Annotation:
         return f"::{self.level} {','.join(properties)}::{_data(self.message)}"
 
 
-def annotations(result: CellResult, root: Path) -> list[Annotation]:
+def cell_annotations(result: CellResult, root: Path) -> list[Annotation]:
     found: list[Annotation] = []
     if result.state in ("error", "unavailable"):
         level = "error" if result.state == "error" else "warning"
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--root", type=Path, default=Path.cwd(), help="the repository the test paths are in"
     )
     args = parser.parse_args(argv)
-    for annotation in annotations(read_result(args.cell_folder), args.root):
+    for annotation in cell_annotations(read_result(args.cell_folder), args.root):
         print(annotation.command())
     return 0
 

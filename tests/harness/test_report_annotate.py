@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from scripts import results
-from scripts.report.annotate import MAX_PER_LEVEL, Annotation, annotations, failing_line, main
+from scripts.report.annotate import (
+    MAX_PER_LEVEL,
+    Annotation,
+    cell_annotations,
+    failing_line,
+    main,
+)
 from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST, PlantedRun
 from tests.harness.result_factories import cell_result
 
@@ -44,18 +50,18 @@ def test_a_failing_test_is_an_error_on_its_failing_line_with_its_first_lines(
 
 
 def test_flaky_tests_warn_and_cells_that_could_not_run_are_named(planted: PlantedRun) -> None:
-    flaky = annotations(planted.cells["postgres-15"], REPO)
+    flaky = cell_annotations(planted.cells["postgres-15"], REPO)
     assert [(a.level, a.file, a.title) for a in flaky] == [
         ("warning", FLAKY_TEST.split("::")[0], f"postgres-15: {FLAKY_TEST} flaky (failed, then"
          " passed on the rerun)"),
     ]  # fmt: skip
     assert flaky[0].line is not None
-    (error,) = annotations(planted.cells["postgres-16"], REPO)
+    (error,) = cell_annotations(planted.cells["postgres-16"], REPO)
     assert (error.level, error.title, error.file) == ("error", "cell postgres-16: error", None)
     assert "provisioning failed" in error.message
-    (unavailable,) = annotations(planted.cells["mysql-8.0"], REPO)
+    (unavailable,) = cell_annotations(planted.cells["mysql-8.0"], REPO)
     assert (unavailable.level, unavailable.title) == ("warning", "cell mysql-8.0: unavailable")
-    assert annotations(planted.cells["sqlite-stdlib"], REPO) == []
+    assert cell_annotations(planted.cells["sqlite-stdlib"], REPO) == []
 
 
 def test_beyond_githubs_ten_errors_one_notice_counts_the_rest() -> None:
@@ -63,7 +69,7 @@ def test_beyond_githubs_ten_errors_one_notice_counts_the_rest() -> None:
         f"tests/integration/test_x.py::test_{n:02d}": "failed" for n in range(14)
     }
     cell = cell_result("postgres-16", "failed", outcomes)
-    found = annotations(cell, REPO)
+    found = cell_annotations(cell, REPO)
     assert [a.level for a in found] == ["error"] * MAX_PER_LEVEL + ["notice"]
     assert found[-1].title == "cell postgres-16: 4 more failing tests"
 
