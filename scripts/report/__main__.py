@@ -1,5 +1,5 @@
 """`python -m scripts.report --results DIR [DIR ...] --out reports [--previous PATH]
-[--history PATH | --no-history] [--history-runs N]`.
+[--history PATH | --no-history] [--history-runs N] [--site DIR]`.
 
 Re-renders the report from existing results, runs nothing, and adds the run to the history
 (`<out>/history.json.gz` unless told otherwise). Exit codes: 0 done, 1 regressions found with
@@ -19,6 +19,7 @@ from scripts.report.build import write_report
 from scripts.report.collect import has_results
 from scripts.report.history import DEFAULT_LIMIT, HISTORY_NAME
 from scripts.report.markdown import render_markdown
+from scripts.report.site import SiteError, lay_out_site
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -68,6 +69,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="exit 1 naming each test or cell that passed before and fails now",
     )
     parser.add_argument(
+        "--site",
+        type=Path,
+        default=None,
+        help="also lay out what is published (page, table, compat.json, history, badges and"
+        " their shields.io endpoints) in this folder, replacing it",
+    )
+    parser.add_argument(
         "--summary-to",
         type=Path,
         default=None,
@@ -88,6 +96,9 @@ def _positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.site is not None and args.no_history:
+        print("error: --site publishes the history: leave out --no-history", file=sys.stderr)
+        return 2
     if args.previous is not None and not args.previous.is_file():
         print(
             f"error: --previous {args.previous} does not exist; give an earlier compat.json"
@@ -115,6 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         history_limit=args.history_runs,
     )
     report = written.report
+    if args.site is not None:
+        try:
+            lay_out_site(args.out, args.site, written.history)
+        except SiteError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"site: {args.site}")
     if args.summary_to is not None:
         with args.summary_to.open("a", encoding="utf-8") as summary:
             summary.write(render_markdown(report) + "\n")

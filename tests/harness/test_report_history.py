@@ -14,6 +14,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+import scripts.__main__ as cli
+from scripts.matrix import Cell
 from scripts.report.history import (
     HISTORY_FORMAT,
     History,
@@ -24,7 +26,7 @@ from scripts.report.history import (
     save_history,
 )
 from scripts.report.model import RunInfo
-from scripts.results import TestOutcomeKind
+from scripts.results import CellResult, TestOutcomeKind, write_result
 from tests.harness.history_scenario import (
     CELLS,
     FLAKY_TEST,
@@ -223,3 +225,25 @@ def _cli(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         ],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
+
+
+def test_the_matrix_keeps_a_local_history_under_its_reports_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "matrix.toml").write_text(MATRIX)
+    results, reports = tmp_path / "results", tmp_path / "reports"
+    nights = iter((1, 2))
+
+    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+        night = next(nights)
+        result = cell_result("sqlite-stdlib", "passed", {"t.py::a": "passed"})
+        result.finished_at = night_date(night)
+        write_result(result, results / result.cell)
+        return [result]
+
+    monkeypatch.setattr(cli, "run_cells", run_cells)
+    arguments = ["--matrix", str(tmp_path / "matrix.toml"), "matrix", "--no-fetch"]
+    for _ in range(2):
+        assert cli.main([*arguments, "--results", str(results), "--reports", str(reports)]) == 0
+    runs = _document(reports / "history.json.gz")["runs"]
+    assert [run["cells"]["sqlite-stdlib"]["tests"] for run in runs] == ["p", "p"]
