@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from scripts.report.history import History, record_run
+from scripts.report.model import Night, RunInfo
+from scripts.report.trends import first_failures, flaky_tests
 from tests.harness.chromium import chromium
 from tests.harness.history_scenario import (
     FLAKY_TEST,
@@ -23,6 +26,7 @@ from tests.harness.history_scenario import (
     night_date,
     render_nights,
 )
+from tests.harness.result_factories import cell_result
 
 REGRESSION_DATE = night_date(REGRESSION_NIGHT)
 CAUSE = f"commit {commit_of(REGRESSION_NIGHT - 1)[:12]} → {commit_of(REGRESSION_NIGHT)[:12]}"
@@ -197,3 +201,56 @@ def test_a_screenshot_shows_the_strips(nights: Nights, tmp_path: Path) -> None:
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ the rules, night by night
+
+
+def _history_of(*nights: dict[str, str]) -> History:
+    """A history of `nights`, each a mapping cell → one test's outcome (absent: not run)."""
+    history = History()
+    for number, outcomes in enumerate(nights, start=1):
+        cells = []
+        for cell, outcome in outcomes.items():
+            state = {"passed": "passed", "flaky": "flaky"}.get(outcome, "failed")
+            result = cell_result(cell, state, {"t.py::test_x": outcome})
+            result.finished_at = night_date(number)
+            cells.append(result)
+        run = RunInfo(night_date(number), None, None, "3.11", "linux", {}, "m", None, [], [])
+        record_run(history, cells, [], run)
+    return history
+
+
+def _flaky_nights(history: History) -> list[tuple[str, int, int, list[str]]]:
+    return [(f.test, f.flaky_nights, f.nights, f.cells) for f in flaky_tests(history)]
+
+
+def test_a_failure_that_stays_is_a_regression_not_flakiness() -> None:
+    p, f = "passed", "failed"
+    history = _history_of(*({"postgres-16": o} for o in (p, p, f, f, f)))
+    assert _flaky_nights(history) == []
+
+
+def test_a_failure_between_passes_counts_even_across_nights_without_the_test() -> None:
+    p, f = "passed", "failed"
+    history = _history_of(
+        {"postgres-16": p}, {"postgres-16": f}, {}, {"postgres-16": p}, {"postgres-16": f}
+    )
+    # night 2 failed between passes (night 3 did not run it); night 5 may be a regression
+    assert _flaky_nights(history) == [("t.py::test_x", 1, 4, ["postgres-16"])]
+
+
+def test_flaky_nights_count_once_whatever_the_number_of_cells() -> None:
+    k, p = "flaky", "passed"
+    history = _history_of({"a-1": k, "b-1": k}, {"a-1": p, "b-1": p})
+    assert _flaky_nights(history) == [("t.py::test_x", 1, 2, ["a-1", "b-1"])]
+
+
+def test_the_first_failing_night_passes_over_nights_without_the_cell() -> None:
+    p, f = "passed", "failed"
+    history = _history_of({"postgres-16": p}, {"postgres-16": f}, {}, {"postgres-16": f})
+    nights = [Night(i, run.at, run.commit) for i, run in enumerate(history.runs)]
+    tonight = [cell_result("postgres-16", "failed", {"t.py::test_x": "failed"})]
+    cell, test = first_failures(history, nights, tonight)
+    assert (cell.test, cell.night.date, test.night.date) == (None, night_date(2), night_date(2))
+    assert cell.cause.previous == nights[0]
