@@ -142,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"note: {report.diff_note}", file=sys.stderr)
     if report.history_note:
         print(f"note: {report.history_note}", file=sys.stderr)
+    if written.history_problem:
+        print(f"warning: {written.history_problem}", file=sys.stderr)
     print(f"report: {written.markdown}")
     if written.history is not None and report.trends is not None:
         runs = len(report.trends.nights)

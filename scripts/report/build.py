@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 from scripts.report.badge import render_badge, render_endpoint
 from scripts.report.collect import collect
 from scripts.report.diff import PreviousReportError, compare, load_previous, snapshot
+from scripts.report.files import atomic_write
 from scripts.report.history import DEFAULT_LIMIT, History, load_history, record_run, save_history
 from scripts.report.html import render_html
 from scripts.report.markdown import render_markdown
@@ -39,6 +38,7 @@ class Written:
     previous_copy: Path | None
     endpoints: list[Path]  # a shields.io endpoint JSON per badge
     history: Path | None  # the history file the run was added to
+    history_problem: str | None = None  # why it could not be saved, when it could not
 
 
 def build_report(results_dirs: Sequence[Path], matrix: MatrixInfo, previous: Path | None) -> Report:
@@ -103,34 +103,33 @@ def write_report(
         loaded = load_history(history, history_limit)
         kept = loaded.history
         report = with_history(report, kept, history, loaded.note)
-    json_path = _atomic_write(
+    json_path = atomic_write(
         out / JSON_NAME, json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":"))
     )
-    markdown_path = _atomic_write(out / MARKDOWN_NAME, render_markdown(report))
-    html_path = _atomic_write(out / HTML_NAME, render_html(report))
+    markdown_path = atomic_write(out / MARKDOWN_NAME, render_markdown(report))
+    html_path = atomic_write(out / HTML_NAME, render_html(report))
     badges = [
-        _atomic_write(out / BADGES_DIR / f"{verdict.backend}.svg", render_badge(verdict))
+        atomic_write(out / BADGES_DIR / f"{verdict.backend}.svg", render_badge(verdict))
         for verdict in report.verdict
     ]
     endpoints = [
-        _atomic_write(out / BADGES_DIR / f"{verdict.backend}.json", render_endpoint(verdict))
+        atomic_write(out / BADGES_DIR / f"{verdict.backend}.json", render_endpoint(verdict))
         for verdict in report.verdict
     ]
-    history_path = save_history(kept, history) if kept is not None and history else None
+    history_path, history_problem = None, None
+    if kept is not None and history is not None:
+        try:
+            history_path = save_history(kept, history)
+        except OSError as error:
+            history_problem = f"the history could not be saved to {history}: {error}"
     return Written(
-        report, json_path, markdown_path, html_path, badges, previous_copy, endpoints, history_path
+        report,
+        json_path,
+        markdown_path,
+        html_path,
+        badges,
+        previous_copy,
+        endpoints,
+        history_path,
+        history_problem,
     )
-
-
-def _atomic_write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with open(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; reports are for everyone
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path

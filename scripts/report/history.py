@@ -23,13 +23,13 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.report.files import atomic_write
 from scripts.report.model import BackendVerdict, RunInfo, VersionState
 from scripts.report.symbols import NOT_RUN_CODE, OUTCOME_CODES
 from scripts.results import CellResult, CellState
@@ -115,7 +115,8 @@ def load_history(path: Path, limit: int = DEFAULT_LIMIT) -> Loaded:
     except FileNotFoundError:
         return Loaded(History(limit=limit), f"no history at {path} yet: started a new one")
     except OSError as error:
-        return Loaded(History(limit=limit), f"history {path} unreadable ({error.strerror})")
+        note = f"history {path} unreadable ({error.strerror}): started a new one"
+        return Loaded(History(limit=limit), note)
     try:
         history = parse_history(raw)
     except HistoryError as error:
@@ -213,17 +214,7 @@ def history_bytes(history: History) -> bytes:
 
 def save_history(history: History, path: Path) -> Path:
     """Write the history atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with open(descriptor, "wb") as handle:
-            handle.write(history_bytes(history))
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; the history is published
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, history_bytes(history))
 
 
 # ------------------------------------------------------------------ adding a run

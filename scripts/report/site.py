@@ -1,13 +1,13 @@
 """The folder that gets published (GitHub Pages or the `compat` branch), laid out from reports/.
 
-    site/
-        index.html, compat.html     the page (index.html so that the site's address opens it)
-        COMPATIBILITY.md, README.md the table (README.md so that the branch shows it)
-        compat.json                 tomorrow's previous report
-        history.json.gz             tomorrow's history
-        badges/<backend>.svg        the badges, and beside each
-        badges/<backend>.json       its shields.io endpoint (a README's live badge)
-        .nojekyll                   served as is
+site/
+    index.html, compat.html     the page (index.html so that the site's address opens it)
+    COMPATIBILITY.md, README.md the table (README.md so that the branch shows it)
+    compat.json                 tomorrow's previous report
+    history.json.gz             tomorrow's history
+    badges/<backend>.svg        the badges, and beside each
+    badges/<backend>.json       its shields.io endpoint (a README's live badge)
+    .nojekyll                   served as is
 """
 
 from __future__ import annotations

@@ -247,3 +247,16 @@ def test_the_matrix_keeps_a_local_history_under_its_reports_folder(
         assert cli.main([*arguments, "--results", str(results), "--reports", str(reports)]) == 0
     runs = _document(reports / "history.json.gz")["runs"]
     assert [run["cells"]["sqlite-stdlib"]["tests"] for run in runs] == ["p", "p"]
+
+
+def test_a_history_that_cannot_be_written_is_a_warning_not_a_failed_report(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "matrix.toml").write_text(MATRIX)
+    write_night(tmp_path / "results", 1)
+    in_the_way = tmp_path / "history.json.gz"
+    in_the_way.mkdir()  # a folder where the file should be
+    done = _cli(tmp_path, "--history", str(in_the_way))
+    assert done.returncode == 0, done.stderr
+    assert f"warning: the history could not be saved to {in_the_way}" in done.stderr
+    assert (tmp_path / "reports" / "COMPATIBILITY.md").is_file()
