@@ -10,10 +10,11 @@
 
 A cell's `tests` string holds one outcome code per entry of the shared table (`p`assed,
 `f`ailed, `e`rror, fla`k`y, `s`kipped, `x`failed, `X`passed, `-` not run; trailing `-` left
-out), so 60 runs of 500 cells × 200 tests stay a few hundred KiB. Only the last `limit` runs
-are kept, and test ids no kept run mentions leave the table. Rendering the same results twice
-replaces the last run instead of adding one. A missing, corrupt or foreign file never stops a
-report: it starts a new history and says why (a damaged file is kept beside it).
+out), so 60 runs of 500 cells × 200 tests stay under a MiB even with random outcomes. Only
+the last `limit` runs are kept, and test ids no kept run mentions leave the table. Rendering
+the same results twice replaces the last run instead of adding one (keeping the time and
+commit it first had). A missing, corrupt or foreign file never stops a report: it starts a
+new history and says why (a damaged file is kept beside it).
 """
 
 from __future__ import annotations
@@ -248,6 +249,9 @@ def record_run(
         cells={cell.cell: _cell_run(cell, index) for cell in cells},
     )
     if history.runs and history.runs[-1].key == entry.key:
+        # the same night rendered again: it keeps the time and commit it was first rendered at
+        last = history.runs[-1]
+        entry.at, entry.commit, entry.dirty = last.at, last.commit, last.dirty
         history.runs[-1] = entry
     else:
         history.runs.append(entry)

@@ -81,8 +81,10 @@ def test_rendering_the_same_results_again_replaces_the_run_instead_of_adding_one
     history = History()
     cells = [cell_result("postgres-16", "passed", {"t.py::a": "passed"})]
     record_run(history, cells, [], RUN)
-    record_run(history, cells, [], replace(RUN, generated_at="2026-11-01T04:00:00+00:00"))
-    assert [run.at for run in history.runs] == ["2026-11-01T04:00:00+00:00"]
+    again = replace(RUN, generated_at="2026-11-03T04:00:00+00:00", git_commit="c2")
+    record_run(history, cells, [], again)
+    # the same night: its date and commit stay the ones it was first rendered at
+    assert [(run.at, run.commit) for run in history.runs] == [(RUN.generated_at, "c1")]
     cells[0].finished_at = "2026-11-02T00:00:00+00:00"  # a new run of the cell
     record_run(history, cells, [], RUN)
     assert len(history.runs) == 2
