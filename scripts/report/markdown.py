@@ -35,13 +35,23 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     out += [f"- **{v.name}** {escape(v.summary)}" for v in report.verdict] or ["- no cells"]
-    out += ["", *_cells(report.cells), "", *_groups(report.cells), "", *_failures(report.cells)]
+    out += ["", *_cells(report.cells)]
+    out += _history(report)
+    out += ["", *_groups(report.cells), "", *_failures(report.cells)]
     out += ["", *_changes(report.diff, report.diff_note)]
     if run.warnings:
         out += ["", "## Warnings", "", *(f"- {escape(w)}" for w in run.warnings)]
     legend = " · ".join(f"{symbol} {state}" for state, symbol in CELL_STATE_SYMBOLS.items())
     out += ["", f"<sub>Legend: {legend} · ⏭️ skipped · ➖ no tests</sub>", ""]
     return "\n".join(out)
+
+
+def _history(report: Report) -> list[str]:
+    # imported here: the History section uses this module's escaping
+    from scripts.report.history_markdown import history_markdown
+
+    lines = history_markdown(report)
+    return ["", *lines] if lines else []
 
 
 def _cells(cells: list[CellResult]) -> list[str]:
