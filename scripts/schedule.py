@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from scripts.cell import run_cell
+from scripts.cell import interrupted_before_start, run_cell
 from scripts.matrix import Cell, Matrix
 from scripts.providers.base import SourceKind
 from scripts.providers.process import kill_all_groups
 from scripts.results import CellResult, ServerInfo
 
 FAILING_STATES = frozenset({"failed", "error"})
-STOP_GRACE_S = 1.5  # after Ctrl-C, how long running cells get to stop their servers
+TICK_S = 1.0
 POLL_S = 0.1  # how often the main thread looks for Ctrl-C while cells run
+STOP_GRACE_S = 1.5  # after Ctrl-C, how long running cells get to stop their servers
 
 
 def select_cells(
@@ -53,15 +56,22 @@ def run_cells(
     timeout: float,
     jobs: int,
     source: SourceKind | None = None,
+    pytest_args: Sequence[str] = (),
     on_result: Callable[[CellResult], None] | None = None,
+    on_stage: Callable[[str, str], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
 ) -> list[CellResult]:
-    """Run every cell, `jobs` at a time; one cell's failure never stops the others."""
+    """Run every cell, `jobs` at a time; one cell's failure never stops the others.
+
+    `on_stage` hears each cell's stages (from the cells' threads); `on_tick` is called about
+    every `TICK_S` while cells run, for live progress.
+    """
     ordered = list(cells)
     results: dict[str, CellResult] = {}
     cancel = threading.Event()
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
     with interruptions_set(cancel):
-        futures = [
+        futures = {
             pool.submit(
                 run_cell,
                 cell,
@@ -69,21 +79,34 @@ def run_cells(
                 workers=workers,
                 timeout=timeout,
                 source=source,
+                pytest_args=pytest_args,
                 cancel=cancel,
-            )
+                on_stage=on_stage,
+            ): cell
             for cell in ordered
-        ]
-        pending = set(futures)
-        while pending and not cancel.is_set():
-            done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+        }
+        unfinished = set(futures)
+        ticked = time.monotonic()
+        while unfinished and not cancel.is_set():
+            done, unfinished = wait(unfinished, timeout=POLL_S, return_when=FIRST_COMPLETED)
             for future in done:
                 result = future.result()
                 results[result.cell] = result
                 if on_result is not None:
                     on_result(result)
+            if on_tick is not None and time.monotonic() - ticked >= TICK_S:
+                ticked = time.monotonic()
+                on_tick()
         if cancel.is_set():
             stop_running_cells(pool, futures)
-            raise KeyboardInterrupt
+            for future, cell in futures.items():
+                if cell.id in results:
+                    continue
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    results[cell.id] = future.result()
+                else:  # never started, or stuck past the grace (what it started is killed)
+                    results[cell.id] = interrupted_before_start(cell, results_dir=results_dir)
+            raise RunInterruptedError([results[cell.id] for cell in ordered])
     pool.shutdown(wait=True)
     return [results[cell.id] for cell in ordered if cell.id in results]
 
@@ -99,6 +122,8 @@ def interruptions_set(event: threading.Event) -> Iterator[None]:
     previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
 
     def note(signum: int, frame: FrameType | None) -> None:
+        if event.is_set():
+            already_stopping(signum, frame)
         event.set()
 
     for signum, handler in previous.items():
@@ -107,8 +132,13 @@ def interruptions_set(event: threading.Event) -> Iterator[None]:
     try:
         yield
     finally:
+        # once interrupted, later signals (nox follows Ctrl-C with SIGTERM) only say so
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, already_stopping if event.is_set() else handler)
+
+
+def already_stopping(signum: int, frame: FrameType | None) -> None:
+    print("stopping already: cells and servers are being stopped", file=sys.stderr)
 
 
 def stop_running_cells(pool: ThreadPoolExecutor, futures: Iterable[Future[CellResult]]) -> None:
@@ -120,6 +150,15 @@ def stop_running_cells(pool: ThreadPoolExecutor, futures: Iterable[Future[CellRe
     pool.shutdown(wait=False, cancel_futures=True)
     wait(list(futures), timeout=STOP_GRACE_S)
     kill_all_groups()  # only what is still running: none when every cell stopped in time
+
+
+class RunInterruptedError(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the run; `results` holds every cell's result, the cells that
+    were running or waiting marked as interrupted (`error`)."""
+
+    def __init__(self, results: list[CellResult]) -> None:
+        super().__init__("interrupted")
+        self.results = results
 
 
 def progress_line(result: CellResult) -> str:
@@ -165,8 +204,23 @@ def _reported(server: ServerInfo | None) -> str:
 
 
 def exit_status(results: Sequence[CellResult], *, strict: bool) -> int:
-    """Non-zero when any cell failed or errored; `unavailable` counts only with `strict`."""
+    """Non-zero when any cell failed or errored, or none ran at all; `unavailable` counts
+    otherwise only with `strict`."""
     failing = set(FAILING_STATES)
     if strict:
         failing.add("unavailable")
+    if no_cell_ran(results) is not None:
+        return 1
     return 1 if any(result.state in failing for result in results) else 0
+
+
+def no_cell_ran(results: Sequence[CellResult]) -> str | None:
+    """One line saying why nothing was proven when every cell was unavailable; else None."""
+    if not results or any(result.state != "unavailable" for result in results):
+        return None
+    first = results[0]
+    why = (first.reason or "no reason given").strip().splitlines()[0]
+    which = (
+        "the selected cell was" if len(results) == 1 else f"all {len(results)} selected cells were"
+    )
+    return f"no cell ran: {which} unavailable ({first.cell}: {why})"
