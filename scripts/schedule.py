@@ -87,16 +87,19 @@ def run_cells(
         }
         unfinished = set(futures)
         ticked = time.monotonic()
-        while unfinished and not cancel.is_set():
-            done, unfinished = wait(unfinished, timeout=POLL_S, return_when=FIRST_COMPLETED)
-            for future in done:
-                result = future.result()
-                results[result.cell] = result
-                if on_result is not None:
-                    on_result(result)
-            if on_tick is not None and time.monotonic() - ticked >= TICK_S:
-                ticked = time.monotonic()
-                on_tick()
+        try:
+            while unfinished and not cancel.is_set():
+                done, unfinished = wait(unfinished, timeout=POLL_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    results[result.cell] = result
+                    if on_result is not None:
+                        on_result(result)
+                if on_tick is not None and time.monotonic() - ticked >= TICK_S:
+                    ticked = time.monotonic()
+                    on_tick()
+        except KeyboardInterrupt:  # raised by a callback, not by a signal (those set `cancel`)
+            cancel.set()
         if cancel.is_set():
             stop_running_cells(pool, futures)
             for future, cell in futures.items():
