@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from app.schemas import ErrorMessage
 
@@ -39,4 +41,29 @@ async def validation_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content={"detail": [_shown(item) for item in error.errors()]},
+    )
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """`/users/{user_id}` → a regex matching `/users/<one segment>`, as the router does."""
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile(
+        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    )
+
+
+async def method_not_allowed(request: Request, error: Exception) -> JSONResponse:
+    """405 whose Allow header names every documented method of the path, not only those of
+    the first route the router tried (GET /users/{id} and PUT /users/{id} are two routes)."""
+    assert isinstance(error, HTTPException)
+    allowed: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if _template_pattern(template).fullmatch(request.url.path):
+            allowed.update(method.upper() for method in operations)
+    if "GET" in allowed:
+        allowed.add("HEAD")  # the router answers HEAD wherever it answers GET
+    return JSONResponse(
+        status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+        content={"detail": str(error.detail)},
+        headers={"Allow": ", ".join(sorted(allowed))},
     )

@@ -132,8 +132,13 @@ def _holds_lone_surrogate(document: Any) -> bool:
 
 
 def strict_json(body: bytes) -> Any:
-    """`json.loads` without NaN, Infinity or lone surrogates; json.JSONDecodeError otherwise."""
-    text = body.decode("utf-8")  # a UnicodeDecodeError is a 400 "error parsing the body"
+    """UTF-8 JSON text without NaN, Infinity or lone surrogates; json.JSONDecodeError otherwise."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(
+            "the body is not UTF-8 (JSON text is)", "", error.start
+        ) from None
     try:
         document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except ValueError as error:

@@ -5,7 +5,7 @@ the same expression here, so what the schema calls valid is what the service acc
 
 - no control characters: PostgreSQL cannot store NUL, and the other backends would store what
   PostgreSQL refuses (content keeps tabs and line breaks);
-- no lone surrogates: no backend can store them, they are not Unicode text;
+- (lone surrogates, which no backend can store, never get this far: see app.request_body);
 - names and titles: no bidirectional embedding, override or isolate characters (U+202A–U+202E,
   U+2066–U+2069), which make a name display as something else; leading and trailing whitespace
   is trimmed, and something visible must remain.
@@ -22,28 +22,28 @@ from app.models import normalise_email
 CONTROLS = r"\x00-\x1f\x7f"
 CONTROLS_BUT_LINE_BREAKS_AND_TABS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 BIDI_CONTROLS = r"\u202a-\u202e\u2066-\u2069"
-SURROGATES = r"\ud800-\udfff"
+# Unicode White_Space without the control characters: the same set for Python's str.strip()
+# and for the regex engines of JSON Schema validators (whose `\s` differ from Python's).
+SPACES = r" \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
-_REFUSED_IN_LINES = CONTROLS + BIDI_CONTROLS + SURROGATES
-_REFUSED_IN_TEXT = CONTROLS_BUT_LINE_BREAKS_AND_TABS + SURROGATES
+_REFUSED_IN_LINES = CONTROLS + BIDI_CONTROLS
+_VISIBLE = rf"[^{_REFUSED_IN_LINES}{SPACES}]"
 
-# Whitespace around one visible run that holds no refused character.
-SINGLE_LINE_PATTERN = (
-    rf"^\s*[^{_REFUSED_IN_LINES}\s](?:[^{_REFUSED_IN_LINES}]*[^{_REFUSED_IN_LINES}\s])?\s*$"
-)
-MULTILINE_PATTERN = rf"^[^{_REFUSED_IN_TEXT}]*$"
+# Spaces around one run that starts and ends visible and holds no refused character.
+SINGLE_LINE_PATTERN = rf"^[{SPACES}]*{_VISIBLE}(?:[^{_REFUSED_IN_LINES}]*{_VISIBLE})?[{SPACES}]*$"
+MULTILINE_PATTERN = rf"^[^{CONTROLS_BUT_LINE_BREAKS_AND_TABS}]*$"
 
-_SINGLE_LINE = re.compile(SINGLE_LINE_PATTERN)
-_MULTILINE = re.compile(MULTILINE_PATTERN)
+# The whole value must match (as `^...$` means in JSON Schema; Python's `$` would also
+# match before a final line break).
+_SINGLE_LINE = re.compile(SINGLE_LINE_PATTERN.removeprefix("^").removesuffix("$"))
+_MULTILINE = re.compile(MULTILINE_PATTERN.removeprefix("^").removesuffix("$"))
 _FIRST_REFUSED_IN_LINES = re.compile(rf"[{_REFUSED_IN_LINES}]")
-_FIRST_REFUSED_IN_TEXT = re.compile(rf"[{_REFUSED_IN_TEXT}]")
+_FIRST_REFUSED_IN_TEXT = re.compile(rf"[{CONTROLS_BUT_LINE_BREAKS_AND_TABS}]")
 
 
 def _describe(character: str) -> str:
     code = ord(character)
-    if 0xD800 <= code <= 0xDFFF:
-        kind = "a lone surrogate"
-    elif re.fullmatch(rf"[{BIDI_CONTROLS}]", character):
+    if re.fullmatch(rf"[{BIDI_CONTROLS}]", character):
         kind = "the bidirectional control character"
     else:
         kind = "the control character"
@@ -52,15 +52,15 @@ def _describe(character: str) -> str:
 
 def single_line(value: str) -> str:
     """A name or title: checked against SINGLE_LINE_PATTERN, returned trimmed."""
-    if not _SINGLE_LINE.search(value):
-        found = _FIRST_REFUSED_IN_LINES.search(value.strip())
+    if not _SINGLE_LINE.fullmatch(value):
+        found = _FIRST_REFUSED_IN_LINES.search(value)
         raise ValueError(_describe(found.group()) if found else "must not be blank")
     return value.strip()
 
 
 def multiline(value: str) -> str:
     """Post content: checked against MULTILINE_PATTERN, returned as sent."""
-    if not _MULTILINE.search(value):
+    if not _MULTILINE.fullmatch(value):
         found = _FIRST_REFUSED_IN_TEXT.search(value)
         assert found is not None
         raise ValueError(_describe(found.group()))
