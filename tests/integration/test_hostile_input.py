@@ -131,3 +131,11 @@ def test_out_of_range_ids_are_404_or_422_never_500(
     body = {"title": "T"} if method == "PUT" else None
     response = client.request(method, path.replace("{id}", huge), json=body, headers=auth_headers)
     assert response.status_code in (404, 422)
+
+
+def test_a_body_that_is_not_utf8_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/auth/login", content=b"\xff\xfe{}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"

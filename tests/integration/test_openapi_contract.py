@@ -111,3 +111,19 @@ def test_ids_are_documented_in_the_range_the_columns_hold() -> None:
     (parameter,) = _schema()["paths"]["/users/{user_id}"]["get"]["parameters"]
     assert parameter["schema"]["minimum"] == 1
     assert parameter["schema"]["maximum"] == 2**31 - 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/users/1", "DELETE, GET, HEAD, PUT"),
+        ("PATCH", "/posts/1", "DELETE, GET, HEAD, PUT"),
+        ("DELETE", "/users", "POST"),
+    ],
+)
+def test_a_405_names_every_method_of_the_path(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allowed
