@@ -26,7 +26,7 @@ from tests.support.databases import provisioner_for
 from tests.support.live_server import free_port
 from tests.support.naming import new_run_id, worker_resource_name
 from tests.support.redis_db import claimed_redis_db
-from tests.support.redis_server import throwaway_redis_server
+from tests.support.redis_server import stop_process, throwaway_redis_server
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
 
@@ -63,12 +63,7 @@ def running_service(environment: dict[str, str]) -> Iterator[str]:
             time.sleep(0.1)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_seconds=10)
 
 
 def fuzz(extra_options: Sequence[str]) -> int:
