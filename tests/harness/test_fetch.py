@@ -11,7 +11,7 @@ import pytest
 
 from scripts import fetch
 from scripts.fetch import FetchOutcome, fetch_missing
-from scripts.matrix import ImageSource, LibrarySource
+from scripts.matrix import ImageSource, LibrarySource, VersionSpec
 from scripts.providers.binaries import BinariesProvider
 from scripts.providers.versions import version_matches
 from tests.harness.providers_support import binaries_spec, fast_folder, spec
@@ -129,3 +129,42 @@ def test_cli_fetches_named_versions_and_cells(
         ["redis-7.0", "present"],
     ]
     assert fetch.main(["postgres-99", "--matrix", str(matrix)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("asked", "fetched"),
+    [
+        (["postgres-16"], ["postgres-16", "redis-7.0"]),
+        (["postgres-16+valkey-8"], ["postgres-16", "valkey-8"]),
+        (["redis-6.2"], ["sqlite-stdlib", "redis-6.2"]),
+        (["postgres-16", "postgres-17"], ["postgres-16", "redis-7.0", "postgres-17"]),
+    ],
+)
+def test_cli_fetches_every_server_of_the_named_cell(
+    monkeypatch: pytest.MonkeyPatch, asked: list[str], fetched: list[str]
+) -> None:
+    seen: list[str] = []
+
+    def fake_fetch(spec: VersionSpec) -> FetchOutcome:
+        seen.append(spec.id)
+        return FetchOutcome(spec.id, "present", "here")
+
+    monkeypatch.setattr(fetch, "_fetch_one", fake_fetch)
+    assert fetch.main(asked) == 0
+    assert seen == fetched
+
+
+def test_apt_without_root_uses_passwordless_sudo_or_names_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[list[str]] = []
+    monkeypatch.setattr(fetch.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(fetch, "_run", lambda argv, **_: ran.append(argv))
+    monkeypatch.setattr(fetch, "_passwordless_sudo", lambda: True)
+    fetch._install_apt("redis-server")
+    assert ran == [
+        ["sudo", "-n", "apt-get", "install", "-y", "--no-install-recommends", "redis-server"]
+    ]
+    monkeypatch.setattr(fetch, "_passwordless_sudo", lambda: False)
+    with pytest.raises(fetch.FetchError, match=r"not root: run `sudo apt-get install -y"):
+        fetch._install_apt("redis-server")
