@@ -4,7 +4,7 @@
     nox -s matrix                every cell of matrix.toml, then the report
     nox -s "cell(postgres-16)"   one cell;  nox -t postgres  every PostgreSQL cell
     nox -s fetch | report | lint | bench
-    nox -s fuzz                  schemathesis against a live service (DATABASE_URL picks the backend)
+    nox -s fuzz                  schemathesis against a live service (DATABASE_URL: the backend)
     nox -l --json                the sessions with their tags (CI builds its job matrix from it)
 
 Every session whose dependencies are the same shares one virtualenv (`.nox/shared`): the
