@@ -43,6 +43,16 @@ def find_redis_server() -> str:
     )
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout_seconds: float) -> None:
+    """Ask `process` to stop (SIGTERM); kill it if it is still running after the timeout."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2)
