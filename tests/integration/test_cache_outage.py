@@ -33,7 +33,11 @@ def redis_through_proxy(worker_resources: WorkerResources) -> Iterator[TcpProxy]
     """The app's cache reaches this worker's Redis db through a proxy the test can cut."""
     url = urlsplit(worker_resources.redis_url)
     with tcp_proxy((url.hostname or "127.0.0.1", url.port or 6379)) as proxy:
-        proxied = url._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+        credentials = url.netloc.rpartition("@")[0]  # a password-protected Redis keeps it
+        address = f"127.0.0.1:{proxy.port}"
+        proxied = url._replace(
+            netloc=f"{credentials}@{address}" if credentials else address
+        ).geturl()
         client = redis_client_for(proxied, get_settings().redis_socket_timeout_seconds)
         pending = PendingInvalidations()  # one process's memory, shared by its requests
         app.dependency_overrides[get_user_cache] = lambda: UserCache(client, 300, pending)
