@@ -46,15 +46,15 @@ def as_nobody(*argv: str) -> str:
 CLIENTS = {
     "postgres": (
         "15",
-        "psql -w -h 127.0.0.1 -p {port} -U postgres -d postgres -Atc 'SELECT 40+2'",
-        "psql -w -h {run_dir} -p {port} -U postgres -d postgres -Atc 'SELECT 40+2'",
-        "42",
+        "psql -w -h 127.0.0.1 -p {port} -U postgres -d postgres -Atc \"SELECT 'in' || 'side'\"",
+        "psql -w -h {run_dir} -p {port} -U postgres -d postgres -Atc \"SELECT 'in' || 'side'\"",
+        "inside",
     ),
     "mariadb": (
         "10.11",
-        "mariadb --no-defaults -h 127.0.0.1 -P {port} -u root -N -e 'SELECT 40+2'",
-        "mariadb --no-defaults -S {run_dir}/mysqld.sock -u root -N -e 'SELECT 40+2'",
-        "42",
+        "mariadb --no-defaults -h 127.0.0.1 -P {port} -uroot -Ne \"SELECT CONCAT('in','side')\"",
+        "mariadb --no-defaults -S {run_dir}/mysqld.sock -uroot -Ne \"SELECT CONCAT('in','side')\"",
+        "inside",
     ),
     "redis": (
         "7.0",
