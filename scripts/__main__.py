@@ -15,9 +15,10 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
-from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
+from scripts.matrix import Cell, ImageSource, Matrix, MatrixError, load_matrix
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
 from scripts.providers.base import SourceKind
+from scripts.providers.engines import engine_for_images
 from scripts.schedule import (
     concurrent_cells,
     exit_status,
@@ -164,15 +165,16 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
         flush=True,
     )
     started = time.monotonic()
-    results = run_cells(
-        cells,
-        results_dir=args.results,
-        workers=workers,
-        timeout=timeout,
-        jobs=jobs,
-        source=source,
-        on_result=lambda result: print(progress_line(result), flush=True),
-    )
+    with engine_for_images(images_of(cells, source)):
+        results = run_cells(
+            cells,
+            results_dir=args.results,
+            workers=workers,
+            timeout=timeout,
+            jobs=jobs,
+            source=source,
+            on_result=lambda result: print(progress_line(result), flush=True),
+        )
     wall = time.monotonic() - started
     provisioning = sum(result.timings.provision_s for result in results)
     busy = sum(result.timings.total_s for result in results)
@@ -186,6 +188,19 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     if is_matrix and not args.no_report:
         _report(args.results, args.reports, args.matrix)
     return exit_status(results, strict=args.strict)
+
+
+def images_of(cells: Sequence[Cell], source: SourceKind | None) -> list[str]:
+    """The images the cells may run (none when another kind of source is forced)."""
+    if source not in (None, "image"):
+        return []
+    return [
+        candidate.image
+        for cell in cells
+        for spec in cell.specs
+        for candidate in spec.sources
+        if isinstance(candidate, ImageSource)
+    ]
 
 
 def forget_earlier_cells(results: Path) -> None:

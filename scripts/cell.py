@@ -30,6 +30,7 @@ from scripts.providers.base import (
     Provider,
     ProvisioningError,
     RunningServer,
+    ServerStoppedError,
     SourceKind,
     Unavailable,
 )
@@ -47,6 +48,7 @@ from scripts.results import (
 DEFAULT_TEST_PATHS = ("tests/integration",)
 OUTPUT_TAIL_LINES = 40
 POLL_S = 0.2  # how often a running suite is checked for Ctrl-C and the deadline
+ALIVE_CHECK_S = 1.0  # how often the cell's servers are checked while the suite runs
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ class _CellRun:
             return self._unrunnable(
                 "error", f"provisioning failed: {error.message}", error.log_tail
             )
+        except ServerStoppedError as error:
+            return self._unrunnable("error", error.message, error.log_tail)
         except (CellTimeoutError, CellInterruptedError) as error:
             return self._unrunnable("error", str(error), _tail(self.folder / "pytest.log"))
         except Exception as error:  # a broken cell must not take the other cells down
@@ -194,7 +198,7 @@ class _CellRun:
                 f"--junitxml={junit}",
                 *self.options.pytest_args,
             ]
-            exit_code = self._pytest(first, env, self.folder / "pytest.log")
+            exit_code = self._pytest(first, env, self.folder / "pytest.log", running)
             rerun: Path | None = None
             if exit_code == 1:
                 # rerun only what failed, once: a pass now marks the test (and the cell) flaky
@@ -208,7 +212,7 @@ class _CellRun:
                     f"--junitxml={rerun_junit}",
                     *self.options.pytest_args,
                 ]
-                self._pytest(again, env, self.folder / "pytest-rerun.log")
+                self._pytest(again, env, self.folder / "pytest-rerun.log", running)
                 rerun = rerun_junit if rerun_junit.exists() else None
         return SuiteRun(exit_code, junit, rerun)
 
@@ -226,16 +230,24 @@ class _CellRun:
             output_tail=_tail(self.folder / "pytest.log"),
         )
 
-    def _pytest(self, args: list[str], env: dict[str, str], log: Path) -> int:
+    def _pytest(
+        self, args: list[str], env: dict[str, str], log: Path, running: dict[Role, RunningServer]
+    ) -> int:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise CellTimeoutError(f"timed out after {self.options.timeout:.0f} s")
         command = [sys.executable, "-m", "pytest", *args]
+        next_check = time.monotonic() + ALIVE_CHECK_S
         with log.open("w") as output, _process_group(command, env, output) as process:
             while True:
                 try:
-                    return process.wait(timeout=POLL_S)
+                    code = process.wait(timeout=POLL_S)
+                    _check_servers_alive(running)  # a server that died makes failures moot
+                    return code
                 except subprocess.TimeoutExpired:
+                    if time.monotonic() >= next_check:
+                        _check_servers_alive(running)
+                        next_check = time.monotonic() + ALIVE_CHECK_S
                     if self.cancel.is_set():
                         raise CellInterruptedError("interrupted while running the suite") from None
                     if time.monotonic() >= self.deadline:
@@ -266,6 +278,19 @@ class _CellRun:
             finished_at=_now(),
             log_tail=log_tail,
         )
+
+
+def _check_servers_alive(running: Mapping[Role, RunningServer]) -> None:
+    """Raise `ServerStoppedError` when a server of the cell stopped while the suite ran."""
+    for role, server in running.items():
+        if server.alive is None:
+            continue
+        try:
+            server.alive()
+        except ProvisioningError as error:
+            raise ServerStoppedError(
+                f"the {role} server stopped while the suite ran: {error.message}", error.log_tail
+            ) from error
 
 
 def version_matches(requested: str, reported: str) -> bool:

@@ -14,7 +14,7 @@ from scripts.report.symbols import (
     first_lines,
     missing_server_note,
 )
-from scripts.results import CellResult, TestOutcomeKind
+from scripts.results import CellResult, ServerInfo, TestOutcomeKind
 
 MAX_FAILURES = 40
 MAX_CHANGES = 60
@@ -58,7 +58,7 @@ def _cells(cells: list[CellResult]) -> list[str]:
             if server is None or server.reported is None:
                 shown.append(f"{requested} {missing_server_note(server)}")
             else:
-                shown.append(f"{requested}: {server.reported} via {server.source}")
+                shown.append(f"{requested}: {server.reported} via {source_shown(server)}")
         counts = cell.counts
         note = cell.reason if cell.state != "passed" else ""
         lines.append(
@@ -68,6 +68,13 @@ def _cells(cells: list[CellResult]) -> list[str]:
             f" | {counts['flaky']} | {cell.timings.total_s:.1f} s | {escape(note or '')} |"
         )
     return lines
+
+
+def source_shown(server: ServerInfo) -> str:
+    """The source kind; for a container, its image too (the provenance starts with it)."""
+    if server.source == "image" and server.provenance:
+        return f"image {server.provenance.split()[0]}"
+    return str(server.source)
 
 
 def group_symbol(cell: CellResult, outcomes: list[str]) -> str:
