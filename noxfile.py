@@ -3,7 +3,7 @@
     nox -s tests                 the project's own tests
     nox -s matrix                every cell of matrix.toml, then the report
     nox -s "cell(postgres-16)"   one cell;  nox -t postgres  every PostgreSQL cell
-    nox -s fetch | report | lint | bench
+    nox -s fetch | images | report | lint | bench
     nox -l --json                the sessions with their tags (CI builds its job matrix from it)
 
 Every session whose dependencies are the same shares one virtualenv (`.nox/shared`): the
@@ -87,6 +87,12 @@ def matrix(session: nox.Session) -> None:
 def fetch(session: nox.Session) -> None:
     """Fetch the server programs matrix.toml names and this machine lacks."""
     session.run(shared_python(session), "-m", "scripts.fetch", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none", default=False)
+def images(session: nox.Session) -> None:
+    """Build the server images matrix-images.toml names from Debian's archive (no registry)."""
+    session.run(shared_python(session), "-m", "scripts.images", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none", default=False)

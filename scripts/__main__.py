@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
                 "--no-fetch", action="store_true", help="do not fetch missing binaries"
             )
             run.add_argument("--no-report", action="store_true", help="do not render the report")
+        run.add_argument(  # also after the command: `nox -s matrix -- --matrix other.toml`
+            "--matrix", type=Path, default=argparse.SUPPRESS, help="the matrix file"
+        )
         run.add_argument("--source", choices=SOURCES, help="use only this kind of source")
         run.add_argument(
             "--workers",
