@@ -18,7 +18,6 @@ from typing import cast
 from scripts.matrix import Cell, ImageSource, Matrix, MatrixError, load_matrix
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
 from scripts.providers.base import SourceKind
-from scripts.providers.engines import engine_for_images
 from scripts.schedule import (
     concurrent_cells,
     exit_status,
@@ -27,6 +26,7 @@ from scripts.schedule import (
     select_cells,
     summary_table,
 )
+from scripts.sources.engines import engine_for_images
 
 SOURCES = ("image", "binaries", "url")
 CELL_FILES = ("result.json", "junit.xml", "junit-rerun.xml", "pytest.log")

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 
 from scripts.matrix import VersionSpec, load_matrix
 from scripts.paths import MATRIX_FILE
-from scripts.providers import ProviderError, choose_provider
+from scripts.providers.base import ProviderError
+from scripts.sources import choose_provider
 
 
 def time_one_start(spec: VersionSpec) -> tuple[float, float, str]:

@@ -25,7 +25,6 @@ from typing import IO
 
 from scripts.matrix import Cell, VersionSpec
 from scripts.paths import REPO_ROOT
-from scripts.providers import choose_provider
 from scripts.providers.base import (
     Provider,
     ProvisioningError,
@@ -44,6 +43,8 @@ from scripts.results import (
     unrunnable_result,
     write_result,
 )
+from scripts.sources import choose_provider
+from scripts.versions import version_matches
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
 OUTPUT_TAIL_LINES = 40
@@ -291,16 +292,6 @@ def _check_servers_alive(running: Mapping[Role, RunningServer]) -> None:
             raise ServerStoppedError(
                 f"the {role} server stopped while the suite ran: {error.message}", error.log_tail
             ) from error
-
-
-def version_matches(requested: str, reported: str) -> bool:
-    """`16` matches `16.14`, `10.11` matches `10.11.19-MariaDB`; names (`stdlib`) match anything."""
-    if not requested[:1].isdigit():
-        return True
-    if not reported.startswith(requested):
-        return False
-    rest = reported[len(requested) :]
-    return rest == "" or not rest[0].isdigit()
 
 
 def suite_environment(

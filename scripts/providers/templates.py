@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scripts import paths
+from scripts.backends.base import Program
 from scripts.providers.base import ProvisioningError
-from scripts.providers.programs import Program
 
 COMPLETE_MARKER = ".compat-template-complete"
 

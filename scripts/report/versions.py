@@ -5,19 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-DISPLAY_NAMES = {
-    "postgres": "PostgreSQL",
-    "mysql": "MySQL",
-    "mariadb": "MariaDB",
-    "sqlite": "SQLite",
-    "redis": "Redis",
-    "valkey": "Valkey",
-}
-BACKEND_ORDER = tuple(DISPLAY_NAMES)
+from scripts.backends import BACKENDS, display_name
 
+__all__ = ["backend_key", "display_name", "natural_key", "ordered_versions"]
 
-def display_name(backend: str) -> str:
-    return DISPLAY_NAMES.get(backend, backend)
+BACKEND_ORDER = tuple(BACKENDS)
 
 
 def natural_key(version: str) -> tuple[tuple[int, int | str], ...]:

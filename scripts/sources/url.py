@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from scripts.backends import NotAnsweringError, server_backend
 from scripts.matrix import UrlSource, VersionSpec
 from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
-from scripts.providers.probes import NotAnsweringError, server_version
-from scripts.providers.urls import (
+from scripts.sources.urls import (
     UnsetVariableError,
     expand,
     hide_password,
@@ -45,7 +45,7 @@ class UrlProvider:
         url = self.url()
         shown = hide_password(url)
         try:
-            reported = server_version(self.spec.backend, url, CONNECT_TIMEOUT_S)
+            reported = server_backend(self.spec.backend).server_version(url, CONNECT_TIMEOUT_S)
         except NotAnsweringError as exc:
             raise ProvisioningError(
                 f"cannot use the {self.spec.backend} server at {shown}: {exc}"

@@ -16,8 +16,8 @@ from contextlib import ExitStack, contextmanager
 from scripts import docker_engine
 from scripts.images.recipes import is_local_image
 from scripts.providers.base import Unavailable
-from scripts.providers.container_runs import reap_dead_runs
-from scripts.providers.image import docker_host, ping_docker
+from scripts.sources.container_runs import reap_dead_runs
+from scripts.sources.image import docker_host, ping_docker
 
 
 @contextmanager

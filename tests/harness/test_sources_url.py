@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from scripts.matrix import BinariesSource, UrlSource
-from scripts.providers import ProvisioningError, Unavailable
-from scripts.providers.binaries import BinariesProvider
+from scripts.providers.base import ProvisioningError, Unavailable
 from scripts.providers.ports import free_port
-from scripts.providers.url import UrlProvider
-from scripts.providers.urls import expand, hide_password
+from scripts.sources.binaries import BinariesProvider
+from scripts.sources.url import UrlProvider
+from scripts.sources.urls import expand, hide_password
 from tests.harness.providers_support import spec
 
 

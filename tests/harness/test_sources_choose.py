@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from scripts.matrix import BinariesSource, ImageSource, LibrarySource, UrlSource
-from scripts.providers import Unavailable, choose_provider
+from scripts.providers.base import Unavailable
+from scripts.sources import choose_provider
 from tests.harness.providers_support import spec
 
 

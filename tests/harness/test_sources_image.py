@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from scripts.backends import server_backend
+from scripts.backends.postgres import Postgres
 from scripts.matrix import ImageSource
-from scripts.providers import ProvisioningError, RunningServer, Unavailable
-from scripts.providers import image as image_module
-from scripts.providers.image import ImageProvider, container_settings
-from scripts.providers.urls import to_suite_url
+from scripts.providers.base import ProvisioningError, RunningServer, Unavailable
+from scripts.sources import image as image_module
+from scripts.sources.image import ImageProvider
 from tests.harness.providers_support import spec
 
 
@@ -43,16 +44,16 @@ def test_no_docker_engine_is_unavailable_naming_where_it_looked(
 def test_each_backend_uses_testcontainers_own_module_with_keywords_it_accepts(
     backend: str, class_name: str
 ) -> None:
-    module, name, keywords = container_settings(backend, "pw")
-    container_class = getattr(importlib.import_module(module), name)
-    assert name == class_name
+    contract = server_backend(backend).image_contract("pw")
+    container_class = getattr(importlib.import_module(contract.module), contract.class_name)
+    assert contract.class_name == class_name
     # Building one needs a Docker engine; binding the arguments checks them without one.
-    inspect.signature(container_class).bind("some/image:tag", **keywords)
+    inspect.signature(container_class).bind("some/image:tag", **contract.keywords)
 
 
 def test_backend_without_a_container_module_is_unavailable() -> None:
     with pytest.raises(Unavailable, match="does not support sqlite"):
-        container_settings("sqlite", "pw")
+        image_module.image_backend("sqlite")
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_backend_without_a_container_module_is_unavailable() -> None:
 def test_testcontainers_urls_become_the_suites_driver_urls(
     backend: str, testcontainers_url: str, suite_url: str
 ) -> None:
-    assert to_suite_url(backend, testcontainers_url) == suite_url
+    assert server_backend(backend).suite_url(testcontainers_url) == suite_url
 
 
 class StandInContainer:
@@ -115,7 +116,7 @@ class StandInContainer:
 
 
 def provider_with(container: StandInContainer, monkeypatch: pytest.MonkeyPatch) -> ImageProvider:
-    monkeypatch.setattr(image_module, "server_version", lambda backend, url, timeout: "16.4")
+    monkeypatch.setattr(Postgres, "server_version", lambda self, url, timeout: "16.4")
 
     def make(backend: str, image: str) -> StandInContainer:
         return container
@@ -172,10 +173,10 @@ def test_a_server_that_never_answers_in_an_ended_container_fails_at_once(
     container.ended = "exited with code 1"
     provider = provider_with(container, monkeypatch)
 
-    def refused(backend: str, url: str, timeout: float) -> str:
+    def refused(self: Postgres, url: str, timeout: float) -> str:
         raise image_module.NotAnsweringError("connection refused")
 
-    monkeypatch.setattr(image_module, "server_version", refused)
+    monkeypatch.setattr(Postgres, "server_version", refused)
     with (
         pytest.raises(ProvisioningError, match="it exited with code 1") as raised,
         provider.start(),

@@ -1,22 +1,12 @@
-"""Server URLs: `$VARS` expansion, hiding passwords, converting to the suite's driver schemes."""
+"""Server URLs: `$VARS` expansion, hiding passwords, the suite's driver for a bare scheme."""
 
 from __future__ import annotations
 
 import os
 import re
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>\w+)\}|(?P<plain>\w+))")
-
-# The URL contract: the schemes and databases the suite connects with.
-_DRIVER_SCHEME = {
-    "postgres": ("postgresql+psycopg2", "/postgres"),
-    "mysql": ("mysql+pymysql", "/mysql"),
-    "mariadb": ("mysql+pymysql", "/mysql"),
-    "redis": ("redis", "/0"),
-    "valkey": ("redis", "/0"),
-}
-
 
 # A URL written without a driver gets the one the suite installs (SQLAlchemy would pick
 # MySQLdb for mysql://, and redis-py does not know valkey://).
@@ -61,17 +51,6 @@ def hide_password(url: str) -> str:
         host = f"[{host}]"
     netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def to_suite_url(backend: str, url: str) -> str:
-    """A server URL as the suite wants it: our driver scheme and database, same credentials.
-
-    `postgresql://u:p@h:1/test` -> `postgresql+psycopg2://u:p@h:1/postgres`;
-    `valkey://h:2` -> `redis://h:2/0`.
-    """
-    scheme, path = _DRIVER_SCHEME[backend]
-    parts: SplitResult = urlsplit(url)
-    return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
 def with_suite_driver(url: str) -> str:

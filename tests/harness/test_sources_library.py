@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from scripts.matrix import LibrarySource
-from scripts.providers import Unavailable
-from scripts.providers.library import LibraryProvider
+from scripts.providers.base import Unavailable
+from scripts.sources.library import LibraryProvider
 from tests.harness.providers_support import spec
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
+from scripts.backends.sqlite import VERSION_ATTRIBUTE
 from scripts.matrix import LibrarySource, VersionSpec
 from scripts.providers.base import RunningServer, SourceKind, Unavailable
 
@@ -38,10 +39,10 @@ class LibraryProvider:
     @contextmanager
     def start(self) -> Iterator[RunningServer]:
         module = self.module()
-        version = getattr(module, "sqlite_version", None)
+        version = getattr(module, VERSION_ATTRIBUTE, None)
         if not isinstance(version, str):
             raise Unavailable(
-                f"{self.library.module} has no `sqlite_version`: not an SQLite DB-API module",
+                f"{self.library.module} has no `{VERSION_ATTRIBUTE}`: not an SQLite DB-API module",
                 "name an SQLite DB-API module (sqlite3, pysqlite3.dbapi2) in matrix.toml",
             )
         yield RunningServer(

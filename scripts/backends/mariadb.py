@@ -1,17 +1,18 @@
-"""MariaDB as a throwaway process: `mariadb-install-db` once into a template,
-`mariadbd` per start.
+"""MariaDB: `mariadb-install-db` once into a template, `mariadbd` per start,
+`SELECT VERSION()` over the MySQL protocol.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
-import signal
 from pathlib import Path
 
+from scripts.backends.base import ImageContract, Program, ServerBackend
+from scripts.backends.mysql import mysql_image, mysql_protocol_version
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.base import ProvisioningError
 from scripts.providers.ports import LOOPBACK
-from scripts.providers.programs import Program
 from scripts.providers.setup_commands import run_setup
 
 INSTALL_DB_NAMES = ("mariadb-install-db", "mysql_install_db")
@@ -44,11 +45,19 @@ def find_install_db(program: Program) -> Path:
     raise ProvisioningError(f"no mariadb-install-db for {program.path}; looked in {tried}, PATH")
 
 
-class MariadbRecipe:
-    backend: str = "mariadb"
-    program_names: tuple[str, ...] = ("mariadbd", "mysqld")
-    stop_signal: signal.Signals = signal.SIGTERM
-    needs_template: bool = True
+class Mariadb(ServerBackend):
+    name = "mariadb"
+    display_name = "MariaDB"
+    role = "database"
+    program_names = ("mariadbd", "mysqld")
+    debian_folders = ("/usr/sbin", "/usr/bin")
+    program_version_pattern = re.compile(r"\bVer\s+(\d+(?:\.\d+)+)")
+    suite_scheme = "mysql+pymysql"
+    suite_path = "/mysql"
+    needs_template = True
+
+    def server_version(self, url: str, timeout_s: float) -> str:
+        return mysql_protocol_version(url, timeout_s)
 
     def build_template(
         self, program: Program, target: Path, account: Account | None, log_path: Path
@@ -81,3 +90,9 @@ class MariadbRecipe:
 
     def url(self, port: int) -> str:
         return f"mysql+pymysql://root@{LOOPBACK}:{port}/mysql"
+
+    def image_contract(self, password: str) -> ImageContract:
+        return mysql_image(password)
+
+
+BACKEND = Mariadb()

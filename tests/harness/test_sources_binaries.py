@@ -13,12 +13,12 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-from scripts.providers import ProvisioningError, Unavailable
-from scripts.providers import binaries as binaries_module
-from scripts.providers import postgres as postgres_module
-from scripts.providers.binaries import BinariesProvider
+from scripts.backends import postgres as postgres_module
+from scripts.providers.base import ProvisioningError, Unavailable
 from scripts.providers.ports import free_port
-from scripts.providers.versions import version_matches
+from scripts.sources import binaries as binaries_module
+from scripts.sources.binaries import BinariesProvider
+from scripts.versions import version_matches
 from tests.harness.providers_support import (
     binaries_spec,
     fast_folder,

@@ -1,0 +1,106 @@
+"""What the harness knows of one backend; each backend module holds one subclass.
+
+`Backend` is what every backend has (name, display name, role); `ServerBackend` adds what a
+server needs: its program names and where Debian puts them, the `--version` probe, the data
+directory template, the start command, the readiness check (its own version, read back over
+its own protocol), the URL the suite connects with, and the container image contract.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from scripts.providers.accounts import Account
+
+if TYPE_CHECKING:
+    from scripts.results import Role
+
+
+class NotAnsweringError(Exception):
+    """The server did not answer (yet): refused, starting up, or a timeout."""
+
+
+@dataclass(frozen=True)
+class Program:
+    """A server program found on this machine, with the version its `--version` printed."""
+
+    path: Path
+    version: str
+
+
+@dataclass(frozen=True)
+class ImageContract:
+    """How testcontainers runs this backend's images: module, class and constructor keywords."""
+
+    module: str
+    class_name: str
+    keywords: dict[str, Any] = field(default_factory=dict)
+    data_tmpfs: tuple[str, str] | None = None
+    """(folder, mount options): the data folder the image source puts on tmpfs."""
+
+
+class Backend:
+    """A kind of server (or library) the matrix names."""
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    role: ClassVar[Role]
+
+
+class ServerBackend(Backend, ABC):
+    """A backend that runs as a server: everything the sources need to start and ask it."""
+
+    program_names: ClassVar[tuple[str, ...]]
+    debian_folders: ClassVar[tuple[str, ...]]
+    """Where Debian's packages put the server programs (`*` globs, newest first)."""
+    program_version_pattern: ClassVar[re.Pattern[str]]
+    """`<program> --version` output: the first group is the version."""
+    suite_scheme: ClassVar[str]
+    suite_path: ClassVar[str]
+    """The URL contract: the driver scheme and the database the suite connects with."""
+    stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
+    needs_template: ClassVar[bool] = False
+
+    def program_version(self, version_output: str) -> str | None:
+        """The version a server program prints for `--version`, or None when it is not there."""
+        found = self.program_version_pattern.search(version_output)
+        return found.group(1) if found else None
+
+    @abstractmethod
+    def server_version(self, url: str, timeout_s: float) -> str:
+        """The running server's own version string; `NotAnsweringError` while it does not answer."""
+
+    def build_template(
+        self, program: Program, target: Path, account: Account | None, log_path: Path
+    ) -> None:
+        """Leave a fresh data directory at `target` (does not exist yet), owned by `account`."""
+        target.mkdir(parents=True, exist_ok=True)
+
+    @abstractmethod
+    def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
+        """The server's command line: loopback only, durability off, files in `run_dir`."""
+
+    @abstractmethod
+    def url(self, port: int) -> str:
+        """The URL the suite connects with to a server of ours on `port`."""
+
+    def suite_url(self, url: str) -> str:
+        """A server URL as the suite wants it: our driver scheme and database, same credentials.
+
+        `postgresql://u:p@h:1/test` -> `postgresql+psycopg2://u:p@h:1/postgres`.
+        """
+        return urlunsplit((self.suite_scheme, urlsplit(url).netloc, self.suite_path, "", ""))
+
+    @abstractmethod
+    def image_contract(self, password: str) -> ImageContract:
+        """The testcontainers module and class for this backend's images."""
+
+    def container_url(self, container: Any) -> str:
+        """The suite URL of a started testcontainers container."""
+        return self.suite_url(container.get_connection_url())

@@ -1,0 +1,122 @@
+"""MySQL: `mysqld --initialize-insecure` once into a template, `mysqld` per start,
+`SELECT VERSION()` over its protocol (pymysql).
+
+MariaDB speaks the same protocol and reuses `mysql_protocol_version` and `mysql_image`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
+from scripts.providers.accounts import Account, give_to
+from scripts.providers.ports import LOOPBACK
+from scripts.providers.setup_commands import run_setup
+
+# The smallest redo log (the template is copied for every start; the default is 100 MiB).
+REDO_LOG = "--innodb-redo-log-capacity=8M"
+# Throwaway data: durability off for speed; no X protocol listener, no file-import folder.
+SPEED_OPTIONS = (
+    "--skip-log-bin",
+    "--innodb-flush-log-at-trx-commit=0",
+    "--innodb-doublewrite=OFF",
+    "--skip-name-resolve",
+    "--mysqlx=OFF",
+    "--secure-file-priv=",
+    REDO_LOG,
+)
+
+
+def mysql_protocol_version(url: str, timeout_s: float) -> str:
+    """`SELECT VERSION()` on a MySQL or MariaDB server."""
+    import pymysql
+    from sqlalchemy.engine import make_url
+
+    parts = make_url(url)
+    try:
+        connection = pymysql.connect(
+            host=parts.host or "127.0.0.1",
+            port=parts.port or 3306,
+            user=parts.username or "root",
+            password=parts.password or "",
+            database=parts.database,
+            connect_timeout=timeout_s,
+        )
+    except pymysql.err.OperationalError as exc:
+        raise NotAnsweringError(str(exc)) from exc
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT VERSION()")
+            row = cursor.fetchone()
+    finally:
+        connection.close()
+    assert row is not None
+    return str(row[0])
+
+
+def mysql_image(password: str) -> ImageContract:
+    """MySqlContainer runs MariaDB images too: both entrypoints read `MYSQL_ROOT_PASSWORD` /
+    `MYSQL_DATABASE` and log "ready for connections" twice."""
+    return ImageContract(
+        "testcontainers.community.mysql",
+        "MySqlContainer",
+        {"dialect": "pymysql", "username": "root", "password": password},
+        data_tmpfs=("/var/lib/mysql", "rw"),
+    )
+
+
+class Mysql(ServerBackend):
+    name = "mysql"
+    display_name = "MySQL"
+    role = "database"
+    program_names = ("mysqld",)
+    debian_folders = ("/usr/sbin", "/usr/bin")
+    program_version_pattern = re.compile(r"\bVer\s+(\d+(?:\.\d+)+)")
+    suite_scheme = "mysql+pymysql"
+    suite_path = "/mysql"
+    needs_template = True
+
+    def server_version(self, url: str, timeout_s: float) -> str:
+        return mysql_protocol_version(url, timeout_s)
+
+    def base_options(self, program: Program) -> list[str]:
+        """Where its files are: the server's own tree, never /etc/mysql or the system's."""
+        base = program.path.parent.parent
+        return [
+            "--no-defaults",
+            f"--basedir={base}",
+            f"--lc-messages-dir={base / 'share' / 'mysql'}",
+        ]
+
+    def build_template(
+        self, program: Program, target: Path, account: Account | None, log_path: Path
+    ) -> None:
+        # `--initialize` wants an empty (or absent) data directory it can create
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.mkdir(mode=0o750)
+        give_to(account, target)
+        argv = [str(program.path), *self.base_options(program), f"--datadir={target}"]
+        run_setup([*argv, "--initialize-insecure", REDO_LOG, "--mysqlx=OFF"], account, log_path)
+
+    def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
+        return [
+            str(program.path),
+            *self.base_options(program),
+            f"--datadir={data_dir}",
+            f"--port={port}",
+            f"--bind-address={LOOPBACK}",
+            f"--socket={run_dir / 'mysqld.sock'}",
+            f"--pid-file={run_dir / 'mysqld.pid'}",
+            f"--tmpdir={run_dir}",
+            *SPEED_OPTIONS,
+        ]
+
+    def url(self, port: int) -> str:
+        return f"mysql+pymysql://root@{LOOPBACK}:{port}/mysql"
+
+    def image_contract(self, password: str) -> ImageContract:
+        return mysql_image(password)
+
+
+BACKEND = Mysql()

@@ -1,0 +1,76 @@
+"""Redis: no data directory to prepare, persistence off; `INFO server` for its version.
+
+Valkey (`scripts.backends.valkey`) is this backend under other names.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
+from scripts.providers.ports import LOOPBACK
+
+
+class Redis(ServerBackend):
+    name = "redis"
+    display_name = "Redis"
+    role = "cache"
+    program_names = ("redis-server",)
+    debian_folders = ("/usr/bin",)
+    program_version_pattern = re.compile(r"\bv=(\d+(?:\.\d+)+)")
+    suite_scheme = "redis"
+    suite_path = "/0"
+    container_module = "testcontainers.community.redis"
+    container_class = "RedisContainer"
+
+    def server_version(self, url: str, timeout_s: float) -> str:
+        import redis
+
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
+        try:
+            info = client.info("server")
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            # BusyLoadingError (still loading its data) is a ConnectionError too.
+            raise NotAnsweringError(str(exc)) from exc
+        finally:
+            client.close()
+        # Valkey reports redis_version 7.2.4 for compatibility; its own version is valkey_version.
+        version = info.get("valkey_version") or info.get("redis_version")
+        if version is None:
+            raise NotAnsweringError(f"INFO server has no version field: {sorted(info)}")
+        return str(version)
+
+    def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
+        return [
+            str(program.path),
+            "--port",
+            str(port),
+            "--bind",
+            LOOPBACK,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(run_dir),
+            "--daemonize",
+            "no",
+        ]
+
+    def url(self, port: int) -> str:
+        return f"redis://{LOOPBACK}:{port}/0"
+
+    def image_contract(self, password: str) -> ImageContract:
+        return ImageContract(self.container_module, self.container_class)
+
+    def container_url(self, container: Any) -> str:
+        # RedisContainer has no get_connection_url
+        host = container.get_container_host_ip()
+        return f"redis://{host}:{container.get_exposed_port(container.port)}/0"
+
+
+BACKEND = Redis()

@@ -1,0 +1,22 @@
+"""Valkey: Redis under other names (program, image module, `valkey_version` in `INFO`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scripts.backends.base import ServerBackend
+from scripts.backends.redis import Redis
+
+
+class Valkey(Redis):
+    name = "valkey"
+    display_name = "Valkey"
+    program_names = ("valkey-server",)
+    container_module = "testcontainers.community.valkey"
+    container_class = "ValkeyContainer"
+
+    def container_url(self, container: Any) -> str:
+        return ServerBackend.container_url(self, container)  # ValkeyContainer has one
+
+
+BACKEND = Valkey()

