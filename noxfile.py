@@ -54,7 +54,7 @@ def harness(session: nox.Session, *args: str) -> None:
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """Run the project's tests (arguments go to pytest)."""
-    args = session.posargs or ["-n", "auto"]
+    args = session.posargs or ["-n", "auto", "--dist", "loadgroup"]
     session.run(shared_python(session), "-m", "pytest", *args, external=True)
 
 

@@ -36,6 +36,9 @@ STOP_TIMEOUT_S = 30.0
 PING_TIMEOUT_S = 3.0
 LOG_TAIL_LINES = 15
 
+_started: dict[int, subprocess.Popen[bytes]] = {}
+"""The dockerd processes this process started, kept until they are stopped and reaped."""
+
 
 class EngineError(Exception):
     """The private engine could not be started (the message says why and how to fix it)."""
@@ -223,11 +226,13 @@ def _start_with(program: str, layout: EngineLayout, driver: str) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # outlives this process until its last user stops it
         )
+    _started[process.pid] = process
     deadline = time.monotonic() + START_TIMEOUT_S
     interval = 0.02
     while not answers(layout.host):
         code = process.poll()
         if code is not None:
+            _started.pop(process.pid, None)
             raise EngineError(f"dockerd exited with code {code}: {_log_tail(layout)}")
         if time.monotonic() > deadline:
             _kill(process)
@@ -245,6 +250,7 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    _started.pop(process.pid, None)
 
 
 def _recorded_driver(layout: EngineLayout) -> str | None:
@@ -273,13 +279,16 @@ def _alive(pid: int) -> bool:
 
 def _wait_gone(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
-    while _alive(pid):
-        with suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when it is our child
+    ours = _started.get(pid)
+    while True:
+        if ours is not None:
+            ours.poll()  # reaps it once it has exited
+        if not _alive(pid):
+            _started.pop(pid, None)
+            return True
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)  # polling for the process to exit
-    return True
 
 
 def process_start_time(pid: int) -> str | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from scripts.cell import run_cell
+from scripts.cell import DEFAULT_TEST_PATHS, run_cell
 from scripts.matrix import Cell, Matrix
 from scripts.providers.base import SourceKind
 from scripts.results import CellResult, ServerInfo
@@ -48,6 +48,7 @@ def run_cells(
     jobs: int,
     source: SourceKind | None = None,
     on_result: Callable[[CellResult], None] | None = None,
+    test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
 ) -> list[CellResult]:
     """Run every cell, `jobs` at a time; one cell's failure never stops the others."""
     ordered = list(cells)
@@ -62,6 +63,7 @@ def run_cells(
                 workers=workers,
                 timeout=timeout,
                 source=source,
+                test_paths=test_paths,
                 cancel=cancel,
             ): cell
             for cell in ordered

@@ -58,12 +58,12 @@ def images_in(matrix_file: Path) -> list[str]:
 
 
 def server_packages_line(recipe: ImageRecipe, debs: Sequence[Path]) -> str:
-    """`debian sid mysql-server-core 9.7.4-2`: the suite and the server package's version."""
-    versions = {}
-    for deb in debs:
-        name, _, rest = deb.name.partition("_")
-        versions[name] = rest.partition("_")[0].replace("%3a", ":")
-    shown = [f"{package} {versions.get(package, '?')}" for package in recipe.packages[:1]]
+    """`debian sid mysql-server-core 9.7.4-2`: the suite and its server packages' versions."""
+    from scripts.sources.debian import package_versions
+
+    ours = [deb for deb in debs if deb.name.partition("_")[0] in recipe.packages]
+    versions = package_versions(ours)
+    shown = [f"{name} {versions.get(name, '?')}" for name in recipe.packages]
     return f"debian {recipe.suite} {', '.join(shown)}"
 
 

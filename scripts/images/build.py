@@ -189,6 +189,8 @@ def _added_entries(recipe: ImageRecipe) -> Iterator[tuple[tarfile.TarInfo, io.By
     yield _file(ENTRYPOINT_PATH, entrypoint, 0o755)
     for path, text in sorted(recipe.files.items()):
         yield _file(path.strip("/"), text, 0o644)
+    for path, target in sorted(recipe.links.items()):
+        yield _symlink(path.strip("/"), target), None
 
 
 def _passwd(account: str) -> str:

@@ -25,6 +25,7 @@ class ImageRecipe:
     suite: str
     """The Debian suite whose archive carries this version."""
     packages: tuple[str, ...]
+    """The server's packages (what the image's provenance names)."""
     entrypoint: str
     """File name under `scripts/images/entrypoints/`."""
     port: int
@@ -39,6 +40,10 @@ class ImageRecipe:
     files: Mapping[str, str] = field(default_factory=dict)
     """Files written into the image (path -> text), e.g. the server's configuration."""
     workdir: str = "/"
+    helpers: tuple[str, ...] = ()
+    """More packages the entrypoint's programs need."""
+    links: Mapping[str, str] = field(default_factory=dict)
+    """Symbolic links (path -> target) that package scripts would have made."""
 
     @property
     def tag(self) -> str:
@@ -46,7 +51,7 @@ class ImageRecipe:
 
     @property
     def all_packages(self) -> tuple[str, ...]:
-        return (*BASE_PACKAGES, *self.packages)
+        return (*BASE_PACKAGES, *self.packages, *self.helpers)
 
 
 def _postgres(version: str, suite: str) -> ImageRecipe:
@@ -92,6 +97,9 @@ def _mysql(backend: str, version: str, suite: str) -> ImageRecipe:
         version=version,
         suite=suite,
         packages=(f"{prefix}-server-core", f"{prefix}-client-core"),
+        # mariadb-install-db is a shell script that calls sed and awk
+        helpers=("sed", "mawk") if mariadb else (),
+        links={"/usr/bin/awk": "mawk"} if mariadb else {},
         entrypoint="mysql.sh",
         port=3306,
         command=(server,),
