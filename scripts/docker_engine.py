@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from pathlib import Path
 
 DEFAULT_ROOT = Path("/var/lib/compat-docker")
 STORAGE_DRIVERS = ("overlay2", "vfs")
+DOCKERD_FOLDERS = (Path("/usr/sbin"), Path("/usr/bin"))  # root's PATH may lack sbin
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 PING_TIMEOUT_S = 3.0
@@ -113,7 +115,8 @@ def cannot_run_here() -> str | None:
 def dockerd_program() -> str:
     """The `dockerd` program, or `EngineError` saying how to install it."""
     found = shutil.which("dockerd") or next(
-        (p for p in ("/usr/sbin/dockerd", "/usr/bin/dockerd") if Path(p).is_file()), None
+        (str(folder / "dockerd") for folder in DOCKERD_FOLDERS if (folder / "dockerd").is_file()),
+        None,
     )
     if found is None:
         raise EngineError(
@@ -300,15 +303,15 @@ def process_start_time(pid: int) -> str | None:
 
 
 def _register(layout: EngineLayout) -> Path:
-    pid = os.getpid()
-    entry = layout.users / f"{pid}-{process_start_time(pid)}"
+    pid = os.getpid()  # one entry per use: a process may hold the engine twice
+    entry = layout.users / f"{pid}-{process_start_time(pid)}-{uuid.uuid4().hex[:8]}"
     entry.touch()
     return entry
 
 
 def _forget_dead_users(layout: EngineLayout) -> None:
     for entry in layout.users.iterdir():
-        pid_text, _, started = entry.name.partition("-")
+        pid_text, started, *_ = [*entry.name.split("-"), ""]
         if not pid_text.isdigit() or process_start_time(int(pid_text)) != started:
             entry.unlink(missing_ok=True)
 
