@@ -159,8 +159,8 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     timeout = args.timeout or matrix.timeout
     source = cast(SourceKind | None, args.source)
 
-    if is_matrix and not args.no_fetch:
-        _fetch(cells)
+    if is_matrix and not args.no_fetch and source in (None, "binaries", "library"):
+        _fetch(cells)  # programs are fetched only for a run that may use them
     if is_matrix and not args.tag:
         forget_earlier_cells(args.results)  # a whole run replaces the last; subsets keep the rest
     print(

@@ -122,3 +122,17 @@ def test_the_report_of_a_run_describes_the_matrix_file_that_was_run(
     assert main([*arguments, "--reports", str(reports)]) == 0
     document = json.loads((reports / "compat.json").read_text())
     assert document["run"]["matrix_path"] == str(matrix_file)
+
+
+@pytest.mark.parametrize(("source", "fetched"), [("image", False), ("binaries", True)])
+def test_a_run_fetches_programs_only_when_it_may_use_them_and_takes_the_matrix_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, fetched: bool
+) -> None:
+    asked: list[int] = []
+    monkeypatch.setattr(cli, "_fetch", lambda cells: asked.append(len(cells)))
+    monkeypatch.setattr(cli, "run_cells", lambda cells, **_: [])
+    matrix_file = tmp_path / "mine.toml"
+    matrix_file.write_text(MATRIX_FILE.read_text())
+    arguments = ["matrix", "--source", source, "--matrix", str(matrix_file), "--no-report"]
+    assert main([*arguments, "--results", str(tmp_path / "results"), "--tag", "quick"]) == 0
+    assert bool(asked) is fetched
