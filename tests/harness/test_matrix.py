@@ -8,6 +8,7 @@ import pytest
 
 from scripts.matrix import (
     BinariesSource,
+    DebianPackages,
     ImageSource,
     LibrarySource,
     Matrix,
@@ -33,7 +34,7 @@ url = "$PG16_URL"
 library = { module = "sqlite3" }
 
 [cache.redis."7.0"]
-binaries = { apt = "redis-server" }
+binaries = { debian = { suite = "bookworm", packages = ["redis-server"] } }
 [cache.valkey.8]
 image = "valkey/valkey:8-alpine"
 """
@@ -61,9 +62,17 @@ def test_the_shipped_matrix_loads_and_covers_the_promised_versions() -> None:
     matrix = load_matrix(MATRIX_FILE)
     ids = {spec.id for spec in matrix.versions}
     assert {f"postgres-{major}" for major in range(13, 19)} <= ids
-    assert {"mysql-8.0", "mysql-8.4", "mariadb-10.11", "mariadb-11.4"} <= ids
-    assert {"sqlite-stdlib", "sqlite-pysqlite3", "redis-6.2", "redis-7.0", "redis-7.4"} <= ids
-    assert "valkey-8" in ids
+    assert {"mysql-8.0", "mysql-8.4", "mysql-9.7"} <= ids
+    assert {"mariadb-10.5", "mariadb-10.11", "mariadb-11.4", "mariadb-11.8"} <= ids
+    assert {"sqlite-stdlib", "sqlite-pysqlite3"} <= ids
+    assert {"redis-6.0", "redis-6.2", "redis-7.0", "redis-7.4", "redis-8.0"} <= ids
+    assert {"valkey-8", "valkey-9"} <= ids
+
+
+def test_a_debian_source_names_its_suite_and_packages(tmp_path: Path) -> None:
+    [binaries] = small_matrix(tmp_path).version("redis-7.0").sources
+    assert binaries == BinariesSource(debian=DebianPackages("bookworm", ("redis-server",)))
+    assert str(DebianPackages("sid", ("mysql-server-core",))) == "debian sid mysql-server-core"
 
 
 def test_sources_keep_the_order_they_are_written_in(tmp_path: Path) -> None:
@@ -165,6 +174,40 @@ def test_a_cell_outside_the_expansion_can_be_named(tmp_path: Path) -> None:
             "database.postgres.16.binaries.npm: must not be empty",
         ),
         ("[cache.redis.7]\nimage='x'\n", "database: the database axis has no versions"),
+        (
+            "[database.mysql.9]\nbinaries = { apt = 'mysql-server' }\n",
+            "database.mysql.9.binaries.apt: apt installed system packages as root; name the "
+            'Debian packages instead: debian = { suite = "bookworm", packages = ["mysql-server"] }',
+        ),
+        (
+            "[database.mysql.9]\nbinaries = { debian = { packages = ['mysql-server-core'] } }\n",
+            "database.mysql.9.binaries.debian.suite: missing",
+        ),
+        (
+            "[database.mysql.9]\nbinaries = { debian = { suite = 'Sid', packages = ['x1'] } }\n",
+            "database.mysql.9.binaries.debian.suite: 'Sid' is not a Debian suite",
+        ),
+        (
+            "[database.mysql.9]\nbinaries = { debian = { suite = 'sid', packages = [] } }\n",
+            "database.mysql.9.binaries.debian.packages: name at least one package",
+        ),
+        (
+            "[database.mysql.9]\nbinaries = { debian = { suite = 'sid', packages = ['a b'] } }\n",
+            "database.mysql.9.binaries.debian.packages[0]: 'a b' is not a Debian package name",
+        ),
+        (
+            "[database.mysql.9]\nbinaries = { debian = { suite = 'sid', packages = 'x1' } }\n",
+            "database.mysql.9.binaries.debian.packages: expected an array, got a string",
+        ),
+        (
+            "[database.mysql.9]\nbinaries = { debian = { suite = 'sid', packages = ['x1'], "
+            "arch = 'arm64' } }\n",
+            "database.mysql.9.binaries.debian.arch: unknown key; allowed: packages, suite",
+        ),
+        (
+            "[database.mysql.9]\nbinaries = { debian = 'sid' }\n",
+            "database.mysql.9.binaries.debian: expected a table, got a string",
+        ),
     ],
 )
 def test_a_bad_matrix_is_refused_naming_the_file_and_key(

@@ -43,6 +43,16 @@ def system_apt_state() -> dict[str, tuple[int, int]]:
     return state
 
 
+def interpreter_of(program: Path) -> Path:
+    done = subprocess.run(  # noqa: S603 - patchelf reading a program
+        [debian.patchelf_command(), "--print-interpreter", str(program)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(done.stdout.strip())
+
+
 def test_a_package_file_is_named_as_apt_names_it() -> None:
     package = DebianPackage("libcrypt1", "1:4.5.2+20251210-1", "amd64")
     assert package.filename == "libcrypt1_1%3a4.5.2+20251210-1_amd64.deb"
@@ -102,13 +112,7 @@ def test_a_program_built_for_a_newer_libc_runs_with_its_suites_loader(debs_cache
         )
         assert done.returncode == 0, done.stderr
         assert "Zstandard" in done.stdout
-        interpreter = subprocess.run(  # noqa: S603
-            [debian.patchelf_command(), "--print-interpreter", str(program)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        assert Path(interpreter).is_relative_to(root)
+        assert interpreter_of(program).is_relative_to(root)
 
 
 def test_programs_can_be_pointed_at_where_the_root_will_be(tmp_path: Path) -> None:
@@ -121,13 +125,7 @@ def test_programs_can_be_pointed_at_where_the_root_will_be(tmp_path: Path) -> No
     program.write_bytes(Path("/usr/bin/true").read_bytes())
     program.chmod(0o755)
     make_runnable(root, installed_at=Path("/"))
-    interpreter = subprocess.run(  # noqa: S603
-        [debian.patchelf_command(), "--print-interpreter", str(program)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert interpreter == "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+    assert interpreter_of(program) == Path("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
 
 
 def test_a_root_without_libc_says_so(tmp_path: Path) -> None:
