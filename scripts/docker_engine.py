@@ -33,6 +33,7 @@ from pathlib import Path
 DEFAULT_ROOT = Path("/var/lib/compat-docker")
 STORAGE_DRIVERS = ("overlay2", "vfs")
 DOCKERD_FOLDERS = (Path("/usr/sbin"), Path("/usr/bin"))  # root's PATH may lack sbin
+CAP_SYS_ADMIN = 21
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 PING_TIMEOUT_S = 3.0
@@ -109,7 +110,23 @@ def cannot_run_here() -> str | None:
         return f"a Docker engine runs on Linux only (this is {os.uname().sysname})"
     if os.geteuid() != 0:
         return "starting dockerd needs root; run as root or point DOCKER_HOST at an engine"
+    if not has_capability(CAP_SYS_ADMIN):
+        return (
+            "this process lacks CAP_SYS_ADMIN (an unprivileged container?), so dockerd cannot"
+            " mount its file systems; run privileged or point DOCKER_HOST at an engine"
+        )
     return None
+
+
+def has_capability(bit: int, status: Path = Path("/proc/self/status")) -> bool:
+    """Whether this process holds the capability `bit` (its effective set)."""
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> bit & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def dockerd_program() -> str:

@@ -104,3 +104,11 @@ def test_no_dockerd_program_says_which_package_brings_it(
         private_engine(stand_in),
     ):
         pytest.fail("must not start")
+
+
+def test_without_cap_sys_admin_no_engine_can_ever_run_here(tmp_path: Path) -> None:
+    status = tmp_path / "status"
+    status.write_text("Name:\tpython\nCapEff:\t00000000a80425fb\n")  # Docker's default set
+    assert not docker_engine.has_capability(docker_engine.CAP_SYS_ADMIN, status)
+    status.write_text("Name:\tpython\nCapEff:\t000001ffffffffff\n")
+    assert docker_engine.has_capability(docker_engine.CAP_SYS_ADMIN, status)
