@@ -58,7 +58,8 @@ def _cells(cells: list[CellResult]) -> list[str]:
             if server is None or server.reported is None:
                 shown.append(f"{requested} {missing_server_note(server)}")
             else:
-                shown.append(f"{requested}: {server.reported} via {source_shown(server)}")
+                origin = archive_origin(server.provenance)
+                shown.append(f"{requested}: {server.reported} via {source_shown(server)}{origin}")
         counts = cell.counts
         note = cell.reason if cell.state != "passed" else ""
         lines.append(
@@ -75,6 +76,13 @@ def source_shown(server: ServerInfo) -> str:
     if server.source == "image" and server.provenance:
         return f"image {server.provenance.split()[0]}"
     return str(server.source)
+
+
+def archive_origin(provenance: str | None) -> str:
+    """` (debian sid mysql-server-core 9.7.4-2)` for a program from Debian's archive, else ``."""
+    if not provenance or not provenance.startswith("debian "):
+        return ""
+    return f" ({provenance.split(' (', 1)[0]})"
 
 
 def group_symbol(cell: CellResult, outcomes: list[str]) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from scripts.report.build import Written
-from scripts.report.markdown import code, escape
+from scripts.report.markdown import archive_origin, code, escape, source_shown
 from scripts.report.symbols import FAILURES_HEADING
+from scripts.results import ServerInfo
 from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST
 
 
@@ -91,3 +92,23 @@ def test_text_from_results_cannot_break_the_markdown() -> None:
     assert escape("a | b <script> `x`") == "a \\| b &lt;script&gt; \\`x\\`"
     assert code("test_x[a|b]") == "`test_x[a\\|b]`"
     assert code("has `ticks`") == "`` has `ticks` ``"
+
+
+def test_a_server_from_debians_archive_shows_its_suite_and_package_version() -> None:
+    fetched = (
+        "debian sid mysql-server-core 9.7.4-2 (/cache/fetched/debian-sid/root/usr/sbin/mysqld)"
+    )
+    assert archive_origin(fetched) == " (debian sid mysql-server-core 9.7.4-2)"
+    assert archive_origin("/usr/sbin/mariadbd") == ""
+    assert archive_origin(None) == ""
+
+
+def test_a_server_in_a_container_shows_its_image() -> None:
+    provenance = (
+        "fastapi-compat-matrix/mysql:9.7 (996bdd9cacee, built from debian sid mysql-server-core"
+        " 9.7.4-2), container e1135768f4c4 (mysql+pymysql://root:***@127.0.0.1:32772/mysql)"
+    )
+    server = ServerInfo("database", "mysql", "9.7", "9.7.4-2", "image", provenance)
+    assert source_shown(server) == "image fastapi-compat-matrix/mysql:9.7"
+    binaries = ServerInfo("database", "mariadb", "10.11", "10.11.19", "binaries", "/usr/sbin/x")
+    assert source_shown(binaries) == "binaries"

@@ -21,6 +21,7 @@ from app.main import app, get_db
 from app.models import User
 from app.tasks import celery_config, configure_celery
 from tests.factories import PostFactory, UserFactory
+from tests.support.celery_worker import FailFastWorkController
 from tests.support.worker import WorkerResources, provision_worker
 
 AUTH_USER_PASSWORD = "correct-horse-battery"
@@ -152,6 +153,7 @@ def live_celery_worker(worker_resources: WorkerResources) -> Iterator[WorkContro
             queues=[worker_resources.celery_queue],
             loglevel="WARNING",
             shutdown_timeout=15.0,
+            WorkController=FailFastWorkController,
         ) as worker:
             yield worker
     finally:
