@@ -17,6 +17,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +84,19 @@ def reap_dead_runs(client: Any) -> list[str]:
     return removed
 
 
+def remove_this_runs_containers(host: str) -> None:
+    """Remove this process's containers from the engine at `host` (before it stops)."""
+    run = _runs.get(host)
+    if run is not None:
+        remove_run_containers(host, run.run_id)
+
+
 def remove_run_containers(host: str, run_id: str) -> None:
     """Remove every container of the run `run_id` still on the engine at `host`."""
     import docker
-    from docker.errors import DockerException
 
-    try:
+    # a sweep at exit: the engine may be gone already, and its containers with it
+    with suppress(Exception):
         client = docker.DockerClient(base_url=host, timeout=30)
         try:
             for container in client.containers.list(
@@ -97,8 +105,6 @@ def remove_run_containers(host: str, run_id: str) -> None:
                 container.remove(force=True, v=True)
         finally:
             client.close()
-    except DockerException:
-        pass  # the engine is gone, and its containers with it
 
 
 def ryuk_or_not(client: Any, host: str, run_id: str, say: Callable[[str], None]) -> None:

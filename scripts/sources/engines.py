@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from scripts import docker_engine
 from scripts.images.recipes import is_local_image
 from scripts.providers.base import Unavailable
-from scripts.sources.container_runs import reap_dead_runs
+from scripts.sources.container_runs import reap_dead_runs, remove_this_runs_containers
 from scripts.sources.image import docker_host, ping_docker
 
 
@@ -32,6 +32,8 @@ def engine_for_images(images: Iterable[str], say: Callable[[str], None] = print)
                 say(f"docker: the private engine could not start: {error}")
             else:
                 stack.callback(_restore_env, "DOCKER_HOST", os.environ.get("DOCKER_HOST"))
+                # runs before the engine may stop: nothing of this run stays in its data root
+                stack.callback(remove_this_runs_containers, engine.host)
                 os.environ["DOCKER_HOST"] = engine.host
                 how = "started" if engine.started_here else "joined"
                 say(

@@ -187,6 +187,29 @@ def test_the_containers_of_a_run_killed_mid_cell_are_gone_once_the_next_run_has_
     assert containers_of_runner(engine, runner.pid) == []
 
 
+def test_ctrl_c_mid_cell_removes_the_runs_containers_before_it_exits(
+    engine: Any, tmp_path: Path
+) -> None:
+    results = tmp_path / "results"
+    matrix = write_matrix(tmp_path / "matrix.toml", "")
+    command = [sys.executable, "-m", "scripts", "--matrix", str(matrix), "cell", "sqlite-stdlib"]
+    runner = subprocess.Popen(  # noqa: S603 - the harness itself
+        [*command, "--source", "image", "--results", str(results)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_running_container(engine, runner)
+        runner.send_signal(signal.SIGINT)
+        assert runner.wait(timeout=60) != 0
+    finally:
+        runner.kill()
+        runner.wait()
+        kill_processes_naming(str(results))
+    assert containers_of_runner(engine, runner.pid) == []
+
+
 def _wait_for_running_container(client: Any, runner: subprocess.Popen[bytes]) -> Any:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
