@@ -21,7 +21,9 @@ import nox
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.matrix import MatrixError, load_matrix  # noqa: E402 - the harness lives beside this file
+from scripts.command_line import session_arguments  # noqa: E402 - the harness lives beside this file
+from scripts.matrix import MatrixError, load_matrix  # noqa: E402
+from scripts.system_packages import plan_for_this_machine  # noqa: E402
 
 try:
     MATRIX = load_matrix(ROOT / "matrix.toml")
@@ -48,14 +50,37 @@ def shared_python(session: nox.Session) -> str:
 
 
 def harness(session: nox.Session, *args: str) -> None:
-    session.run(shared_python(session), "-m", "scripts", *args, external=True)
+    # After Ctrl-C the harness stops its cells and servers and re-renders the report: give it
+    # the time (nox would otherwise kill it half a second later)
+    session.run(
+        shared_python(session),
+        "-m",
+        "scripts",
+        *args,
+        external=True,
+        interrupt_timeout=1.0,
+        terminate_timeout=120.0,
+    )
 
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Run the project's tests (arguments go to pytest)."""
+    """Run the project's tests (arguments go to pytest); installs redis-server and Chromium
+    first when they are missing (as root, with apt-get)."""
+    install_test_programs(session)
     args = session.posargs or ["-n", "auto", "--dist", "loadgroup"]
     session.run(shared_python(session), "-m", "pytest", *args, external=True)
+
+
+def install_test_programs(session: nox.Session) -> None:
+    plan = plan_for_this_machine()
+    if plan is None:
+        return
+    if plan.error is not None:
+        session.error(plan.error)
+    session.log(plan.message())
+    for command in plan.commands:
+        session.run(*command, external=True, env={"DEBIAN_FRONTEND": "noninteractive"})
 
 
 @nox.session(venv_backend="none")
@@ -73,19 +98,20 @@ def lint(session: nox.Session) -> None:
     [nox.param(cell.id, id=cell.id, tags=list(cell.tags)) for cell in MATRIX.cells()],
 )
 def cell(session: nox.Session, cell: str) -> None:
-    """Run the suite against one cell of matrix.toml."""
-    harness(session, "cell", cell, *session.posargs)
+    """Run the suite against one cell of matrix.toml (harness options, then pytest's)."""
+    harness(session, *session_arguments("cell", session.posargs, cell=cell))
 
 
 @nox.session(venv_backend="none", default=False)
 def matrix(session: nox.Session) -> None:
     """Run every cell of matrix.toml, then render the compatibility report."""
-    harness(session, "matrix", *session.posargs)
+    harness(session, *session_arguments("matrix", session.posargs))
 
 
 @nox.session(venv_backend="none", default=False)
 def fetch(session: nox.Session) -> None:
-    """Fetch the server programs matrix.toml names and this machine lacks."""
+    """Fetch the server programs matrix.toml names and this machine lacks (`-- <cell id>`:
+    every server of that cell)."""
     session.run(shared_python(session), "-m", "scripts.fetch", *session.posargs, external=True)
 
 

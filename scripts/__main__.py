@@ -15,12 +15,17 @@ from pathlib import Path
 from types import FrameType
 from typing import cast
 
+from scripts.cell import CELL_FILES, forced_source
+from scripts.command_line import parse_arguments
+from scripts.live import live_display
 from scripts.matrix import Cell, ImageSource, Matrix, MatrixError, load_matrix
-from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
 from scripts.providers.base import SourceKind
+from scripts.results import CellResult
 from scripts.schedule import (
+    RunInterruptedError,
     concurrent_cells,
     exit_status,
+    no_cell_ran,
     progress_line,
     run_cells,
     select_cells,
@@ -28,103 +33,41 @@ from scripts.schedule import (
 )
 from scripts.sources.engines import engine_for_images
 
-SOURCES = ("image", "binaries", "url")
-CELL_FILES = ("result.json", "junit.xml", "junit-rerun.xml", "pytest.log")
-
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Run the command line; arguments after `--` go to the suite's pytest in every cell."""
+    args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
     try:
         matrix = load_matrix(args.matrix)
     except MatrixError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        status: int = args.command(matrix, args)
+        status: int = (_list if args.command == "list" else _run)(matrix, args)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: servers stopped; finished cells are in the results folder")
+        print("interrupted: servers stopped; every cell's result is in the results folder")
         return 130
     return status
 
 
 def _stop_cleanly_on_signals() -> None:
-    """Ctrl-C and SIGTERM (a cancelled CI job) both stop the cells and their servers cleanly."""
+    """Ctrl-C and SIGTERM (a cancelled CI job) both stop the cells and their servers cleanly,
+    then re-render the report. Only the first signal interrupts: nox follows Ctrl-C with a
+    SIGTERM, which must not cut that clean stop short."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, already_stopping)
+        signal.signal(signal.SIGTERM, already_stopping)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with it ignored
+    def already_stopping(signum: int, frame: FrameType | None) -> None:
+        print("stopping already: cells and servers are being stopped", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, interrupt)  # even when started with it ignored
     signal.signal(signal.SIGTERM, interrupt)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m scripts", description=__doc__)
-    parser.add_argument("--matrix", type=Path, default=MATRIX_FILE, help="the matrix file")
-    commands = parser.add_subparsers(required=True, metavar="command")
-
-    listing = commands.add_parser("list", help="list the cells")
-    listing.add_argument("--tag", action="append", default=[], help="only cells with this tag")
-    listing.add_argument("--json", action="store_true", help="a GitHub Actions job matrix")
-    listing.set_defaults(command=_list)
-
-    for name, help_text in (("cell", "run one or more cells"), ("matrix", "run every cell")):
-        run = commands.add_parser(name, help=help_text)
-        if name == "cell":
-            run.add_argument("cells", nargs="+", metavar="CELL_ID")
-        else:
-            run.add_argument("--tag", action="append", default=[], help="only cells with this tag")
-            run.add_argument(
-                "--no-fetch", action="store_true", help="do not fetch missing binaries"
-            )
-            run.add_argument("--no-report", action="store_true", help="do not render the report")
-        run.add_argument(  # also after the command: `nox -s matrix -- --matrix other.toml`
-            "--matrix", type=Path, default=argparse.SUPPRESS, help="the matrix file"
-        )
-        run.add_argument("--source", choices=SOURCES, help="use only this kind of source")
-        run.add_argument(
-            "--workers",
-            type=_count(minimum=0),
-            help="pytest-xdist workers per cell (0: the suite in one process)",
-        )
-        run.add_argument(
-            "--jobs", type=_count(minimum=1), help="cells at once (default: cores / workers)"
-        )
-        run.add_argument("--timeout", type=_seconds, help="seconds a cell may take")
-        run.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
-        if name == "matrix":
-            run.add_argument(
-                "--reports", type=Path, default=REPORTS_DIR, help="where the report is written"
-            )
-        run.add_argument("--strict", action="store_true", help="unavailable cells fail the run")
-        run.set_defaults(command=_run)
-    return parser
-
-
-def _count(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
-        return value
-
-    return parse
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
-    return value
 
 
 def _list(matrix: Matrix, args: argparse.Namespace) -> int:
@@ -148,7 +91,7 @@ def _list(matrix: Matrix, args: argparse.Namespace) -> int:
 
 
 def _run(matrix: Matrix, args: argparse.Namespace) -> int:
-    is_matrix = not hasattr(args, "cells")
+    is_matrix = args.command == "matrix"
     cells = select_cells(matrix, cell_ids=getattr(args, "cells", ()), tags=getattr(args, "tag", ()))
     for asked in getattr(args, "cells", ()):
         cell = matrix.cell(asked)
@@ -159,26 +102,47 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     timeout = args.timeout or matrix.timeout
     source = cast(SourceKind | None, args.source)
 
-    if is_matrix and not args.no_fetch and source in (None, "binaries", "library"):
-        _fetch(cells)  # programs are fetched only for a run that may use them
-    if is_matrix and not args.tag:
-        forget_earlier_cells(args.results)  # a whole run replaces the last; subsets keep the rest
-    print(
-        f"running {len(cells)} cell(s), {jobs} at a time, {workers} xdist worker(s) each",
-        flush=True,
-    )
-    started = time.monotonic()
-    with engine_for_images(images_of(cells, source)):
-        results = run_cells(
-            cells,
-            results_dir=args.results,
-            workers=workers,
-            timeout=timeout,
-            jobs=jobs,
-            source=source,
-            on_result=lambda result: print(progress_line(result), flush=True),
+    with live_display(args.results) as display:
+        if not args.no_fetch:
+            fetch_for(cells, source, display.note)
+        if is_matrix and not args.tag:
+            forget_earlier_cells(
+                args.results
+            )  # a whole run replaces the last; subsets keep the rest
+        display.note(
+            f"running {len(cells)} cell(s), {jobs} at a time, {workers} xdist worker(s) each"
         )
-    wall = time.monotonic() - started
+        started = time.monotonic()
+        try:
+            with engine_for_images(images_of(cells, source), say=display.note):
+                results = run_cells(
+                    cells,
+                    results_dir=args.results,
+                    workers=workers,
+                    timeout=timeout,
+                    jobs=jobs,
+                    source=source,
+                    pytest_args=args.pytest_args,
+                    on_result=lambda result: display.finished(result.cell, progress_line(result)),
+                    on_stage=display.stage,
+                    on_tick=display.tick,
+                )
+        except RunInterruptedError as stopped:
+            # the report must not contradict results/: render it with the interrupted cells
+            _summarise(stopped.results, time.monotonic() - started)
+            if is_matrix and not args.no_report:
+                _report(args.results, args.reports, args.matrix)
+            raise
+    _summarise(results, time.monotonic() - started)
+    if is_matrix and not args.no_report:
+        _report(args.results, args.reports, args.matrix)
+    nothing_ran = no_cell_ran(results)
+    if nothing_ran is not None:
+        print(f"error: {nothing_ran}", file=sys.stderr)
+    return exit_status(results, strict=args.strict)
+
+
+def _summarise(results: list[CellResult], wall: float) -> None:
     provisioning = sum(result.timings.provision_s for result in results)
     busy = sum(result.timings.total_s for result in results)
     print()
@@ -186,11 +150,9 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     share = f" ({100 * provisioning / busy:.0f}%)" if busy >= 0.1 else ""
     print(
         f"\n{len(results)} cell(s) in {wall:.1f} s wall;"
-        f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time{share}"
+        f" provisioning {provisioning:.1f} s of {busy:.1f} s cell time{share}",
+        flush=True,
     )
-    if is_matrix and not args.no_report:
-        _report(args.results, args.reports, args.matrix)
-    return exit_status(results, strict=args.strict)
 
 
 def images_of(cells: Sequence[Cell], source: SourceKind | None) -> list[str]:
@@ -226,13 +188,22 @@ def _is_cell_folder(folder: Path) -> bool:
     return isinstance(document, dict) and document.get("cell") == folder.name
 
 
-def _fetch(cells: Sequence[Cell]) -> None:
-    """Fetch the server programs the chosen cells need and this machine lacks (once; cached)."""
-    from scripts.fetch import fetch_missing
+def fetch_for(
+    cells: Sequence[Cell], source: SourceKind | None = None, note: Callable[[str], None] = print
+) -> None:
+    """Fetch what the chosen cells need (every server of each) and this machine lacks; with
+    `--source image` or `url` only what that source does not replace (SQLite's library).
+    `note` hears each outcome and, while a download runs, how far it got."""
+    from scripts.fetch import fetch_missing, specs_of
 
-    specs = {spec.id: spec for cell in cells for spec in cell.specs}
-    for outcome in fetch_missing(specs.values()):
-        print(f"fetch: {outcome.line()}", flush=True)
+    needed = [
+        spec
+        for spec in specs_of(cells)
+        if source in (None, "binaries") or forced_source(spec, source) is None
+    ]
+    for spec in needed:
+        [outcome] = fetch_missing([spec], on_progress=lambda text: note(f"fetch: {text}"))
+        note(f"fetch: {outcome.line()}")
 
 
 def _report(results: Path, reports: Path, matrix_file: Path) -> None:
@@ -241,6 +212,18 @@ def _report(results: Path, reports: Path, matrix_file: Path) -> None:
     subprocess.run(command, check=False, env=os.environ.copy())  # noqa: S603
 
 
+def _quiet_on_closed_stdout() -> int:
+    """`python -m scripts list --json | head`: a reader that stops early is not an error."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail either
+    return 0
+
+
 if __name__ == "__main__":
     _stop_cleanly_on_signals()
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _quiet_on_closed_stdout()
+    sys.exit(code)

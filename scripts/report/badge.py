@@ -1,7 +1,10 @@
-"""A small flat SVG badge per backend: its supported versions, coloured by the worst state."""
+"""A badge per backend: its supported versions, coloured by the worst state; as a small flat
+SVG, and as a shields.io endpoint JSON (https://shields.io/badges/endpoint-badge) that a
+README can show live from wherever the report is published."""
 
 from __future__ import annotations
 
+import json
 from html import escape
 
 from scripts.report.model import BackendVerdict
@@ -50,3 +53,19 @@ def render_badge(verdict: BackendVerdict) -> str:
         f'<text x="{label_x}" y="14">{escape(label)}</text>'
         f'<text x="{message_x}" y="14" data-colour="{colour}">{escape(message)}</text></g></svg>\n'
     )
+
+
+SHIELDS_COLOURS = {"green": "brightgreen", "yellow": "yellow", "red": "red", "grey": "lightgrey"}
+
+
+def render_endpoint(verdict: BackendVerdict) -> str:
+    """`{"schemaVersion": 1, "label": "PostgreSQL", "message": "13–18", "color": ...}`."""
+    message, colour = badge_text_and_colour(verdict)
+    document = {
+        "schemaVersion": 1,
+        "label": verdict.name,
+        "message": message,
+        "color": SHIELDS_COLOURS[colour],
+        "cacheSeconds": 3600,
+    }
+    return json.dumps(document, ensure_ascii=False) + "\n"

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from scripts.report.badge import render_badge
+from scripts.report.badge import render_badge, render_endpoint
 from scripts.report.collect import collect
 from scripts.report.diff import PreviousReportError, compare, load_previous, snapshot
+from scripts.report.files import atomic_write
+from scripts.report.history import DEFAULT_LIMIT, History, load_history, record_run, save_history
 from scripts.report.html import render_html
 from scripts.report.markdown import render_markdown
 from scripts.report.matrix_info import MatrixInfo, read_matrix_info
 from scripts.report.model import Report
 from scripts.report.run_info import run_info
+from scripts.report.trends import derive_trends, with_since
 from scripts.report.verdict import build_verdict
 
 JSON_NAME = "compat.json"
@@ -35,6 +36,9 @@ class Written:
     html: Path
     badges: list[Path]
     previous_copy: Path | None
+    endpoints: list[Path]  # a shields.io endpoint JSON per badge
+    history: Path | None  # the history file the run was added to
+    history_problem: str | None = None  # why it could not be saved, when it could not
 
 
 def build_report(results_dirs: Sequence[Path], matrix: MatrixInfo, previous: Path | None) -> Report:
@@ -58,12 +62,31 @@ def build_report(results_dirs: Sequence[Path], matrix: MatrixInfo, previous: Pat
     )
 
 
+def with_history(report: Report, history: History, path: Path, note: str | None) -> Report:
+    """Add this run to `history` and the report: strips, first failures, flaky tests, "since"."""
+    record_run(history, report.cells, report.verdict, report.run)
+    return replace(
+        report,
+        verdict=with_since(report.verdict, history),
+        trends=derive_trends(history, report.cells, str(path)),
+        history_note=note,
+    )
+
+
 def write_report(
-    results_dirs: Sequence[Path], out: Path, *, matrix_file: Path, previous: Path | None
+    results_dirs: Sequence[Path],
+    out: Path,
+    *,
+    matrix_file: Path,
+    previous: Path | None,
+    history: Path | None = None,
+    history_limit: int = DEFAULT_LIMIT,
 ) -> Written:
     """Write the report into `out`; without `previous`, the compat.json already there is it.
 
-    The old compat.json is kept as `out/previous/compat.json` before it is overwritten.
+    The old compat.json is kept as `out/previous/compat.json` before it is overwritten. With
+    `history`, the run is added to that file (at most `history_limit` runs are kept) and the
+    report shows what the history says.
     """
     out.mkdir(parents=True, exist_ok=True)
     existing = out / JSON_NAME
@@ -75,27 +98,38 @@ def write_report(
         if previous is None or previous.resolve() == existing.resolve():
             previous = previous_copy
     report = build_report(results_dirs, read_matrix_info(matrix_file), previous)
-    json_path = _atomic_write(
+    kept: History | None = None
+    if history is not None:
+        loaded = load_history(history, history_limit)
+        kept = loaded.history
+        report = with_history(report, kept, history, loaded.note)
+    json_path = atomic_write(
         out / JSON_NAME, json.dumps(report.to_json(), ensure_ascii=False, separators=(",", ":"))
     )
-    markdown_path = _atomic_write(out / MARKDOWN_NAME, render_markdown(report))
-    html_path = _atomic_write(out / HTML_NAME, render_html(report))
+    markdown_path = atomic_write(out / MARKDOWN_NAME, render_markdown(report))
+    html_path = atomic_write(out / HTML_NAME, render_html(report))
     badges = [
-        _atomic_write(out / BADGES_DIR / f"{verdict.backend}.svg", render_badge(verdict))
+        atomic_write(out / BADGES_DIR / f"{verdict.backend}.svg", render_badge(verdict))
         for verdict in report.verdict
     ]
-    return Written(report, json_path, markdown_path, html_path, badges, previous_copy)
-
-
-def _atomic_write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with open(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; reports are for everyone
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    endpoints = [
+        atomic_write(out / BADGES_DIR / f"{verdict.backend}.json", render_endpoint(verdict))
+        for verdict in report.verdict
+    ]
+    history_path, history_problem = None, None
+    if kept is not None and history is not None:
+        try:
+            history_path = save_history(kept, history)
+        except OSError as error:
+            history_problem = f"the history could not be saved to {history}: {error}"
+    return Written(
+        report,
+        json_path,
+        markdown_path,
+        html_path,
+        badges,
+        previous_copy,
+        endpoints,
+        history_path,
+        history_problem,
+    )

@@ -8,6 +8,7 @@ import json
 from html import escape
 
 from scripts.report.assets import PAGE_CSS, PAGE_JS
+from scripts.report.history_html import HISTORY_CSS, history_script, history_section
 from scripts.report.model import Change, Report
 from scripts.report.symbols import (
     CELL_STATE_SYMBOLS,
@@ -31,13 +32,14 @@ def render_html(report: Report) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
-        f"<style>{PAGE_CSS}</style></head>",
+        f"<style>{PAGE_CSS}{HISTORY_CSS}</style></head>",
         '<body data-heatmap="pending">',
         f"<h1>{title}</h1>",
         f'<p class="summary">{escape(report.one_line())}</p>',
         _run_info(report),
         _verdict(report),
         _cells_table(report.cells),
+        history_section(report),
         _heatmap_shell(),
         _failures(report.cells),
         _changes(report),
@@ -45,6 +47,7 @@ def render_html(report: Report) -> str:
         heatmap_data_json(report.cells),
         "</script>",
         f"<script>{PAGE_JS}</script>",
+        history_script(report),
         "</body></html>",
     ]
     return "\n".join(parts)

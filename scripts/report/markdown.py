@@ -18,6 +18,9 @@ from scripts.results import CellResult, ServerInfo, TestOutcomeKind
 
 MAX_FAILURES = 40
 MAX_CHANGES = 60
+REASON_LINES = 3
+REASON_CHARS = 300
+"""A reason in the Markdown shows at most this much; result.json and the HTML keep it whole."""
 
 
 def render_markdown(report: Report) -> str:
@@ -32,13 +35,23 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     out += [f"- **{v.name}** {escape(v.summary)}" for v in report.verdict] or ["- no cells"]
-    out += ["", *_cells(report.cells), "", *_groups(report.cells), "", *_failures(report.cells)]
+    out += ["", *_cells(report.cells)]
+    out += _history(report)
+    out += ["", *_groups(report.cells), "", *_failures(report.cells)]
     out += ["", *_changes(report.diff, report.diff_note)]
     if run.warnings:
         out += ["", "## Warnings", "", *(f"- {escape(w)}" for w in run.warnings)]
     legend = " · ".join(f"{symbol} {state}" for state, symbol in CELL_STATE_SYMBOLS.items())
     out += ["", f"<sub>Legend: {legend} · ⏭️ skipped · ➖ no tests</sub>", ""]
     return "\n".join(out)
+
+
+def _history(report: Report) -> list[str]:
+    # imported here: the History section uses this module's escaping
+    from scripts.report.history_markdown import history_markdown
+
+    lines = history_markdown(report)
+    return ["", *lines] if lines else []
 
 
 def _cells(cells: list[CellResult]) -> list[str]:
@@ -61,7 +74,7 @@ def _cells(cells: list[CellResult]) -> list[str]:
                 origin = archive_origin(server.provenance)
                 shown.append(f"{requested}: {server.reported} via {source_shown(server)}{origin}")
         counts = cell.counts
-        note = cell.reason if cell.state != "passed" else ""
+        note = short_reason(cell.reason) if cell.state != "passed" else ""
         lines.append(
             f"| {code(cell.cell)} | {CELL_STATE_SYMBOLS[cell.state]} {cell.state}"
             f" | {escape(shown[0])} | {escape(shown[1])}"
@@ -136,7 +149,7 @@ def _failures(cells: list[CellResult]) -> list[str]:
     for cell in broken:
         lines.append(
             f"- {CELL_STATE_SYMBOLS[cell.state]} cell {code(cell.cell)} {cell.state}:"
-            f" {escape(cell.reason or 'no reason given')}"
+            f" {escape(short_reason(cell.reason) or 'no reason given')}"
         )
     if broken:
         lines.append("")
@@ -202,6 +215,17 @@ def _change(change: Change) -> str:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([|\\`*_<>])")
+
+
+def short_reason(reason: str | None) -> str | None:
+    """A reason cut to its first few lines (a log tail can be 100 KB), saying where the rest is."""
+    if reason is None:
+        return None
+    lines = reason.strip().splitlines()
+    shown = " ".join(" ".join(line.split()) for line in lines[:REASON_LINES])
+    if len(lines) <= REASON_LINES and len(shown) <= REASON_CHARS:
+        return shown
+    return f"{shown[:REASON_CHARS].rstrip()} … (full text in result.json and compat.html)"
 
 
 def escape(text: str) -> str:

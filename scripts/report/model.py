@@ -42,6 +42,7 @@ class VersionVerdict:
     state: VersionState
     cells: list[str]  # the cells that count for this version
     reason: str | None  # for failed/error/unavailable/missing: why, one line
+    since: str | None = None  # the date (YYYY-MM-DD) since which the history shows this state
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,101 @@ class Diff:
 
 
 @dataclass(frozen=True)
+class Night:
+    """One run of the history, as the trends name it."""
+
+    index: int  # position in the history, 0 = oldest kept
+    at: str  # ISO 8601, UTC
+    commit: str | None
+
+    @property
+    def date(self) -> str:
+        return self.at[:10]
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What changed between the last good run and the first failing one."""
+
+    previous: Night | None  # the last run before the failure that ran the same cell
+    commit: tuple[str | None, str | None] | None  # (before, after) when the commit changed
+    servers: list[tuple[str, str | None, str | None]]  # (role, before, after) reported versions
+    libraries: list[tuple[str, str | None, str | None]]  # (name, before, after)
+
+    def text(self) -> str:
+        """`commit abc1234 → def5678; database 16.3 → 16.4` or why nothing is named."""
+        if self.previous is None:
+            return "no earlier run of this cell in the history"
+        parts: list[str] = []
+        if self.commit is not None:
+            before, after = (c[:12] if c else "unknown" for c in self.commit)
+            parts.append(f"commit {before} → {after}")
+        parts += [f"{role} {b or 'absent'} → {a or 'absent'}" for role, b, a in self.servers]
+        parts += [f"{name} {b or 'absent'} → {a or 'absent'}" for name, b, a in self.libraries]
+        if not parts:
+            return "same commit, server versions and libraries as the run before"
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class FirstFailure:
+    """A cell (test None) or a test of a cell failing now, and the night that began it."""
+
+    cell: str
+    test: str | None
+    state: str  # the cell state or test outcome now
+    night: Night  # the first run of the current failing streak
+    cause: Cause
+
+
+@dataclass(frozen=True)
+class FlakyTest:
+    """A test that failed then passed on the rerun, or failed between two passes."""
+
+    test: str
+    flaky_nights: int
+    nights: int  # runs of the history in which any cell ran the test
+    cells: list[str]  # the cells it flaked in
+
+    @property
+    def rate(self) -> float:
+        return self.flaky_nights / self.nights if self.nights else 0.0
+
+
+@dataclass(frozen=True)
+class Trends:
+    """What the history says beyond tonight: strips, first failures, flaky tests."""
+
+    path: str
+    nights: list[Night]  # oldest first, tonight last
+    strips: dict[str, list[CellState | None]]  # cell → its state per night (None: not in it)
+    first_failures: list[FirstFailure]
+    flaky: list[FlakyTest]  # worst first
+
+    def since(self, cell: str) -> str | None:
+        """The date from which `cell` has had tonight's state (runs without it passed over)."""
+        strip = self.strips.get(cell, [])
+        if not strip or strip[-1] is None:
+            return None
+        start = len(strip) - 1
+        for position in range(len(strip) - 2, -1, -1):
+            if strip[position] is None:
+                continue
+            if strip[position] != strip[-1]:
+                break
+            start = position
+        return self.nights[start].date
+
+
+@dataclass(frozen=True)
 class Report:
     run: RunInfo
     cells: list[CellResult]
     verdict: list[BackendVerdict]
     diff: Diff | None
     diff_note: str | None  # why there is no diff, or a problem reading the previous report
+    trends: Trends | None = None  # None when the report keeps no history
+    history_note: str | None = None  # a history that was missing or unreadable, and started anew
 
     def state_counts(self) -> dict[CellState, int]:
         counts: dict[CellState, int] = dict.fromkeys(
@@ -137,4 +227,26 @@ class Report:
             "cells": [cell.to_json() for cell in self.cells],
             "diff": None if self.diff is None else {**asdict(self.diff), "empty": self.diff.empty},
             "diff_note": self.diff_note,
+            "history": None if self.trends is None else trends_json(self.trends, self.history_note),
         }
+
+
+def trends_json(trends: Trends, note: str | None) -> dict[str, Any]:
+    """The history's findings in compat.json (the history file itself holds every outcome)."""
+    return {
+        "path": trends.path,
+        "note": note,
+        "nights": [{"index": n.index, "at": n.at, "commit": n.commit} for n in trends.nights],
+        "strips": trends.strips,
+        "first_failures": [
+            {
+                "cell": f.cell,
+                "test": f.test,
+                "state": f.state,
+                "night": {"index": f.night.index, "at": f.night.at, "commit": f.night.commit},
+                "cause": f.cause.text(),
+            }
+            for f in trends.first_failures
+        ],
+        "flaky": [{**asdict(flaky), "rate": round(flaky.rate, 4)} for flaky in trends.flaky],
+    }

@@ -79,7 +79,8 @@ def _version_verdict(version: str, cells: list[CellResult]) -> VersionVerdict:
 
 
 def summarise(versions: Sequence[VersionVerdict]) -> str:
-    """`13–16, 18 ✅; 17 ❌ failed; 8.0 🚫 not run: no Docker engine`."""
+    """`13–16, 18 ✅; 17 ❌ failed; 8.0 🚫 not run: no Docker engine`; with the history's dates,
+    `13–16, 18 ✅ since 2026-11-20; 17 ❌ failed since 2026-11-24`."""
     order = [v.version for v in versions]
     parts: list[str] = []
     for state, symbol in SYMBOLS.items():
@@ -87,6 +88,9 @@ def summarise(versions: Sequence[VersionVerdict]) -> str:
         if not group:
             continue
         text = f"{ranges(order, {state}, versions)} {symbol}"
+        since = [v.since for v in group if v.since]
+        if since and state != "missing":
+            text += f" since {max(since)}"  # the date from which the whole group holds
         reasons = {v.reason for v in group}
         if state in ("error", "unavailable") and len(reasons) == 1 and None not in reasons:
             text += f": {next(iter(reasons))}"

@@ -133,7 +133,7 @@ class PrivateApt:
     def run(self, *args: str, what: str) -> str:
         env = {**os.environ, "APT_CONFIG": str(self.config_file), "LC_ALL": "C"}
         env["DEBIAN_FRONTEND"] = "noninteractive"
-        return fetched.run_tool(["apt-get", "-q", *args], what=what, env=env)
+        return fetched.run_tool(["apt-get", "-q", *args], what=what, env=env, watch=self.archives)
 
     def lists_are_fresh(self) -> bool:
         lists = list((self.state / "lists").glob("*_Packages*"))

@@ -8,17 +8,23 @@ the marker is half done and is rebuilt. `scripts.sources.programs` searches ever
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 import shutil
 import subprocess
+import threading
+import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from pathlib import Path
 
 from scripts import paths
 
 COMMAND_TIMEOUT_S = 900.0
+PROGRESS_EVERY_S = 2.0
+_PROGRESS: ContextVar[Callable[[str], None] | None] = ContextVar("fetch_progress", default=None)
 COMPLETE_MARKER = ".compat-fetch-complete"
 PROVENANCE_FILE = "provenance.txt"
 
@@ -74,23 +80,74 @@ def provenance_of(program: Path) -> str | None:
         return None
 
 
-def run_tool(
-    argv: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> str:
-    """Run a fetch tool; its standard output, or `FetchError` with the end of what it said."""
+@contextmanager
+def reporting_progress_to(listener: Callable[[str], None] | None) -> Iterator[None]:
+    """While the block runs, fetch steps report how far they got to `listener`."""
+    token = _PROGRESS.set(listener)
     try:
-        done = subprocess.run(  # noqa: S603 - fixed tools with specs from matrix.toml
-            argv,
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=env,
-            timeout=COMMAND_TIMEOUT_S,
-            check=False,
-        )
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def run_tool(
+    argv: list[str],
+    *,
+    what: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    watch: Path | None = None,
+) -> str:
+    """Run a fetch tool; its standard output, or `FetchError` with the end of what it said.
+
+    While it runs, its elapsed time (and the size of `watch`) goes to the progress listener."""
+    try:
+        with _reporting(what, watch):
+            done = subprocess.run(  # noqa: S603 - fixed tools with specs from matrix.toml
+                argv,
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                env=env,
+                timeout=COMMAND_TIMEOUT_S,
+                check=False,
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise FetchError(f"{what} failed: {exc}") from exc
     if done.returncode != 0:
         output = (done.stderr or done.stdout).strip().splitlines()
         raise FetchError(f"{what} exited with code {done.returncode}: {' | '.join(output[-5:])}")
     return done.stdout
+
+
+@contextmanager
+def _reporting(what: str, watch: Path | None) -> Iterator[None]:
+    """Every PROGRESS_EVERY_S until the block ends: `<what>: 12.3 MB, 6 s` to the listener."""
+    report = _PROGRESS.get()
+    if report is None:
+        yield
+        return
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def heartbeat() -> None:
+        while not stop.wait(PROGRESS_EVERY_S):
+            size = f"{_megabytes(watch):.1f} MB, " if watch is not None else ""
+            report(f"{what}: {size}{time.monotonic() - started:.0f} s")
+
+    thread = threading.Thread(target=heartbeat, name="fetch-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _megabytes(folder: Path) -> float:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            with suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total / 1e6

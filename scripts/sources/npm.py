@@ -20,10 +20,16 @@ def fetch_npm(package: str) -> str:
             work = fetched.work_dir(target)
             try:
                 fetched.run_tool(
-                    ["npm", "pack", package, "--pack-destination", str(work)],
+                    # npm's cache inside `work`: how far the download got is its size
+                    [
+                        *("npm", "pack", package, "--pack-destination", str(work)),
+                        *("--cache", str(work / "npm-cache")),
+                    ],
                     what=f"npm pack {package}",
                     cwd=work,
+                    watch=work,
                 )
+                shutil.rmtree(work / "npm-cache", ignore_errors=True)
                 tarballs = list(work.glob("*.tgz"))
                 if len(tarballs) != 1:
                     raise FetchError(f"npm pack {package} left {len(tarballs)} tarballs")

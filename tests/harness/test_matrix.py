@@ -231,3 +231,51 @@ def test_unknown_defaults_and_cell_ids_are_refused(tmp_path: Path) -> None:
 def test_a_missing_file_is_reported_not_raised_as_oserror(tmp_path: Path) -> None:
     with pytest.raises(MatrixError, match="cannot read the matrix file"):
         load_matrix(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("section", "url", "expected"),
+    [
+        ("database.postgres.16", "not a url at all", "is not a URL"),
+        ("database.postgres.16", "127.0.0.1:5432", "is not a URL"),
+        ("database.postgres.16", "redis://127.0.0.1:6379/0", "scheme 'redis' is not one of"),
+        ("database.mysql.'8.0'", "postgresql://h/db", "scheme 'postgresql' is not one of"),
+        ("cache.redis.'7.0'", "mysql+pymysql://root@h/test", "scheme 'mysql+pymysql' is not"),
+        ("database.postgres.16", "$SCHEME://h/db", "the scheme must be written out"),
+    ],
+)
+def test_a_url_source_that_is_not_a_url_of_its_backend_is_refused(
+    tmp_path: Path, section: str, url: str, expected: str
+) -> None:
+    header = section.replace("'", '"')
+    message = problem(tmp_path, f"[{header}]\nurl = '{url}'\n")
+    assert f"{header.replace(chr(34), '')}.url: {url!r}" in message
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("section", "url"),
+    [
+        ("database.postgres.16", "$PG16_URL"),
+        ("database.postgres.16", "${PG16_URL}"),
+        ("database.postgres.16", "postgresql://postgres:$PGPASSWORD@127.0.0.1:5432/postgres"),
+        ("database.postgres.16", "postgres://h/db"),
+        ("database.postgres.16", "postgresql+psycopg2://h/db"),
+        ("database.mariadb.'10.11'", "mariadb://root@127.0.0.1:3306/test"),
+        ("database.mysql.'8.0'", "mysql+pymysql://root@127.0.0.1:3306/test"),
+        ("cache.valkey.8", "valkey://127.0.0.1:6379/0"),
+        ("cache.redis.'7.0'", "rediss://h:6380/0"),
+        ("cache.redis.'7.0'", "unix:///run/redis.sock"),
+    ],
+)
+def test_a_url_source_of_its_backend_or_a_variable_is_accepted(
+    tmp_path: Path, section: str, url: str
+) -> None:
+    header = section.replace("'", '"')
+    text = f"[{header}]\nurl = '{url}'\n"
+    if section.startswith("cache"):
+        text += "[database.sqlite.stdlib]\nlibrary = { module = 'sqlite3' }\n"
+    else:
+        text += "[cache.redis.'7.0']\nimage = 'redis:7.0'\n"
+    matrix = load_matrix(write_matrix(tmp_path, text))
+    assert UrlSource(url) in [s for spec in matrix.versions for s in spec.sources]

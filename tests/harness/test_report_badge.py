@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ElementTree
 
 from scripts.report.badge import badge_text_and_colour, render_badge
@@ -45,3 +46,25 @@ def test_badges_are_well_formed_svg(planted_report: Written) -> None:
     assert texts["mariadb"] == ["MariaDB", "none supported"]
     svg = render_badge(_verdict({"1<2": "passed"}, "1<2"))
     assert "1&lt;2" in svg
+
+
+def test_each_badge_has_a_shields_endpoint_json_saying_the_same(planted_report: Written) -> None:
+    assert [p.stem for p in planted_report.endpoints] == [p.stem for p in planted_report.badges]
+    endpoints = {
+        p.stem: json.loads(p.read_text(encoding="utf-8")) for p in planted_report.endpoints
+    }
+    assert endpoints["sqlite"] == {
+        "schemaVersion": 1,
+        "label": "SQLite",
+        "message": "stdlib",
+        "color": "brightgreen",
+        "cacheSeconds": 3600,
+    }
+    assert (endpoints["mysql"]["message"], endpoints["mysql"]["color"]) == ("not run", "lightgrey")
+    assert (endpoints["mariadb"]["message"], endpoints["mariadb"]["color"]) == (
+        "none supported",
+        "red",
+    )
+    for backend, document in endpoints.items():
+        svg = (planted_report.badges[0].parent / f"{backend}.svg").read_text(encoding="utf-8")
+        assert _texts(svg) == [document["label"], document["message"]]

@@ -3,58 +3,16 @@ the planted failure and flaky test, checked in a real headless Chromium."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
-
-import pytest
 
 from scripts.report.build import Written
 from scripts.report.html import render_html
 from scripts.report.model import Report, RunInfo
+from tests.harness.chromium import chromium
 from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST
 from tests.harness.result_factories import cell_result
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-INSTALL_HINT = (
-    "headless Chromium is needed to check compat.html: install it with"
-    " `apt-get install -y chromium` (or set COMPAT_ALLOW_NO_BROWSER=1 to skip this check)"
-)
-
-
-def _browser() -> str:
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("COMPAT_ALLOW_NO_BROWSER") == "1":
-        pytest.skip("no Chromium and COMPAT_ALLOW_NO_BROWSER=1")
-    pytest.fail(f"{INSTALL_HINT}; looked for {', '.join(BROWSERS)} on PATH")
-
-
-def _chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own browser and file
-        [
-            _browser(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            *extra,
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
 
 
 class _Squares(HTMLParser):
@@ -75,10 +33,10 @@ class _Squares(HTMLParser):
             )
 
 
-def test_the_heat_map_renders_exactly_the_planted_marks_in_chromium(
+def test_the_heat_map_renders_exactly_the_planted_marks_inchromium(
     planted_report: Written, tmp_path: Path
 ) -> None:
-    dom = _chromium(planted_report.html, tmp_path / "profile", "--dump-dom").stdout
+    dom = chromium(planted_report.html, tmp_path / "profile", "--dump-dom").stdout
     squares = _Squares()
     squares.feed(dom)
     assert squares.body.get("data-heatmap") == "ready", "the page's script did not finish"
@@ -96,7 +54,7 @@ def test_the_heat_map_renders_exactly_the_planted_marks_in_chromium(
 
 def test_a_screenshot_shows_the_page(planted_report: Written, tmp_path: Path) -> None:
     shot = tmp_path / "page.png"
-    _chromium(
+    chromium(
         planted_report.html, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,900"
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

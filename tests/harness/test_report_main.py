@@ -33,11 +33,13 @@ def test_the_cli_writes_every_file_and_prints_path_and_verdict(
     out = tmp_path / "reports"
     assert done.stdout.splitlines() == [
         f"report: {out / 'COMPATIBILITY.md'}",
+        f"history: {out / 'history.json.gz'} (1 run)",
         "verdict: 5 cells: 1 passed, 1 failed, 1 flaky, 1 error, 1 unavailable",
     ]
-    assert sorted(p.name for p in (out / "badges").iterdir()) == [
-        "mariadb.svg", "mysql.svg", "postgres.svg", "redis.svg", "sqlite.svg",
-    ]  # fmt: skip
+    backends = ["mariadb", "mysql", "postgres", "redis", "sqlite"]
+    assert sorted(p.name for p in (out / "badges").iterdir()) == sorted(
+        f"{backend}.{kind}" for backend in backends for kind in ("json", "svg")
+    )
     assert (out / "compat.html").is_file()
     appended = summary.read_text(encoding="utf-8")
     assert appended.startswith("earlier job output\n# Compatibility report")

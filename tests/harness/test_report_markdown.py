@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
-from scripts.report.build import Written
+from scripts.paths import MATRIX_FILE
+from scripts.report.build import Written, write_report
 from scripts.report.markdown import archive_origin, code, escape, source_shown
 from scripts.report.symbols import FAILURES_HEADING
-from scripts.results import ServerInfo
+from scripts.results import ServerInfo, write_result
 from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST
+from tests.harness.result_factories import cell_result
 
 
 def _section(text: str, title: str) -> str:
@@ -112,3 +116,24 @@ def test_a_server_in_a_container_shows_its_image() -> None:
     assert source_shown(server) == "image fastapi-compat-matrix/mysql:9.7"
     binaries = ServerInfo("database", "mariadb", "10.11", "10.11.19", "binaries", "/usr/sbin/x")
     assert source_shown(binaries) == "binaries"
+
+
+def test_a_huge_reason_is_a_few_lines_in_the_table_and_whole_in_the_json_and_html(
+    tmp_path: Path,
+) -> None:
+    tail = "\n".join(f"OSError: [Errno 28] No space left on device: file-{n}" for n in range(1500))
+    reason = f"provisioning failed: initdb exited 1\n{tail}"
+    assert len(reason) > 80_000
+    results = tmp_path / "results"
+    write_result(cell_result("postgres-16", "error", reason=reason), results / "postgres-16")
+    written = write_report([results], tmp_path / "out", matrix_file=MATRIX_FILE, previous=None)
+    markdown = written.markdown.read_text(encoding="utf-8")
+    assert len(markdown.encode()) < 20_000
+    [row] = [line for line in markdown.splitlines() if line.startswith("| `postgres-16`")]
+    assert "provisioning failed: initdb exited 1" in row
+    assert "full text in result.json and compat.html" in row
+    assert len(row) < 1_000
+    assert (
+        reason in json.loads((tmp_path / "out" / "compat.json").read_text())["cells"][0]["reason"]
+    )
+    assert "file-1499" in written.html.read_text(encoding="utf-8")

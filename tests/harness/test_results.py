@@ -143,6 +143,16 @@ def test_a_usage_error_of_the_suite_is_named_in_the_reason(tmp_path: Path) -> No
     assert "ERROR: DATABASE_URL 'mysql://db/x' needs a driver" in result.reason
 
 
+def test_a_usage_error_in_colour_is_named_without_its_colour_codes(tmp_path: Path) -> None:
+    tail = (
+        "collecting ...\n\x1b[31mERROR: \x1b[0mREDIS_URL 'redis://h:1/0' does not answer\x1b[0m\n"
+    )
+    result = _build(tmp_path / "missing.xml", exit_code=4, tail=tail)
+    assert result.reason is not None
+    assert ": ERROR: REDIS_URL 'redis://h:1/0' does not answer" in result.reason
+    assert "\x1b" not in (result.log_tail or "")
+
+
 def test_a_cell_where_nothing_passed_is_an_error(tmp_path: Path) -> None:
     result = _build(_junit(tmp_path / "a.xml", SKIP))
     assert result.state == "error"

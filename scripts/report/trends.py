@@ -1,0 +1,227 @@
+"""What the history says: each cell's state night by night, the night each current failure
+began and what changed that night, how often each test is flaky, and since when each version
+has been in its state.
+
+A test is flaky on a night when it failed and passed on its rerun (`flaky`), or when it failed
+between two nights on which it passed (a failure that came and went). A failure that stays is
+a regression, not flakiness.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from itertools import zip_longest
+
+from scripts.report.history import CELL_STATE_OF_CODE, VERSION_STATE_CODES, History, Run
+from scripts.report.model import (
+    BackendVerdict,
+    Cause,
+    FirstFailure,
+    FlakyTest,
+    Night,
+    Trends,
+)
+from scripts.report.symbols import NOT_RUN_CODE, OUTCOME_CODES
+from scripts.report.verdict import summarise
+from scripts.results import CellResult
+
+_BAD_CELL_CODES = frozenset("fe")
+_BAD_TEST_CODES = frozenset((OUTCOME_CODES["failed"], OUTCOME_CODES["error"]))
+_EVENTS = re.compile("[fek]")  # failed, error, flaky
+_RAN = re.compile(f"[^{NOT_RUN_CODE}]")
+# a flaky night: `k`, or a failure whose nearest runs before and after (not counting runs
+# without the test, `-`) passed; `|` separates tests, so no match reaches into the next one
+_FLAKY_NIGHT = re.compile(r"(k)|(?<=[pk])-*([fe])(?=-*[pk])")
+
+
+def derive_trends(history: History, cells: Sequence[CellResult], path: str) -> Trends:
+    """The trends of `history`, whose last run is tonight's (`cells`)."""
+    nights = [Night(i, run.at, run.commit) for i, run in enumerate(history.runs)]
+    strips = {
+        cell.cell: [
+            CELL_STATE_OF_CODE[found.state] if (found := run.cells.get(cell.cell)) else None
+            for run in history.runs
+        ]
+        for cell in cells
+    }
+    return Trends(
+        path=path,
+        nights=nights,
+        strips=strips,
+        first_failures=first_failures(history, nights, cells),
+        flaky=flaky_tests(history),
+    )
+
+
+# ------------------------------------------------------------------ first failures
+
+
+def first_failures(
+    history: History, nights: Sequence[Night], cells: Sequence[CellResult]
+) -> list[FirstFailure]:
+    """Every failing cell and failing test of tonight, with the night its failure began."""
+    runs = history.runs
+    index = history.test_index()
+    found: list[FirstFailure] = []
+    for cell in cells:
+        if cell.state in ("failed", "error"):
+            codes = [_cell_code(run, cell.cell) for run in runs]
+            start = _streak_start(codes, _BAD_CELL_CODES)
+            found.append(_failure(runs, nights, cell.cell, None, cell.state, start))
+        for test in cell.tests:
+            if test.outcome not in ("failed", "error"):
+                continue
+            codes = [_test_code(run, cell.cell, index[test.id]) for run in runs]
+            start = _streak_start(codes, _BAD_TEST_CODES)
+            found.append(_failure(runs, nights, cell.cell, test.id, test.outcome, start))
+    return found
+
+
+def _cell_code(run: Run, cell: str) -> str:
+    found = run.cells.get(cell)
+    return found.state if found else NOT_RUN_CODE
+
+
+def _test_code(run: Run, cell: str, position: int) -> str:
+    found = run.cells.get(cell)
+    if found is None or position >= len(found.tests):
+        return NOT_RUN_CODE
+    return found.tests[position]
+
+
+def _streak_start(codes: Sequence[str], bad: frozenset[str]) -> int:
+    """The first run of the failing streak that ends with the last run (runs without the
+    cell or test are passed over, not counted as a break); `codes` holds one code per run."""
+    start = len(codes) - 1
+    for position in range(len(codes) - 2, -1, -1):
+        code = codes[position]
+        if code == NOT_RUN_CODE:
+            continue
+        if code not in bad:
+            break
+        start = position
+    return start
+
+
+def _failure(
+    runs: Sequence[Run],
+    nights: Sequence[Night],
+    cell: str,
+    test: str | None,
+    state: str,
+    start: int,
+) -> FirstFailure:
+    previous = next(
+        (position for position in range(start - 1, -1, -1) if cell in runs[position].cells), None
+    )
+    return FirstFailure(
+        cell=cell,
+        test=test,
+        state=state,
+        night=nights[start],
+        cause=cause(runs, nights, cell, previous, start),
+    )
+
+
+def cause(
+    runs: Sequence[Run], nights: Sequence[Night], cell: str, before: int | None, after: int
+) -> Cause:
+    """What differs between run `before` (the last one that ran `cell`) and run `after`."""
+    if before is None:
+        return Cause(None, None, [], [])
+    old, new = runs[before], runs[after]
+    commit = (old.commit, new.commit) if old.commit != new.commit else None
+    old_servers, new_servers = old.cells[cell].servers, new.cells[cell].servers
+    servers = [
+        (role, old_servers.get(role), new_servers.get(role))
+        for role in sorted(set(old_servers) | set(new_servers))
+        if old_servers.get(role) != new_servers.get(role)
+    ]
+    libraries = [
+        (name, old.libraries.get(name), new.libraries.get(name))
+        for name in sorted(set(old.libraries) | set(new.libraries))
+        if old.libraries.get(name) != new.libraries.get(name)
+    ]
+    return Cause(nights[before], commit, servers, libraries)
+
+
+# ------------------------------------------------------------------ flakiness
+
+
+def flaky_tests(history: History) -> list[FlakyTest]:
+    """Tests flaky on at least one night, worst rate first.
+
+    Per cell, the runs' code strings are turned into one string per test (its code night by
+    night, `|` between tests) and one regular expression finds the flaky nights in it, so 60
+    runs × 500 cells × 200 tests take a fraction of a second.
+    """
+    runs = history.runs
+    width = len(runs) + 1  # a test's nights, then its `|`
+    flaky_nights: dict[int, set[int]] = {}
+    flaky_cells: dict[int, set[str]] = {}
+    for cell in dict.fromkeys(name for run in runs for name in run.cells):
+        strings = [found.tests if (found := run.cells.get(cell)) else "" for run in runs]
+        if not any(_EVENTS.search(codes) for codes in strings):
+            continue
+        by_test = "|".join(map("".join, zip_longest(*strings, fillvalue=NOT_RUN_CODE)))
+        for match in _FLAKY_NIGHT.finditer(by_test):
+            position, run_index = divmod(match.start(match.lastindex or 0), width)
+            flaky_nights.setdefault(position, set()).add(run_index)
+            flaky_cells.setdefault(position, set()).add(cell)
+    nights_ran = _nights_ran(history)
+    flaky = [
+        FlakyTest(
+            test=history.tests[position],
+            flaky_nights=len(nights),
+            nights=nights_ran[position],
+            cells=sorted(flaky_cells[position]),
+        )
+        for position, nights in flaky_nights.items()
+    ]
+    return sorted(flaky, key=lambda f: (-f.rate, -f.flaky_nights, f.test))
+
+
+def _nights_ran(history: History) -> list[int]:
+    """Per test, the runs in which at least one cell ran it."""
+    counts = [0] * len(history.tests)
+    for run in history.runs:
+        full = 0  # every test below this position ran in a cell without gaps
+        partial: set[int] = set()
+        for found in run.cells.values():
+            if NOT_RUN_CODE in found.tests:
+                partial.update(match.start() for match in _RAN.finditer(found.tests))
+            else:
+                full = max(full, len(found.tests))
+        for position in range(full):
+            counts[position] += 1
+        for position in partial:
+            if position >= full:
+                counts[position] += 1
+    return counts
+
+
+# ------------------------------------------------------------------ since
+
+
+def with_since(verdict: Sequence[BackendVerdict], history: History) -> list[BackendVerdict]:
+    """The verdict with, per version, the date since which the history shows its state."""
+    runs = history.runs
+    updated: list[BackendVerdict] = []
+    for backend in verdict:
+        versions = []
+        for version in backend.versions:
+            key = f"{backend.backend}-{version.version}"
+            wanted = VERSION_STATE_CODES[version.state]
+            since = runs[-1].at
+            for run in reversed(runs[:-1]):
+                code = run.versions.get(key)
+                if code is None:
+                    continue
+                if code != wanted:
+                    break
+                since = run.at
+            versions.append(replace(version, since=since[:10]))
+        updated.append(replace(backend, versions=versions, summary=summarise(versions)))
+    return updated
