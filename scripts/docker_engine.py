@@ -301,10 +301,10 @@ def _wait_gone(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     ours = _started.get(pid)
     while True:
-        if ours is not None:
-            ours.poll()  # reaps it once it has exited
-        if not _alive(pid):
-            _started.pop(pid, None)
+        if not _alive(pid):  # gone, or a zombie until its parent (maybe us) reaps it
+            if ours is not None:
+                ours.wait()  # ours: reap it (at once: it has exited)
+                _started.pop(pid, None)
             return True
         if time.monotonic() > deadline:
             return False

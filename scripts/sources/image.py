@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from scripts.backends import NotAnsweringError, ServerBackend, UnknownBackendError, server_backend
 from scripts.docker_engine import ping
+from scripts.images.build import SOURCE_LABEL
 from scripts.images.recipes import is_local_image
 from scripts.matrix import ImageSource, VersionSpec
 from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
@@ -38,7 +39,6 @@ LOG_TAIL_LINES = 40
 NO_ENGINE_HINT = "start Docker or point DOCKER_HOST at an engine"
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 LOOPBACK = "127.0.0.1"
-SOURCE_LABEL = "fastapi-compat-matrix.source"
 RUNNING_STATES = frozenset({"created", "running", "restarting"})
 
 
