@@ -73,14 +73,26 @@ def container_run(client: Any, host: str, say: Callable[[str], None] = print) ->
         return run
 
 
+def labelled_containers(client: Any, label: str = RUN_LABEL) -> list[tuple[Any, dict[str, str]]]:
+    """The containers carrying `label` (`key` or `key=value`), with their labels.
+
+    Listed sparse: one call, no inspection of each container, which another run may be
+    removing at the same moment."""
+    found = client.containers.list(all=True, sparse=True, filters={"label": label})
+    return [(container, dict(container.attrs.get("Labels") or {})) for container in found]
+
+
 def reap_dead_runs(client: Any) -> list[str]:
     """Remove the containers whose runner on this host is gone; returns their names."""
+    from docker.errors import NotFound
+
     removed = []
-    for container in client.containers.list(all=True, filters={"label": RUN_LABEL}):
-        label = (container.labels or {}).get(RUNNER_LABEL, "")
-        if runner_is_alive(label) is False:
-            container.remove(force=True, v=True)
-            removed.append(container.name)
+    for container, labels in labelled_containers(client):
+        if runner_is_alive(labels.get(RUNNER_LABEL, "")) is False:
+            with suppress(NotFound):  # removed by another run meanwhile
+                container.remove(force=True, v=True)
+            names = container.attrs.get("Names") or [container.short_id]
+            removed.append(str(names[0]).lstrip("/"))
     return removed
 
 
@@ -99,9 +111,7 @@ def remove_run_containers(host: str, run_id: str) -> None:
     with suppress(Exception):
         client = docker.DockerClient(base_url=host, timeout=30)
         try:
-            for container in client.containers.list(
-                all=True, filters={"label": f"{RUN_LABEL}={run_id}"}
-            ):
+            for container, _ in labelled_containers(client, f"{RUN_LABEL}={run_id}"):
                 container.remove(force=True, v=True)
         finally:
             client.close()

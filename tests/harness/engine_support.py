@@ -17,7 +17,7 @@ import pytest
 from scripts import docker_engine, paths
 from scripts.images.__main__ import ensure_image
 from scripts.images.recipes import recipe_for
-from scripts.sources.container_runs import RUN_LABEL, RUNNER_LABEL
+from scripts.sources.container_runs import RUNNER_LABEL, labelled_containers
 from scripts.sources.debian import download_closure, extract_debs
 
 # What the tests run: one PostgreSQL, one MariaDB, one Redis (also the cache of the others).
@@ -68,12 +68,11 @@ def build_test_images(client: Any, tags: Sequence[str] = TEST_IMAGES) -> None:
 
 def containers_of_runner(client: Any, pid: int) -> list[Any]:
     """The containers (running or not) that the harness process `pid` started."""
-    found = []
-    for container in client.containers.list(all=True, filters={"label": RUN_LABEL}):
-        runner = (container.labels or {}).get(RUNNER_LABEL, "")
-        if runner.split(":")[1:2] == [str(pid)]:
-            found.append(container)
-    return found
+    return [
+        container
+        for container, labels in labelled_containers(client)
+        if labels.get(RUNNER_LABEL, "").split(":")[1:2] == [str(pid)]
+    ]
 
 
 def kill_processes_naming(marker: str) -> None:

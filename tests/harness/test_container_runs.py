@@ -31,8 +31,7 @@ def dead_pid() -> int:
 
 class StandInContainer:
     def __init__(self, name: str, runner: str) -> None:
-        self.name = name
-        self.labels = {RUN_LABEL: "r1", RUNNER_LABEL: runner}
+        self.attrs = {"Labels": {RUN_LABEL: "r1", RUNNER_LABEL: runner}, "Names": [f"/{name}"]}
         self.removed = False
 
     def remove(self, force: bool, v: bool) -> None:
@@ -47,7 +46,12 @@ class StandInClient:
         self._containers = containers
         self.ryuk_present = ryuk_present
 
-    def list(self, all: bool, filters: dict[str, str]) -> list[StandInContainer]:
+    def list(
+        self,
+        all: bool,  # the docker SDK's name
+        sparse: bool,
+        filters: dict[str, str],
+    ) -> list[StandInContainer]:
         assert filters == {"label": RUN_LABEL}
         return self._containers
 
