@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jwt
 from passlib.context import CryptContext
 
 from app.config import Settings, get_settings
+from app.limits import ID_MAX
 from app.timestamps import utc_now
+
+if TYPE_CHECKING:
+    from app.models import User
 
 TokenType = Literal["access", "refresh"]
 
@@ -27,6 +33,23 @@ class TokenError(Exception):
 
 class TokenExpiredError(TokenError):
     """A well-formed token whose lifetime is over."""
+
+
+# A subject is a user id: ASCII digits, no sign, no leading zero, within the id column's range.
+_SUBJECT = re.compile(r"[1-9][0-9]{0,9}")
+ACCOUNT_CLAIM = "acct"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """Whose a valid token is: the user id, and the stamp of the account it was issued to."""
+
+    user_id: int
+    account_stamp: int
+
+    def matches(self, user: User | None) -> bool:
+        """True when `user` is the very account the token was issued to (not a later one)."""
+        return user is not None and user.account_stamp == self.account_stamp
 
 
 @lru_cache(maxsize=4)
@@ -62,11 +85,12 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 
 
 def _create_token(
-    subject: str, token_type: TokenType, lifetime: timedelta, settings: Settings
+    user: User, token_type: TokenType, lifetime: timedelta, settings: Settings
 ) -> str:
     now = utc_now()
     payload: dict[str, Any] = {
-        "sub": subject,
+        "sub": str(user.id),
+        ACCOUNT_CLAIM: user.account_stamp,
         "type": token_type,
         "iat": now,
         "exp": now + lifetime,
@@ -74,29 +98,31 @@ def _create_token(
     return jwt.encode(payload, settings.signing_secret, algorithm=settings.jwt_algorithm)
 
 
-def create_access_token(user_id: int, settings: Settings | None = None) -> str:
-    """A short-lived token that authenticates requests as `user_id`."""
+def create_access_token(user: User, settings: Settings | None = None) -> str:
+    """A short-lived token that authenticates requests as `user` (this account only)."""
     settings = settings or get_settings()
     lifetime = timedelta(minutes=settings.access_token_minutes)
-    return _create_token(str(user_id), "access", lifetime, settings)
+    return _create_token(user, "access", lifetime, settings)
 
 
-def create_refresh_token(user_id: int, settings: Settings | None = None) -> str:
-    """A long-lived token that can only be exchanged for a new access token."""
+def create_refresh_token(user: User, settings: Settings | None = None) -> str:
+    """A long-lived token that can only be exchanged for a new access token of `user`."""
     settings = settings or get_settings()
     lifetime = timedelta(days=settings.refresh_token_days)
-    return _create_token(str(user_id), "refresh", lifetime, settings)
+    return _create_token(user, "refresh", lifetime, settings)
 
 
-def decode_token(token: str, expected_type: TokenType, settings: Settings | None = None) -> str:
-    """The subject of a valid token of `expected_type`; raises TokenError otherwise."""
+def decode_token(
+    token: str, expected_type: TokenType, settings: Settings | None = None
+) -> TokenClaims:
+    """The claims of a valid token of `expected_type`; raises TokenError otherwise."""
     settings = settings or get_settings()
     try:
         payload = jwt.decode(
             token,
             settings.signing_secret,
             algorithms=[settings.jwt_algorithm],
-            options={"require": ["exp", "sub", "type"]},
+            options={"require": ["exp", "sub", "type", ACCOUNT_CLAIM]},
         )
     except jwt.ExpiredSignatureError as error:
         raise TokenExpiredError("Token has expired") from error
@@ -104,7 +130,12 @@ def decode_token(token: str, expected_type: TokenType, settings: Settings | None
         raise TokenError("Invalid token") from error
     if payload.get("type") != expected_type:
         raise TokenError(_WRONG_TYPE_MESSAGES[expected_type])
-    subject = payload["sub"]
-    if not isinstance(subject, str) or not subject:
-        raise TokenError("Invalid token: no subject")
-    return subject
+    subject, stamp = payload["sub"], payload[ACCOUNT_CLAIM]
+    if not isinstance(subject, str) or not _SUBJECT.fullmatch(subject):
+        raise TokenError("Invalid token: the subject is not a user id")
+    user_id = int(subject)
+    if user_id > ID_MAX:
+        raise TokenError("Invalid token: the subject is not a user id")
+    if not isinstance(stamp, int) or isinstance(stamp, bool):
+        raise TokenError("Invalid token: no account claim")
+    return TokenClaims(user_id, stamp)

@@ -1,4 +1,10 @@
-"""The Redis read-through cache for users; Redis being down never fails a request."""
+"""The Redis read-through cache for users; Redis being down never fails a request.
+
+A write invalidates the user's entry. When Redis cannot be reached at that moment, the key is
+remembered as pending, and this process deletes every pending key before it reads from or
+writes to the cache again: a change made during an outage is never undone by an entry cached
+before it.
+"""
 
 from __future__ import annotations
 
@@ -24,40 +30,70 @@ class CacheStatus(StrEnum):
     BYPASS = "BYPASS"  # Redis could not be reached: served from the database
 
 
-_clients: dict[str, redis.Redis] = {}
+class PendingInvalidations:
+    """Keys whose deletion failed, and a count of every invalidation made; thread-safe."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+        self.generation = 0  # grows with every invalidation, failed or not
+
+    def written(self) -> None:
+        """An invalidation happened: a read that began before it must not be cached."""
+        with self._lock:
+            self.generation += 1
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            self._keys.add(key)
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return sorted(self._keys)
+
+    def settled(self, keys: list[str]) -> None:
+        """`keys` were deleted; forget them (a key added again since stays)."""
+        with self._lock:
+            self._keys.difference_update(keys)
+
+
+_clients: dict[str, tuple[redis.Redis, PendingInvalidations]] = {}
 _clients_lock = threading.Lock()
+
+
+def _client_and_pending(settings: Settings) -> tuple[redis.Redis, PendingInvalidations]:
+    with _clients_lock:
+        entry = _clients.get(settings.redis_url)
+        if entry is None:
+            client = redis_client_for(settings.redis_url, settings.redis_socket_timeout_seconds)
+            entry = _clients[settings.redis_url] = (client, PendingInvalidations())
+        return entry
 
 
 def get_redis(settings: Settings | None = None) -> redis.Redis:
     """The process's Redis client for the configured URL (built on first use)."""
-    settings = settings or get_settings()
-    with _clients_lock:
-        client = _clients.get(settings.redis_url)
-        if client is None:
-            client = _clients[settings.redis_url] = redis_client_for(
-                settings.redis_url, settings.redis_socket_timeout_seconds
-            )
-        return client
+    return _client_and_pending(settings or get_settings())[0]
 
 
 def redis_client_for(url: str, timeout_seconds: float) -> redis.Redis:
-    """A client that gives up fast: one retry, no backoff, short timeouts.
+    """A client that gives up fast: short connect and read timeouts, no backoff.
 
-    A cache must not slow requests down when Redis is away (redis-py's default retries
-    with exponential backoff would take seconds).
+    A refused or dropped connection is retried once (a pooled connection may have gone stale
+    while Redis restarted); a timeout is not, so a Redis that accepts connections but never
+    answers costs a request `timeout_seconds`, not a multiple of it.
     """
     return redis.Redis.from_url(
         url,
         socket_timeout=timeout_seconds,
         socket_connect_timeout=timeout_seconds,
-        retry=Retry(NoBackoff(), retries=1),
+        retry=Retry(NoBackoff(), retries=1, supported_errors=(redis.ConnectionError,)),
     )
 
 
 def close_redis_clients() -> None:
-    """Close every client built by `get_redis` and forget them."""
+    """Close every client built by `get_redis` and forget them (and their pending keys)."""
     with _clients_lock:
-        for client in _clients.values():
+        for client, _pending in _clients.values():
             client.close()
         _clients.clear()
 
@@ -65,16 +101,30 @@ def close_redis_clients() -> None:
 class UserCache:
     """Caches UserRead bodies under `user:<id>` for `ttl_seconds`."""
 
-    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+    def __init__(
+        self, client: redis.Redis, ttl_seconds: int, pending: PendingInvalidations | None = None
+    ) -> None:
         self._client = client
         self._ttl_seconds = ttl_seconds
+        self._pending = pending if pending is not None else PendingInvalidations()
+        self._generation_at_read = self._pending.generation
 
     @staticmethod
     def key(user_id: int) -> str:
         return f"user:{user_id}"
 
+    def _settle(self) -> None:
+        """Delete the keys whose invalidation failed; raises redis.RedisError if it cannot."""
+        keys = self._pending.keys()
+        if keys:
+            self._client.delete(*keys)
+            self._pending.settled(keys)
+            log.info("deleted %d cache entries whose invalidation had failed", len(keys))
+
     def get(self, user_id: int) -> UserRead | None:
         """The cached user, or None; raises redis.RedisError when Redis is unreachable."""
+        self._generation_at_read = self._pending.generation
+        self._settle()
         raw = self._client.get(self.key(user_id))
         if raw is None:
             return None
@@ -82,21 +132,33 @@ class UserCache:
         return UserRead.model_validate_json(raw)
 
     def put(self, user: UserRead) -> None:
-        """Cache `user`; a Redis failure is logged, not raised."""
+        """Cache `user` (read after the last `get`); a Redis failure is logged, not raised.
+
+        Skipped when this process invalidated anything since that `get`: the body may be
+        older than the write.
+        """
+        if self._pending.generation != self._generation_at_read:
+            return
         try:
+            self._settle()
             self._client.set(self.key(user.id), user.model_dump_json(), ex=self._ttl_seconds)
         except redis.RedisError as error:
             log.warning("could not cache user %s: %s", user.id, error)
 
     def invalidate(self, user_id: int) -> None:
-        """Forget `user_id`; a Redis failure is logged (the entry expires after the TTL)."""
+        """Forget `user_id`; when Redis cannot be reached, the key is deleted before the cache
+        is used again."""
+        key = self.key(user_id)
+        self._pending.written()
         try:
-            self._client.delete(self.key(user_id))
+            self._client.delete(key)
         except redis.RedisError as error:
-            log.warning("could not invalidate cached user %s: %s", user_id, error)
+            self._pending.add(key)
+            log.warning("could not invalidate cached user %s (deleted later): %s", user_id, error)
 
 
 def get_user_cache() -> UserCache:
     """FastAPI dependency: the user cache for the current settings."""
     settings = get_settings()
-    return UserCache(get_redis(settings), settings.cache_ttl_seconds)
+    client, pending = _client_and_pending(settings)
+    return UserCache(client, settings.cache_ttl_seconds, pending)

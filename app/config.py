@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+pysqlite:///./app.db"
     sqlite_module: str | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
-    redis_socket_timeout_seconds: float = 0.5
+    # Connect and read timeout of the cache: a Redis that accepts connections but never answers
+    # costs a request at most this long (timeouts are not retried).
+    redis_socket_timeout_seconds: float = Field(default=0.25, gt=0)
     celery_broker_url: str | None = None
     celery_result_backend: str | None = None
     celery_queue: str = "celery"
@@ -46,6 +48,14 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # A request body larger than this is refused with 413 before it is parsed.
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # How long an SQLite connection waits for another one's write lock before giving up.
+    sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Off (the examples' contract): anyone creates users with POST /users and reads any
+    # user's email. On: POST /users needs an access token, and an email is shown to its
+    # owner only.
+    private_users: bool = False
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Self:

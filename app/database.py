@@ -47,13 +47,27 @@ def _install_sqlite_transaction_fix(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def build_engine(database_url: str, sqlite_module: str | None = None) -> Engine:
-    """A new engine for `database_url`; `sqlite_module` picks the SQLite DB-API module."""
+DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def build_engine(
+    database_url: str,
+    sqlite_module: str | None = None,
+    sqlite_busy_timeout_seconds: float = DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS,
+) -> Engine:
+    """A new engine for `database_url`; `sqlite_module` picks the SQLite DB-API module.
+
+    On SQLite a connection waits up to `sqlite_busy_timeout_seconds` for another one's write
+    lock (every transaction takes it, see `_install_sqlite_transaction_fix`).
+    """
     url = make_url(database_url)
     kwargs: dict[str, Any] = {}
     if is_sqlite(url):
         # Requests run in a thread pool, so a pooled connection may change threads.
-        kwargs["connect_args"] = {"check_same_thread": False}
+        kwargs["connect_args"] = {
+            "check_same_thread": False,
+            "timeout": sqlite_busy_timeout_seconds,
+        }
         if sqlite_module:
             kwargs["module"] = importlib.import_module(sqlite_module)
         if url.database in (None, "", ":memory:"):
@@ -67,14 +81,14 @@ def build_engine(database_url: str, sqlite_module: str | None = None) -> Engine:
     return engine
 
 
-_engines: dict[tuple[str, str | None], Engine] = {}
+_engines: dict[tuple[str, str | None, float], Engine] = {}
 _engines_lock = threading.Lock()
 
 
 def get_engine() -> Engine:
     """The process's engine for the current settings (one per URL, built on first use)."""
     settings = get_settings()
-    key = (settings.database_url, settings.sqlite_module)
+    key = (settings.database_url, settings.sqlite_module, settings.sqlite_busy_timeout_seconds)
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Path, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.auth import TokenError, decode_token
+from app.auth import TokenClaims, TokenError, TokenType, decode_token
 from app.cache import UserCache, get_user_cache
+from app.config import get_settings
 from app.database import get_db
+from app.limits import ID_MAX, ID_MIN
 from app.models import User
 
 _bearer = HTTPBearer(auto_error=False)
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# scope="function": the session closes when the route returns, before the answer is sent and
+# before background work; on SQLite an open session can hold the write lock.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 CacheDep = Annotated[UserCache, Depends(get_user_cache)]
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+_ID_RANGE = f"{ID_MIN}..{ID_MAX} (ids are 32-bit); anything else is 422"
+UserId = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description=f"A user id: {_ID_RANGE}")]
+PostId = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description=f"A post id: {_ID_RANGE}")]
 
 
 def unauthorized(detail: str) -> HTTPException:
@@ -29,21 +37,54 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_current_user(credentials: CredentialsDep, db: SessionDep) -> User:
-    """The user an access token in `Authorization: Bearer` belongs to; 401 otherwise."""
-    if credentials is None:
-        raise unauthorized("Not authenticated")
+def token_owner(db: Session, token: str, token_type: TokenType) -> User:
+    """The account a valid token of `token_type` was issued to; 401 otherwise.
+
+    A token names an id and the account's stamp: the token of a deleted account never
+    passes for an account that got its id later.
+    """
     try:
-        subject = decode_token(credentials.credentials, "access")
+        claims: TokenClaims = decode_token(token, token_type)
     except TokenError as error:
         raise unauthorized(str(error)) from error
-    user = db.get(User, int(subject)) if subject.isdigit() else None
-    if user is None:
+    user = db.get(User, claims.user_id)
+    if user is None or not claims.matches(user):
         raise unauthorized("Invalid token: unknown user")
     return user
 
 
+def get_current_user(credentials: CredentialsDep, db: SessionDep) -> User:
+    """The user an access token in `Authorization: Bearer` belongs to; 401 otherwise."""
+    if credentials is None:
+        raise unauthorized("Not authenticated")
+    return token_owner(db, credentials.credentials, "access")
+
+
+def get_optional_user(credentials: CredentialsDep, db: SessionDep) -> User | None:
+    """The token's user when a token is sent (401 when it is not valid); None without one."""
+    if credentials is None:
+        return None
+    return token_owner(db, credentials.credentials, "access")
+
+
+def get_viewer(credentials: CredentialsDep, db: SessionDep) -> User | None:
+    """Who reads a user, when it matters (PRIVATE_USERS: emails are shown to their owner)."""
+    if not get_settings().private_users:
+        return None
+    return get_optional_user(credentials, db)
+
+
+def get_user_creator(credentials: CredentialsDep, db: SessionDep) -> User | None:
+    """Who may use POST /users: anyone (the examples' contract), or, with PRIVATE_USERS,
+    the holder of a valid access token."""
+    if not get_settings().private_users:
+        return None
+    return get_current_user(credentials, db)
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+Viewer = Annotated[User | None, Depends(get_viewer)]
+UserCreator = Annotated[User | None, Depends(get_user_creator)]
 
 
 def forbidden(detail: str) -> HTTPException:

@@ -6,12 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from app.cache import close_redis_clients
 from app.config import get_settings
 from app.database import create_tables, dispose_engines, get_db, get_engine
+from app.errors import method_not_allowed, validation_error
+from app.openapi import install_openapi
+from app.request_body import BodySizeLimit
 from app.routers import auth, posts, protected, users
 
 __all__ = ["app", "create_app", "get_db"]
@@ -54,6 +58,10 @@ def create_app() -> FastAPI:
     application = FastAPI(title="Users and posts", lifespan=lifespan)
     for module in (users, posts, auth, protected):
         application.include_router(module.router)
+    application.add_exception_handler(RequestValidationError, validation_error)
+    application.add_exception_handler(405, method_not_allowed)
+    application.add_middleware(BodySizeLimit)
+    install_openapi(application)
     return application
 
 

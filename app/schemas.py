@@ -2,47 +2,54 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.models import EMAIL_MAX, NAME_MAX, TITLE_MAX, normalise_email
+from app import text_rules
+from app.limits import (
+    CONTENT_MAX,
+    EMAIL_MAX,
+    NAME_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    TITLE_MAX,
+)
 
-# Control characters are refused: PostgreSQL cannot store NUL in text at all, and the other
-# backends would store what PostgreSQL refuses, so the schema differs by backend otherwise.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-CONTROL_CHARACTERS_BUT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _refuse(pattern: re.Pattern[str]) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        found = pattern.search(value)
-        if found:
-            raise ValueError(f"must not contain the control character {found.group()!r}")
-        return value
-
-    return check
+TOKEN_MAX = 4096  # a token of ours is ~250 characters
+SINGLE_LINE = {"pattern": text_rules.SINGLE_LINE_PATTERN}
+MULTILINE = {"pattern": text_rules.MULTILINE_PATTERN}
 
 
-SingleLine = AfterValidator(_refuse(CONTROL_CHARACTERS))
-Multiline = AfterValidator(_refuse(CONTROL_CHARACTERS_BUT_WHITESPACE))
-
-PASSWORD_MIN = 8
-PASSWORD_MAX = 128
-CONTENT_MAX = 20_000
-
+# Lengths count the characters sent; names and titles are then trimmed.
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), SingleLine
+    str,
+    Field(min_length=1, max_length=NAME_MAX, json_schema_extra=SINGLE_LINE),
+    AfterValidator(text_rules.single_line),
 ]
-Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX), AfterValidator(normalise_email)]
-Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX), SingleLine
+    str,
+    Field(min_length=1, max_length=TITLE_MAX, json_schema_extra=SINGLE_LINE),
+    AfterValidator(text_rules.single_line),
 ]
-Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX), Multiline]
+Content = Annotated[
+    str,
+    Field(min_length=1, max_length=CONTENT_MAX, json_schema_extra=MULTILINE),
+    AfterValidator(text_rules.multiline),
+]
+# Stored NFKC-normalised, trimmed, lower-cased: fullwidth letters become their ASCII forms.
+Email = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=EMAIL_MAX,
+        description=text_rules.EMAIL_RULE,
+        json_schema_extra={"format": "email"},
+    ),
+    AfterValidator(text_rules.email),
+]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 
 
 class UserCreate(BaseModel):
@@ -64,6 +71,25 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
+class UserPublic(BaseModel):
+    """A user as anyone may see them; `email` is null unless shown (see PRIVATE_USERS)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    email: str | None = Field(
+        description="The user's email; null for anyone but the user when PRIVATE_USERS is on"
+    )
+    created_at: datetime
+
+
+class ErrorMessage(BaseModel):
+    """Every error but 422: what went wrong, and how to put it right where that helps."""
+
+    detail: str
+
+
 class RegisterRequest(BaseModel):
     name: Name
     email: Email
@@ -76,7 +102,7 @@ class LoginRequest(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: Annotated[str, Field(min_length=1)]
+    refresh_token: Annotated[str, Field(min_length=1, max_length=TOKEN_MAX)]
 
 
 class TokenPair(BaseModel):

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.deps import CurrentUser, SessionDep, forbidden, not_found
+from app.deps import CurrentUser, PostId, SessionDep, forbidden, not_found
+from app.errors import documented
 from app.models import Post
+from app.request_body import StrictJSONRoute
 from app.schemas import PostCreate, PostRead, PostUpdate
 
-router = APIRouter(prefix="/posts", tags=["posts"])
+router = APIRouter(prefix="/posts", tags=["posts"], route_class=StrictJSONRoute)
 
 POST_NOT_FOUND = "Post not found"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(401, 413))
 def create_post(body: PostCreate, db: SessionDep, current: CurrentUser) -> PostRead:
     post = Post(title=body.title, content=body.content, author_id=current.id)
     db.add(post)
@@ -22,8 +24,8 @@ def create_post(body: PostCreate, db: SessionDep, current: CurrentUser) -> PostR
     return PostRead.model_validate(post)
 
 
-@router.get("/{post_id}")
-def get_post(post_id: int, db: SessionDep) -> PostRead:
+@router.get("/{post_id}", responses=documented(404))
+def get_post(post_id: PostId, db: SessionDep) -> PostRead:
     post = db.get(Post, post_id)
     if post is None:
         raise not_found(POST_NOT_FOUND)
@@ -39,8 +41,10 @@ def _own_post(db: SessionDep, post_id: int, current: CurrentUser) -> Post:
     return post
 
 
-@router.put("/{post_id}")
-def update_post(post_id: int, body: PostUpdate, db: SessionDep, current: CurrentUser) -> PostRead:
+@router.put("/{post_id}", responses=documented(401, 403, 404, 413))
+def update_post(
+    post_id: PostId, body: PostUpdate, db: SessionDep, current: CurrentUser
+) -> PostRead:
     post = _own_post(db, post_id, current)
     for field, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(post, field, value)
@@ -49,7 +53,9 @@ def update_post(post_id: int, body: PostUpdate, db: SessionDep, current: Current
     return PostRead.model_validate(post)
 
 
-@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_post(post_id: int, db: SessionDep, current: CurrentUser) -> None:
+@router.delete(
+    "/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(401, 403, 404)
+)
+def delete_post(post_id: PostId, db: SessionDep, current: CurrentUser) -> None:
     db.delete(_own_post(db, post_id, current))
     db.commit()

@@ -3,31 +3,65 @@
 from __future__ import annotations
 
 import redis
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, BackgroundTasks, Response, status
 
 from app.cache import CacheStatus
-from app.deps import CacheDep, CurrentUser, SessionDep, email_taken, forbidden, not_found
+from app.config import get_settings
+from app.deps import (
+    CacheDep,
+    CurrentUser,
+    SessionDep,
+    UserCreator,
+    UserId,
+    Viewer,
+    email_taken,
+    forbidden,
+    not_found,
+)
+from app.errors import documented
 from app.models import User
-from app.schemas import PostList, PostRead, UserCreate, UserRead, UserUpdate
+from app.request_body import StrictJSONRoute
+from app.schemas import PostList, PostRead, UserCreate, UserPublic, UserRead, UserUpdate
 from app.tasks import enqueue_welcome_email
 from app.users_store import commit_or_conflict, insert_user
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=StrictJSONRoute)
 
 USER_NOT_FOUND = "User not found"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-def create_user(body: UserCreate, db: SessionDep) -> UserRead:
+@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(400, 401, 413))
+def create_user(
+    body: UserCreate, db: SessionDep, _creator: UserCreator, background: BackgroundTasks
+) -> UserRead:
     user = insert_user(db, body.name, body.email)
     if user is None:
         raise email_taken()
-    enqueue_welcome_email(user.email, user.name)
+    # After the answer is sent: a slow or silent broker never holds the client up.
+    background.add_task(enqueue_welcome_email, user.email, user.name)
     return UserRead.model_validate(user)
 
 
-@router.get("/{user_id}")
-def get_user(user_id: int, db: SessionDep, cache: CacheDep, response: Response) -> UserRead:
+def _as_seen_by(user: UserRead, viewer: User | None) -> UserPublic:
+    """The user as `viewer` may see them: with PRIVATE_USERS, the email is the owner's only."""
+    shown = not get_settings().private_users or (viewer is not None and viewer.id == user.id)
+    return UserPublic(
+        id=user.id, name=user.name, email=user.email if shown else None, created_at=user.created_at
+    )
+
+
+X_CACHE = {
+    "X-Cache": {
+        "description": "MISS (read from the database), HIT (from the cache), BYPASS (cache down)",
+        "schema": {"type": "string", "enum": [member.value for member in CacheStatus]},
+    }
+}
+
+
+@router.get("/{user_id}", responses={200: {"headers": X_CACHE}, **documented(401, 404)})
+def get_user(
+    user_id: UserId, db: SessionDep, cache: CacheDep, response: Response, viewer: Viewer
+) -> UserPublic:
     try:
         cached = cache.get(user_id)
     except redis.RedisError:
@@ -35,7 +69,7 @@ def get_user(user_id: int, db: SessionDep, cache: CacheDep, response: Response) 
     else:
         if cached is not None:
             response.headers["X-Cache"] = CacheStatus.HIT
-            return cached
+            return _as_seen_by(cached, viewer)
         cache_status = CacheStatus.MISS
     user = db.get(User, user_id)
     if user is None:
@@ -44,12 +78,12 @@ def get_user(user_id: int, db: SessionDep, cache: CacheDep, response: Response) 
     if cache_status is CacheStatus.MISS:
         cache.put(body)
     response.headers["X-Cache"] = cache_status
-    return body
+    return _as_seen_by(body, viewer)
 
 
-@router.put("/{user_id}")
+@router.put("/{user_id}", responses=documented(400, 401, 403, 413))
 def update_user(
-    user_id: int, body: UserUpdate, db: SessionDep, cache: CacheDep, current: CurrentUser
+    user_id: UserId, body: UserUpdate, db: SessionDep, cache: CacheDep, current: CurrentUser
 ) -> UserRead:
     if current.id != user_id:
         raise forbidden("You can only change your own account")
@@ -63,8 +97,8 @@ def update_user(
     return UserRead.model_validate(current)
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_user(user_id: int, db: SessionDep, cache: CacheDep, current: CurrentUser) -> None:
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(401, 403))
+def delete_user(user_id: UserId, db: SessionDep, cache: CacheDep, current: CurrentUser) -> None:
     if current.id != user_id:
         raise forbidden("You can only delete your own account")
     db.delete(current)
@@ -72,8 +106,8 @@ def delete_user(user_id: int, db: SessionDep, cache: CacheDep, current: CurrentU
     cache.invalidate(user_id)
 
 
-@router.get("/{user_id}/posts")
-def list_user_posts(user_id: int, db: SessionDep) -> PostList:
+@router.get("/{user_id}/posts", responses=documented(404))
+def list_user_posts(user_id: UserId, db: SessionDep) -> PostList:
     user = db.get(User, user_id)
     if user is None:
         raise not_found(USER_NOT_FOUND)

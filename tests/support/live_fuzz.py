@@ -1,0 +1,97 @@
+"""The long fuzz run (`nox -s fuzz`): schemathesis against a real `uvicorn app.main:app`.
+
+    python -m tests.support.live_fuzz [schemathesis run options...]
+
+DATABASE_URL names the server (default: SQLite) and REDIS_URL the Redis (default: a throwaway
+redis-server), as for the suite: the run gets its own database and Redis db index, dropped at
+the end. The service runs on a free 127.0.0.1 port, started here and stopped afterwards. The
+exit status is schemathesis's.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.support.databases import provisioner_for
+from tests.support.live_server import free_port
+from tests.support.naming import new_run_id, worker_resource_name
+from tests.support.redis_db import claimed_redis_db
+from tests.support.redis_server import stop_process, throwaway_redis_server
+
+CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
+
+DEFAULT_DATABASE_URL = "sqlite://"
+READY_TIMEOUT_SECONDS = 30.0
+# Every check, stateful links, and at least 150 examples per operation.
+SCHEMATHESIS_OPTIONS = ("--checks", "all", "--max-examples", "150", "--request-timeout", "10")
+
+
+class ServiceStartError(RuntimeError):
+    """uvicorn exited or did not answer in time."""
+
+
+@contextmanager
+def running_service(environment: dict[str, str]) -> Iterator[str]:
+    """`uvicorn app.main:app` on a free 127.0.0.1 port; yields its base URL, stops it after."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    process = subprocess.Popen(command, env={**os.environ, **environment})  # noqa: S603
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise ServiceStartError(f"uvicorn exited with {process.returncode}")
+            try:
+                if httpx.get(f"{base_url}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise ServiceStartError(f"uvicorn did not answer on {base_url} in time")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        stop_process(process, timeout_seconds=10)
+
+
+def fuzz(extra_options: Sequence[str]) -> int:
+    """Provision a database and a Redis db, run the service and schemathesis against it."""
+    server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    name = worker_resource_name(new_run_id(), "fuzz")
+    with ExitStack() as stack:
+        database_url = stack.enter_context(provisioner_for(server_url).worker_database(name))
+        redis_server = os.environ.get("REDIS_URL") or stack.enter_context(throwaway_redis_server())
+        redis_url = stack.enter_context(claimed_redis_db(redis_server, name, "master"))
+        environment = {
+            "APP_ENV": "production",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "CELERY_QUEUE": name,
+            "JWT_SECRET": secrets.token_urlsafe(48),
+        }
+        base_url = stack.enter_context(running_service(environment))
+        command = ["schemathesis", "--config-file", str(CONFIG_FILE), "run"]
+        command += [f"{base_url}/openapi.json", *SCHEMATHESIS_OPTIONS]
+        print("$", " ".join([*command, *extra_options]), flush=True)
+        # schemathesis and Hypothesis keep their files (.schemathesis/, .hypothesis/) in the
+        # working folder: a scratch one, not the checkout.
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="ct_fuzz_"))
+        run = subprocess.run([*command, *extra_options], cwd=scratch, check=False)  # noqa: S603
+        return run.returncode
+    return 1  # unreachable: the ExitStack re-raises
+
+
+if __name__ == "__main__":
+    sys.exit(fuzz(sys.argv[1:]))
