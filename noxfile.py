@@ -3,7 +3,7 @@
     nox -s tests                 the project's own tests
     nox -s matrix                every cell of matrix.toml, then the report
     nox -s "cell(postgres-16)"   one cell;  nox -t postgres  every PostgreSQL cell
-    nox -s fetch | report | lint | bench
+    nox -s fetch | images | report | lint | bench
     nox -s fuzz                  schemathesis against a live service (DATABASE_URL: the backend)
     nox -l --json                the sessions with their tags (CI builds its job matrix from it)
 
@@ -69,7 +69,7 @@ def tests(session: nox.Session) -> None:
     """Run the project's tests (arguments go to pytest); installs redis-server and Chromium
     first when they are missing (as root, with apt-get)."""
     install_test_programs(session)
-    args = session.posargs or ["-n", "auto"]
+    args = session.posargs or ["-n", "auto", "--dist", "loadgroup"]
     session.run(shared_python(session), "-m", "pytest", *args, external=True)
 
 
@@ -114,6 +114,12 @@ def fetch(session: nox.Session) -> None:
     """Fetch the server programs matrix.toml names and this machine lacks (`-- <cell id>`:
     every server of that cell)."""
     session.run(shared_python(session), "-m", "scripts.fetch", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none", default=False)
+def images(session: nox.Session) -> None:
+    """Build the server images matrix-images.toml names from Debian's archive (no registry)."""
+    session.run(shared_python(session), "-m", "scripts.images", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none", default=False)

@@ -20,7 +20,7 @@ from scripts.backends import BACKENDS
 from scripts.cell import CELL_FILES, forced_source
 from scripts.command_line import parse_arguments
 from scripts.live import live_display
-from scripts.matrix import Cell, Matrix, MatrixError, load_matrix
+from scripts.matrix import Cell, ImageSource, Matrix, MatrixError, load_matrix
 from scripts.paths import ScratchFolderError
 from scripts.providers.accounts import existing_server_account
 from scripts.providers.base import SourceKind
@@ -39,6 +39,7 @@ from scripts.schedule import (
     select_cells,
     summary_table,
 )
+from scripts.sources.engines import engine_for_images
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,18 +126,19 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
         )
         started = time.monotonic()
         try:
-            results = run_cells(
-                cells,
-                results_dir=args.results,
-                workers=workers,
-                timeout=timeout,
-                jobs=jobs,
-                source=source,
-                pytest_args=args.pytest_args,
-                on_result=lambda result: display.finished(result.cell, progress_line(result)),
-                on_stage=display.stage,
-                on_tick=display.tick,
-            )
+            with engine_for_images(images_of(cells, source), say=display.note):
+                results = run_cells(
+                    cells,
+                    results_dir=args.results,
+                    workers=workers,
+                    timeout=timeout,
+                    jobs=jobs,
+                    source=source,
+                    pytest_args=args.pytest_args,
+                    on_result=lambda result: display.finished(result.cell, progress_line(result)),
+                    on_stage=display.stage,
+                    on_tick=display.tick,
+                )
         except RunInterruptedError as stopped:
             # the report must not contradict results/: render it with the interrupted cells
             _summarise(stopped.results, time.monotonic() - started)
@@ -179,6 +181,19 @@ def reap_leftovers() -> None:
         if prefix:
             for segment in remove_unused_segments(prefix, account.uid):
                 print(f"reaped shared memory a killed server left: {segment}", flush=True)
+
+
+def images_of(cells: Sequence[Cell], source: SourceKind | None) -> list[str]:
+    """The images the cells may run (none when another kind of source is forced)."""
+    if source not in (None, "image"):
+        return []
+    return [
+        candidate.image
+        for cell in cells
+        for spec in cell.specs
+        for candidate in spec.sources
+        if isinstance(candidate, ImageSource)
+    ]
 
 
 def forget_earlier_cells(results: Path) -> None:

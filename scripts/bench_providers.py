@@ -1,6 +1,10 @@
 """Benchmark: how fast each local server of matrix.toml starts and stops.
 
-    python -m scripts.bench_providers [--runs 6] [VERSION_ID ...]
+    python -m scripts.bench_providers [--runs 6] [--matrix FILE] [--every-source] [VERSION_ID ...]
+
+`--every-source` times each source of a version that can serve here, one after the other
+in the same run: e.g. a container against local programs of the same version
+(`--matrix matrix-images.toml --every-source postgres-17`).
 
 Each version is started `runs` times; the first start (which may build the data-directory
 template) is reported apart, the rest as a median. The machine may be noisy: compare the
@@ -14,16 +18,18 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from scripts.matrix import VersionSpec, load_matrix
+from scripts.matrix import ImageSource, VersionSpec, load_matrix
 from scripts.paths import MATRIX_FILE
-from scripts.providers.base import ProviderError
+from scripts.providers.base import ProviderError, SourceKind
 from scripts.sources import choose_provider
+from scripts.sources.engines import engine_for_images
 
 
-def time_one_start(spec: VersionSpec) -> tuple[float, float, str]:
+def time_one_start(spec: VersionSpec, only: SourceKind | None = None) -> tuple[float, float, str]:
     """Seconds to start (until the server answers) and to stop, and the reported version."""
-    provider = choose_provider(spec, only=None)
+    provider = choose_provider(spec, only=only)
     started = time.perf_counter()
     with provider.start() as server:
         ready = time.perf_counter()
@@ -32,10 +38,10 @@ def time_one_start(spec: VersionSpec) -> tuple[float, float, str]:
     return ready - started, stopped - ready, f"{reported} via {server.source}"
 
 
-def bench(spec: VersionSpec, runs: int) -> str:
+def bench(spec: VersionSpec, runs: int, only: SourceKind | None = None) -> str:
     try:
-        first_start, _, reported = time_one_start(spec)
-        samples = [time_one_start(spec) for _ in range(max(1, runs - 1))]
+        first_start, _, reported = time_one_start(spec, only)
+        samples = [time_one_start(spec, only) for _ in range(max(1, runs - 1))]
     except ProviderError as error:
         return f"{spec.id:<18} skipped: {error}"
     start_ms = statistics.median(s[0] for s in samples) * 1000
@@ -50,12 +56,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("versions", nargs="*", help="version ids (default: every version)")
     parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--matrix", type=Path, default=MATRIX_FILE, help="the matrix file")
+    parser.add_argument(
+        "--every-source", action="store_true", help="time every source of each version"
+    )
     args = parser.parse_args(argv)
-    matrix = load_matrix(MATRIX_FILE)
+    matrix = load_matrix(args.matrix)
     specs = [matrix.version(v) for v in args.versions] if args.versions else matrix.versions
     print(f"server start-up, median of {max(1, args.runs - 1)} starts after a first one")
-    for spec in specs:
-        print(bench(spec, args.runs), flush=True)
+    runs = [
+        (spec, source.kind if args.every_source else None)
+        for spec in specs
+        for source in (spec.sources if args.every_source else spec.sources[:1])
+    ]
+    images = [s.image for spec in specs for s in spec.sources if isinstance(s, ImageSource)]
+    with engine_for_images(images):
+        for spec, only in runs:
+            print(bench(spec, args.runs, only), flush=True)
     return 0
 
 

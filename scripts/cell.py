@@ -30,6 +30,7 @@ from scripts.providers.base import (
     Provider,
     ProvisioningError,
     RunningServer,
+    ServerStoppedError,
     SourceKind,
     Unavailable,
 )
@@ -73,6 +74,7 @@ CELL_FILES = (
 OUTPUT_TAIL_LINES = 40
 PROGRESS_PLUGIN = "scripts.suite_progress"
 INTERRUPTED_BEFORE_START = "interrupted: the run was stopped before this cell started"
+ALIVE_CHECK_S = 1.0  # how often the cell's servers are checked while the suite runs
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,8 @@ class _CellRun:
             return self._unrunnable(
                 "error", f"provisioning failed: {error.message}", error.log_tail
             )
+        except ServerStoppedError as error:
+            return self._unrunnable("error", error.message, error.log_tail)
         except (CellTimeoutError, CellInterruptedError) as error:
             return self._stopped(str(error))
         except Interrupted as error:  # while the servers started
@@ -257,7 +261,7 @@ class _CellRun:
         # later run reaps them with it should this one be killed
         with suite_folder(self.cell.id) as suite_scratch:
             env[SCRATCH_ENV] = str(suite_scratch)
-            return self._suite_runs(first, common, env, junit, rerun_junit)
+            return self._suite_runs(first, common, env, junit, rerun_junit, running)
 
     def _suite_runs(
         self,
@@ -266,8 +270,9 @@ class _CellRun:
         env: dict[str, str],
         junit: Path,
         rerun_junit: Path,
+        running: dict[Role, RunningServer],
     ) -> SuiteRun:
-        exit_code = self._pytest(first, env, self.folder / "pytest.log")
+        exit_code = self._pytest(first, env, self.folder / "pytest.log", running)
         rerun: Path | None = None
         if exit_code == 1:
             # rerun only what failed, once: a pass now marks the test (and the cell) flaky
@@ -283,7 +288,7 @@ class _CellRun:
             ]
             env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
             self.on_stage(self.cell.id, "rerunning the failed tests once")
-            self._pytest(again, env, self.folder / "pytest-rerun.log")
+            self._pytest(again, env, self.folder / "pytest-rerun.log", running)
             rerun = rerun_junit if rerun_junit.exists() else None
         return SuiteRun(exit_code, junit, rerun)
 
@@ -333,20 +338,29 @@ class _CellRun:
             log_tail=_tail(self.folder / log),
         )
 
-    def _pytest(self, args: list[str], env: dict[str, str], log: Path) -> int:
+    def _pytest(
+        self, args: list[str], env: dict[str, str], log: Path, running: dict[Role, RunningServer]
+    ) -> int:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise CellTimeoutError(f"timed out after {self.options.timeout:.0f} s")
         command = [sys.executable, "-m", "pytest", *args]
         with process_group(command, log, cwd=REPO_ROOT, env=env) as process:
-            try:
-                return wait_for_exit(process, deadline=self.deadline, doing="running the suite")
-            except Interrupted as interrupted:
-                raise CellInterruptedError(str(interrupted)) from None
-            except DeadlinePassedError:
-                raise CellTimeoutError(
-                    f"timed out after {self.options.timeout:.0f} s while running the suite"
-                ) from None
+            while True:
+                check_at = min(time.monotonic() + ALIVE_CHECK_S, self.deadline)
+                try:
+                    code = wait_for_exit(process, deadline=check_at, doing="running the suite")
+                except Interrupted as interrupted:
+                    raise CellInterruptedError(str(interrupted)) from None
+                except DeadlinePassedError:
+                    if time.monotonic() >= self.deadline:
+                        raise CellTimeoutError(
+                            f"timed out after {self.options.timeout:.0f} s while running the suite"
+                        ) from None
+                    _check_servers_alive(running)
+                    continue
+                _check_servers_alive(running)  # a server that died makes failures moot
+                return code
 
     def _timings(self) -> Timings:
         now = time.monotonic()
@@ -371,6 +385,19 @@ class _CellRun:
             finished_at=_now(),
             log_tail=log_tail,
         )
+
+
+def _check_servers_alive(running: Mapping[Role, RunningServer]) -> None:
+    """Raise `ServerStoppedError` when a server of the cell stopped while the suite ran."""
+    for role, server in running.items():
+        if server.alive is None:
+            continue
+        try:
+            server.alive()
+        except ProvisioningError as error:
+            raise ServerStoppedError(
+                f"the {role} server stopped while the suite ran: {error.message}", error.log_tail
+            ) from error
 
 
 def _no_stage(cell: str, stage: str) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from scripts.cell import interrupted_before_start, run_cell
+from scripts.cell import DEFAULT_TEST_PATHS, interrupted_before_start, run_cell
 from scripts.matrix import Cell, Matrix
 from scripts.providers.base import SourceKind
 from scripts.providers.process import kill_all_groups
@@ -60,6 +60,7 @@ def run_cells(
     on_result: Callable[[CellResult], None] | None = None,
     on_stage: Callable[[str, str], None] | None = None,
     on_tick: Callable[[], None] | None = None,
+    test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
 ) -> list[CellResult]:
     """Run every cell, `jobs` at a time; one cell's failure never stops the others.
 
@@ -80,6 +81,7 @@ def run_cells(
                 timeout=timeout,
                 source=source,
                 pytest_args=pytest_args,
+                test_paths=test_paths,
                 cancel=cancel,
                 on_stage=on_stage,
             ): cell

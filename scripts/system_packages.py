@@ -2,6 +2,7 @@
 
     redis-server   the suite's throwaway cache server (when no REDIS_URL is given)
     chromium       the report's browser test (unless COMPAT_ALLOW_NO_BROWSER=1)
+    dockerd        (as root) the image source's tests start a private Docker engine
 
 As root with apt-get, the tests session installs what is missing; otherwise it stops with
 the one command to run. Kept free of the project's dependencies: noxfile.py imports it.
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 # command on PATH -> the Debian package that provides it
 TEST_PROGRAMS: dict[str, str] = {"redis-server": "redis-server", "chromium": "chromium"}
 NO_BROWSER_ENV = "COMPAT_ALLOW_NO_BROWSER"
+# only root can start the private engine; elsewhere its tests are skipped, saying why
+ROOT_TEST_PROGRAMS: dict[str, str] = {"dockerd": "docker.io"}
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,11 @@ class InstallPlan:
 def missing_packages(
     which: Callable[[str], str | None] = shutil.which,
     environ: Mapping[str, str] = os.environ,
+    *,
+    is_root: bool = False,
 ) -> list[str]:
     """The Debian packages of the test programs not found on PATH."""
-    wanted = dict(TEST_PROGRAMS)
+    wanted = dict(TEST_PROGRAMS) | (ROOT_TEST_PROGRAMS if is_root else {})
     if environ.get(NO_BROWSER_ENV) == "1":
         wanted.pop("chromium")
     return [package for command, package in wanted.items() if which(command) is None]
@@ -69,8 +74,9 @@ def install_plan(packages: list[str], *, is_root: bool, has_apt: bool) -> Instal
 
 def plan_for_this_machine() -> InstallPlan | None:
     """The plan for the programs missing here."""
+    is_root = os.geteuid() == 0
     return install_plan(
-        missing_packages(),
-        is_root=os.geteuid() == 0,
+        missing_packages(is_root=is_root),
+        is_root=is_root,
         has_apt=shutil.which("apt-get") is not None,
     )

@@ -41,6 +41,8 @@ class ImageContract:
     module: str
     class_name: str
     keywords: dict[str, Any] = field(default_factory=dict)
+    data_tmpfs: tuple[str, str] | None = None
+    """(folder, mount options): the data folder the image source puts on tmpfs."""
 
 
 class Backend:

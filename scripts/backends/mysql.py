@@ -90,6 +90,7 @@ def mysql_image(password: str) -> ImageContract:
         "testcontainers.community.mysql",
         "MySqlContainer",
         {"dialect": "pymysql", "username": "root", "password": password},
+        data_tmpfs=("/var/lib/mysql", "rw"),
     )
 
 

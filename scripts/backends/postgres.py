@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
+from scripts.images.recipes import SERVICE_UID
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.passwords import new_password, scram_sha_256_verifier, write_secret_file
 from scripts.providers.ports import LOOPBACK
@@ -130,6 +131,9 @@ class Postgres(ServerBackend):
             "PostgresContainer",
             {"username": "postgres", "password": password, "dbname": "postgres"}
             | {"driver": "psycopg2"},
+            # owned by the account (uid 999) the server of our own images starts as; the
+            # official images start as root and take the folder over themselves
+            data_tmpfs=("/var/lib/postgresql", f"rw,uid={SERVICE_UID},gid={SERVICE_UID}"),
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,8 @@ class RunningServer:
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment for the suite (e.g. `SQLITE_MODULE` for the SQLite library source)."""
     log_path: Path | None = None
+    alive: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    """Raises `ProvisioningError` (with the server's log tail) once the server has stopped."""
 
 
 class ProviderError(Exception):
@@ -42,6 +44,15 @@ class Unavailable(ProviderError):  # noqa: N818 - the contract's name
 
 class ProvisioningError(ProviderError):
     """The source exists but the server could not be started; the cell is `error`."""
+
+    def __init__(self, message: str, log_tail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.log_tail = log_tail
+
+
+class ServerStoppedError(ProviderError):
+    """A server stopped while the suite ran; the cell is `error`, with the server's log tail."""
 
     def __init__(self, message: str, log_tail: str = "") -> None:
         super().__init__(message)

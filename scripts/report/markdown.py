@@ -14,7 +14,7 @@ from scripts.report.symbols import (
     first_lines,
     missing_server_note,
 )
-from scripts.results import CellResult, TestOutcomeKind
+from scripts.results import CellResult, ServerInfo, TestOutcomeKind
 
 MAX_FAILURES = 40
 MAX_CHANGES = 60
@@ -72,7 +72,7 @@ def _cells(cells: list[CellResult]) -> list[str]:
                 shown.append(f"{requested} {missing_server_note(server)}")
             else:
                 origin = archive_origin(server.provenance)
-                shown.append(f"{requested}: {server.reported} via {server.source}{origin}")
+                shown.append(f"{requested}: {server.reported} via {source_shown(server)}{origin}")
         counts = cell.counts
         note = short_reason(cell.reason) if cell.state != "passed" else ""
         lines.append(
@@ -82,6 +82,13 @@ def _cells(cells: list[CellResult]) -> list[str]:
             f" | {counts['flaky']} | {cell.timings.total_s:.1f} s | {escape(note or '')} |"
         )
     return lines
+
+
+def source_shown(server: ServerInfo) -> str:
+    """The source kind; for a container, its image too (the provenance starts with it)."""
+    if server.source == "image" and server.provenance:
+        return f"image {server.provenance.split()[0]}"
+    return str(server.source)
 
 
 def archive_origin(provenance: str | None) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from scripts.paths import MATRIX_FILE
 from scripts.report.build import Written, write_report
-from scripts.report.markdown import archive_origin, code, escape
+from scripts.report.markdown import archive_origin, code, escape, source_shown
 from scripts.report.symbols import FAILURES_HEADING
-from scripts.results import write_result
+from scripts.results import ServerInfo, write_result
 from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST
 from tests.harness.result_factories import cell_result
 
@@ -105,6 +105,17 @@ def test_a_server_from_debians_archive_shows_its_suite_and_package_version() -> 
     assert archive_origin(fetched) == " (debian sid mysql-server-core 9.7.4-2)"
     assert archive_origin("/usr/sbin/mariadbd") == ""
     assert archive_origin(None) == ""
+
+
+def test_a_server_in_a_container_shows_its_image() -> None:
+    provenance = (
+        "fastapi-compat-matrix/mysql:9.7 (996bdd9cacee, built from debian sid mysql-server-core"
+        " 9.7.4-2), container e1135768f4c4 (mysql+pymysql://root:***@127.0.0.1:32772/mysql)"
+    )
+    server = ServerInfo("database", "mysql", "9.7", "9.7.4-2", "image", provenance)
+    assert source_shown(server) == "image fastapi-compat-matrix/mysql:9.7"
+    binaries = ServerInfo("database", "mariadb", "10.11", "10.11.19", "binaries", "/usr/sbin/x")
+    assert source_shown(binaries) == "binaries"
 
 
 def test_a_huge_reason_is_a_few_lines_in_the_table_and_whole_in_the_json_and_html(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,7 +53,7 @@ def test_each_backend_uses_testcontainers_own_module_with_keywords_it_accepts(
 
 def test_backend_without_a_container_module_is_unavailable() -> None:
     with pytest.raises(Unavailable, match="does not support sqlite"):
-        image_module.testcontainers_container("sqlite", "keinos/sqlite3")
+        image_module.image_backend("sqlite")
 
 
 @pytest.mark.parametrize(
@@ -88,9 +87,11 @@ def test_testcontainers_urls_become_the_suites_driver_urls(
 class StandInContainer:
     """Records what the provider does with it; `start` fails when told to."""
 
-    def __init__(self, fail_start: bool = False) -> None:
+    def __init__(self, url: str, fail_start: bool = False) -> None:
+        self._url = url
         self.fail_start = fail_start
         self.calls: list[str] = []
+        self.ended: str | None = None
 
     def start(self) -> StandInContainer:
         self.calls.append("start")
@@ -101,14 +102,24 @@ class StandInContainer:
     def stop(self) -> None:
         self.calls.append("stop")
 
+    def url(self) -> str:
+        return self._url
 
-def provider_with(
-    container: StandInContainer, url: str, monkeypatch: pytest.MonkeyPatch
-) -> ImageProvider:
+    def exit_status(self) -> str | None:
+        return self.ended
+
+    def log_tail(self) -> str:
+        return "FATAL:  terminating connection due to administrator command"
+
+    def description(self) -> str:
+        return "postgres:16-alpine"
+
+
+def provider_with(container: StandInContainer, monkeypatch: pytest.MonkeyPatch) -> ImageProvider:
     monkeypatch.setattr(Postgres, "server_version", lambda self, url, timeout: "16.4")
 
-    def make(backend: str, image: str) -> tuple[StandInContainer, Callable[[], str]]:
-        return container, lambda: url
+    def make(backend: str, image: str) -> StandInContainer:
+        return container
 
     source = ImageSource("postgres:16-alpine")
     return ImageProvider(
@@ -117,9 +128,9 @@ def provider_with(
 
 
 def test_container_is_started_reported_and_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    container = StandInContainer()
     url = "postgresql+psycopg2://postgres:hunter2@localhost:32768/postgres"
-    with provider_with(container, url, monkeypatch).start() as server:
+    container = StandInContainer(url)
+    with provider_with(container, monkeypatch).start() as server:
         assert container.calls == ["start"]
         assert server == RunningServer(
             url=url,
@@ -133,10 +144,63 @@ def test_container_is_started_reported_and_stopped(monkeypatch: pytest.MonkeyPat
 def test_container_that_fails_to_start_is_torn_down_and_reported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    container = StandInContainer(fail_start=True)
+    container = StandInContainer("unused", fail_start=True)
     with (
         pytest.raises(ProvisioningError, match="pull access denied"),
-        provider_with(container, "unused", monkeypatch).start(),
+        provider_with(container, monkeypatch).start(),
     ):
         pytest.fail("must not yield")
     assert container.calls == ["start", "stop"]
+
+
+def test_a_container_that_ended_is_reported_by_the_running_servers_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    container = StandInContainer("postgresql+psycopg2://postgres:pw@localhost:1/postgres")
+    with provider_with(container, monkeypatch).start() as server:
+        assert server.alive is not None
+        server.alive()  # still running: nothing to say
+        container.ended = "exited with code 137"
+        with pytest.raises(ProvisioningError, match="exited with code 137") as raised:
+            server.alive()
+    assert "administrator command" in raised.value.log_tail
+
+
+def test_a_server_that_never_answers_in_an_ended_container_fails_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    container = StandInContainer("postgresql+psycopg2://postgres:pw@localhost:1/postgres")
+    container.ended = "exited with code 1"
+    provider = provider_with(container, monkeypatch)
+
+    def refused(self: Postgres, url: str, timeout: float) -> str:
+        raise image_module.NotAnsweringError("connection refused")
+
+    monkeypatch.setattr(Postgres, "server_version", refused)
+    with (
+        pytest.raises(ProvisioningError, match="it exited with code 1") as raised,
+        provider.start(),
+    ):
+        pytest.fail("must not yield")
+    assert "administrator command" in raised.value.log_tail
+    assert container.calls == ["start", "stop"]
+
+
+def test_an_image_of_the_projects_own_that_is_not_built_is_unavailable_with_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = ImageSource("fastapi-compat-matrix/postgres:17")
+
+    def not_built(image: str) -> None:
+        raise Unavailable(f"{image} is not built", "run nox -s images")
+
+    provider = ImageProvider(
+        spec("postgres", "17", source), source, ping=lambda: None, check_image=not_built
+    )
+    with pytest.raises(Unavailable, match="fastapi-compat-matrix/postgres:17 is not built"):
+        provider.check()
+    # an official image is pulled when it starts, not looked for beforehand
+    official = ImageSource("postgres:17-alpine")
+    ImageProvider(
+        spec("postgres", "17", official), official, ping=lambda: None, check_image=not_built
+    ).check()

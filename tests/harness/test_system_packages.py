@@ -56,3 +56,11 @@ def test_ci_runs_exactly_the_readmes_test_command_and_leaves_installing_to_it() 
     assert ci[-1] == "nox -s tests"
     commands = [line for line in ci if not line.lstrip().startswith("#")]
     assert not [line for line in commands if "chromium" in line or "redis-server" in line]
+
+
+def test_as_root_the_tests_also_need_a_docker_engine_program() -> None:
+    on_path = {"redis-server": "/usr/bin/redis-server", "chromium": "/usr/bin/chromium"}
+    assert missing_packages(on_path.get, {}, is_root=True) == ["docker.io"]
+    assert missing_packages(on_path.get, {}, is_root=False) == []
+    on_path["dockerd"] = "/usr/sbin/dockerd"
+    assert missing_packages(on_path.get, {}, is_root=True) == []
