@@ -15,11 +15,9 @@ result whose reason says what was wrong, so one bad folder never breaks a report
 from __future__ import annotations
 
 import json
-import os
 import platform
 import re
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
 
 from scripts.backends import CACHE_BACKENDS
+from scripts.files import atomic_write
 from scripts.junit import JUnitCase, JUnitError, read_junit
 from scripts.paths import REPO_ROOT
 
@@ -371,19 +370,8 @@ def _listing(tests: list[TestOutcome], verb: str) -> str:
 
 def write_result(result: CellResult, folder: Path) -> Path:
     """Write `folder/result.json` atomically (a reader never sees half a file)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / RESULT_FILE
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".result-", suffix=".tmp")
-    try:
-        with open(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(result.to_json(), handle, ensure_ascii=False, indent=1)
-            handle.write("\n")
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are for everyone
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    text = json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n"
+    return atomic_write(folder / RESULT_FILE, text)
 
 
 def read_result(folder: Path) -> CellResult:

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from scripts.files import atomic_write
 from scripts.report.badge import render_badge, render_endpoint
 from scripts.report.collect import collect
 from scripts.report.diff import PreviousReportError, compare, load_previous, snapshot
-from scripts.report.files import atomic_write
 from scripts.report.history import DEFAULT_LIMIT, History, load_history, record_run, save_history
 from scripts.report.html import render_html
 from scripts.report.markdown import render_markdown

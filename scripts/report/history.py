@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.report.files import atomic_write
+from scripts.files import atomic_write
 from scripts.report.model import BackendVerdict, RunInfo, VersionState
 from scripts.report.symbols import NOT_RUN_CODE, OUTCOME_CODES
 from scripts.results import CellResult, CellState

@@ -14,7 +14,7 @@ def atomic_write(path: Path, data: str | bytes) -> Path:
     try:
         with open(descriptor, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; reports are for everyone
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; results and reports are for everyone
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
