@@ -33,6 +33,7 @@ from scripts.schedule import (
     already_stopping,
     concurrent_cells,
     exit_status,
+    known_failure_notes,
     no_cell_ran,
     progress_line,
     run_cells,
@@ -148,10 +149,12 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     _summarise(results, time.monotonic() - started)
     if is_matrix and not args.no_report:
         _report(args.results, args.reports, args.matrix)
+    for note in known_failure_notes(results, matrix.known_failures):
+        print(note)
     nothing_ran = no_cell_ran(results)
     if nothing_ran is not None:
         print(f"error: {nothing_ran}", file=sys.stderr)
-    return exit_status(results, strict=args.strict)
+    return exit_status(results, strict=args.strict, known_failures=matrix.known_failures)
 
 
 def _summarise(results: list[CellResult], wall: float) -> None:

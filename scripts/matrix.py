@@ -6,7 +6,8 @@ import hashlib
 import itertools
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -101,6 +102,8 @@ class Matrix:
     exclude: tuple[str, ...]
     quick: tuple[str, ...]
     versions: tuple[VersionSpec, ...]
+    known_failures: Mapping[str, str] = field(default_factory=dict)
+    """Cell id -> why the service fails there: shown as failed, but not failing the run."""
 
     def version(self, version_id: str) -> VersionSpec:
         for spec in self.versions:
@@ -157,6 +160,7 @@ _MATRIX_KEYS: dict[str, type | tuple[type, ...]] = {
     "include": list,
     "exclude": list,
     "quick": list,
+    "known-failures": dict,
 }
 _STRATEGIES: tuple[Strategy, ...] = ("axis", "product", "pairwise")
 _SERVER_SOURCES = ("image", "binaries", "url")
@@ -239,21 +243,26 @@ def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
         exclude=_strings(path, "matrix.exclude", settings.get("exclude", [])),
         quick=_strings(path, "matrix.quick", settings.get("quick", [])),
         versions=tuple(versions),
+        known_failures=_reasons(path, "matrix.known-failures", settings.get("known-failures", {})),
     )
     for key, ids in (
         ("include", matrix.include),
         ("exclude", matrix.exclude),
         ("quick", matrix.quick),
+        ("known-failures", tuple(matrix.known_failures)),
     ):
         for index, cell_id in enumerate(ids):
+            where = (
+                f"matrix.{key}.{cell_id}" if key == "known-failures" else f"matrix.{key}[{index}]"
+            )
             try:
                 cell = matrix._cell_from_id(cell_id)
             except MatrixError as error:
-                raise MatrixError(path, f"matrix.{key}[{index}]", error.problem) from None
+                raise MatrixError(path, where, error.problem) from None
             if cell.id != cell_id:
                 raise MatrixError(
                     path,
-                    f"matrix.{key}[{index}]",
+                    where,
                     f"{cell_id!r} is the cell {cell.id!r} ({cell.database.id} + "
                     f"{cell.cache.id}); write {cell.id!r}",
                 )
@@ -450,6 +459,17 @@ def _strings(path: Path, key: str, value: object) -> tuple[str, ...]:
     for index, item in enumerate(value):
         _expect_type(path, f"{key}[{index}]", item, str)
     return tuple(value)
+
+
+def _reasons(path: Path, key: str, value: object) -> dict[str, str]:
+    """A table of cell id -> a non-empty reason."""
+    _expect_type(path, key, value, dict)
+    assert isinstance(value, dict)
+    for cell_id, reason in value.items():
+        _expect_type(path, f"{key}.{cell_id}", reason, str)
+        if not reason.strip():
+            raise MatrixError(path, f"{key}.{cell_id}", "empty: say why the service fails there")
+    return dict(value)
 
 
 _TYPE_NAMES: dict[type, str] = {

@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
@@ -208,15 +208,47 @@ def _reported(server: ServerInfo | None) -> str:
     return f"{short} ({server.source})" if server.source else short
 
 
-def exit_status(results: Sequence[CellResult], *, strict: bool) -> int:
+def exit_status(
+    results: Sequence[CellResult],
+    *,
+    strict: bool,
+    known_failures: Mapping[str, str] | None = None,
+) -> int:
     """Non-zero when any cell failed or errored, or none ran at all; `unavailable` counts
-    otherwise only with `strict`."""
+    otherwise only with `strict`. A `failed` cell listed in `known_failures` (matrix.toml's
+    `known-failures`) fails the run only with `strict`; an `error` always does."""
     failing = set(FAILING_STATES)
     if strict:
         failing.add("unavailable")
     if no_cell_ran(results) is not None:
         return 1
-    return 1 if any(result.state in failing for result in results) else 0
+    known = {} if strict or known_failures is None else known_failures
+    return (
+        1
+        if any(
+            result.state in failing and not (result.state == "failed" and result.cell in known)
+            for result in results
+        )
+        else 0
+    )
+
+
+def known_failure_notes(
+    results: Sequence[CellResult], known_failures: Mapping[str, str]
+) -> list[str]:
+    """One line per known failure that ran: still failing as expected, or now passing."""
+    notes: list[str] = []
+    for result in results:
+        reason = known_failures.get(result.cell)
+        if reason is None:
+            continue
+        if result.state == "failed":
+            notes.append(f"known failure: {result.cell} failed as expected ({reason})")
+        elif result.state in ("passed", "flaky"):
+            notes.append(
+                f"known failure now passes: {result.cell} (remove it from matrix.known-failures)"
+            )
+    return notes
 
 
 def no_cell_ran(results: Sequence[CellResult]) -> str | None:

@@ -279,3 +279,35 @@ def test_a_url_source_of_its_backend_or_a_variable_is_accepted(
         text += "[cache.redis.'7.0']\nimage = 'redis:7.0'\n"
     matrix = load_matrix(write_matrix(tmp_path, text))
     assert UrlSource(url) in [s for spec in matrix.versions for s in spec.sources]
+
+
+def test_known_failures_name_cells_with_the_reason_the_service_fails_there(
+    tmp_path: Path,
+) -> None:
+    text = SMALL.replace(
+        'quick = ["postgres-16"]',
+        'quick = ["postgres-16"]\nknown-failures = { "valkey-8" = "needs a newer server" }',
+    )
+    matrix = load_matrix(write_matrix(tmp_path, text))
+    assert matrix.known_failures == {"valkey-8": "needs a newer server"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ('{ "valkey-9" = "why" }', "known-failures.valkey-9: no such version"),
+        ('{ "valkey-8" = "" }', "empty"),
+        ('{ "valkey-8" = 3 }', "a string"),
+        ('["valkey-8"]', "a table"),
+    ],
+)
+def test_a_known_failure_must_name_a_cell_and_say_why(
+    tmp_path: Path, entry: str, problem: str
+) -> None:
+    text = SMALL.replace(
+        'quick = ["postgres-16"]', f'quick = ["postgres-16"]\nknown-failures = {entry}'
+    )
+    with pytest.raises(MatrixError) as raised:
+        load_matrix(write_matrix(tmp_path, text))
+    assert "matrix.known-failures" in str(raised.value)
+    assert problem in str(raised.value)
