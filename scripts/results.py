@@ -31,6 +31,7 @@ from scripts.paths import REPO_ROOT
 
 RESULT_FORMAT = 1
 RESULT_FILE = "result.json"
+PROGRESS_FILE = "progress.jsonl"
 
 CellState = Literal["passed", "failed", "flaky", "error", "unavailable"]
 TestOutcomeKind = Literal["passed", "failed", "skipped", "error", "flaky", "xfailed", "xpassed"]
@@ -380,6 +381,8 @@ def read_result(folder: Path) -> CellResult:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if (folder / PROGRESS_FILE).exists():
+            return _killed_result(folder)
         junit = " (junit.xml is there: the cell runner stopped before writing its result)"
         return broken_result(
             folder.name,
@@ -416,6 +419,28 @@ def _exit_reason(exit_code: int, output_tail: str | None) -> str:
     lines = without_colour(output_tail or "").splitlines()
     said = next((line.strip() for line in lines if line.startswith("ERROR: ")), None)
     return f"{reason}: {said}" if said else reason
+
+
+def _killed_result(folder: Path) -> CellResult:
+    """A cell folder whose harness was killed mid-suite (no result.json, a progress file): an
+    `error` keeping the tests that finished and naming the one that was running."""
+    from scripts.suite_progress import read_progress  # the pytest plugin's reader, only here
+
+    progress = read_progress(folder / PROGRESS_FILE)
+    log = folder / "pytest.log"
+    tail = log.read_text(errors="replace").splitlines()[-40:] if log.is_file() else []
+    return stopped_result(
+        cell=folder.name,
+        axes=axes_from_cell_id(folder.name),
+        servers=[],
+        reason=f"the harness stopped while running this cell ({RESULT_FILE} was never written)",
+        finished=progress.finished,
+        running=progress.running,
+        timings=Timings(0.0, 0.0, 0.0, 0.0),
+        started_at="",
+        finished_at="",
+        log_tail="\n".join(tail) or None,
+    )
 
 
 def broken_result(cell: str, reason: str) -> CellResult:

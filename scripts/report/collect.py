@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.results import RESULT_FILE, CellResult, broken_result, read_result
+from scripts.results import PROGRESS_FILE, RESULT_FILE, CellResult, broken_result, read_result
 
 JUNIT_FILE = "junit.xml"
 
@@ -20,9 +20,9 @@ class Collected:
 def collect(folders: Sequence[Path], order: Sequence[str] = ()) -> Collected:
     """Read every cell folder below `folders`; cells ordered by `order`, then by id.
 
-    A cell folder is one holding `result.json`, or a `junit.xml` without it (a runner that
-    stopped early: that cell is `error`). A cell found twice (two machines ran it) keeps the
-    result that finished last, and says so in the warnings.
+    A cell folder is one holding `result.json`, or a `junit.xml` or `progress.jsonl` without
+    it (a runner that stopped early or was killed: that cell is `error`). A cell found twice
+    (two machines ran it) keeps the result that finished last, and says so in the warnings.
     """
     warnings: list[str] = []
     by_cell: dict[str, CellResult] = {}
@@ -56,7 +56,7 @@ def has_results(folders: Sequence[Path]) -> bool:
 
 def _cell_folders(root: Path) -> Iterable[Path]:
     seen: set[Path] = set()
-    for marker in (RESULT_FILE, JUNIT_FILE):
+    for marker in (RESULT_FILE, JUNIT_FILE, PROGRESS_FILE):
         for path in sorted(root.rglob(marker)):
             if path.parent not in seen and path.is_file():
                 seen.add(path.parent)

@@ -76,3 +76,27 @@ def test_a_broken_result_shows_its_servers_as_not_recorded_not_as_not_started(
     assert missing_server_note(next(iter(broken.servers), None)) == "(not recorded)"
     never_started = ServerInfo("database", "mysql", "8.0", None, None, None)
     assert missing_server_note(never_started) == "(not started)"
+
+
+def test_a_cell_whose_harness_was_killed_is_an_error_that_keeps_its_finished_tests(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "postgres-16"
+    folder.mkdir()
+    (folder / "progress.jsonl").write_text(
+        '{"event": "collected", "count": 3}\n'
+        '{"event": "start", "id": "tests/a.py::test_one"}\n'
+        '{"event": "finish", "id": "tests/a.py::test_one", "outcome": "passed",'
+        ' "duration": 0.5, "message": null}\n'
+        '{"event": "start", "id": "tests/a.py::test_two"}\n'
+    )
+    (folder / "pytest.log").write_text("....\n")
+    collected = collect([tmp_path])
+    [result] = collected.results
+    assert result.cell == "postgres-16"
+    assert result.state == "error"
+    assert result.reason is not None
+    assert result.reason.startswith("the harness stopped while running this cell")
+    assert result.reason.endswith("still running: tests/a.py::test_two")
+    outcomes = {test.id: test.outcome for test in result.tests}
+    assert outcomes == {"tests/a.py::test_one": "passed", "tests/a.py::test_two": "error"}
