@@ -19,11 +19,12 @@ from typing import cast
 from scripts.backends import BACKENDS
 from scripts.cell import CELL_FILES, forced_source
 from scripts.command_line import parse_arguments
+from scripts.layout import Layout, default_layout, machine_cores, uniform_layout
 from scripts.live import live_display
-from scripts.matrix import Cell, ImageSource, Matrix, MatrixError, load_matrix
+from scripts.matrix import Cell, ImageSource, Matrix, MatrixError, VersionSpec, load_matrix
 from scripts.paths import ScratchFolderError
 from scripts.providers.accounts import existing_server_account
-from scripts.providers.base import SourceKind
+from scripts.providers.base import SourceKind, Unavailable
 from scripts.providers.process import die_with_parent, kill_all_groups, live_groups
 from scripts.providers.runs import reap_dead_runs, remove_run_folders
 from scripts.providers.watchdog import remove_unused_segments
@@ -31,7 +32,6 @@ from scripts.results import CellResult
 from scripts.schedule import (
     RunInterruptedError,
     already_stopping,
-    concurrent_cells,
     exit_status,
     known_failure_notes,
     no_cell_ran,
@@ -40,6 +40,7 @@ from scripts.schedule import (
     select_cells,
     summary_table,
 )
+from scripts.sources import choose_provider
 from scripts.sources.engines import engine_for_images
 
 
@@ -106,8 +107,6 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
         cell = matrix.cell(asked)
         if asked != cell.id:
             print(f"{asked} is the cell {cell.id} ({cell.database.id} + {cell.cache.id})")
-    workers = matrix.workers if args.workers is None else args.workers
-    jobs = args.jobs or concurrent_cells(workers)
     timeout = args.timeout or matrix.timeout
     source = cast(SourceKind | None, args.source)
 
@@ -122,18 +121,16 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
             forget_earlier_cells(
                 args.results
             )  # a whole run replaces the last; subsets keep the rest
-        display.note(
-            f"running {len(cells)} cell(s), {jobs} at a time, {workers} xdist worker(s) each"
-        )
+        layout = _layout(cells, matrix, args, source)
+        display.note(f"running {len(cells)} cell(s): {layout.describe()}")
         started = time.monotonic()
         try:
             with engine_for_images(images_of(cells, source), say=display.note):
                 results = run_cells(
                     cells,
                     results_dir=args.results,
-                    workers=workers,
                     timeout=timeout,
-                    jobs=jobs,
+                    layout=layout,
                     source=source,
                     pytest_args=args.pytest_args,
                     on_result=lambda result: display.finished(result.cell, progress_line(result)),
@@ -155,6 +152,32 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
     if nothing_ran is not None:
         print(f"error: {nothing_ran}", file=sys.stderr)
     return exit_status(results, strict=args.strict, known_failures=matrix.known_failures)
+
+
+def _layout(
+    cells: list[Cell], matrix: Matrix, args: argparse.Namespace, source: SourceKind | None
+) -> Layout:
+    """The matrix's layout (see `scripts.layout`), or every cell alike when asked for."""
+    cores = machine_cores()
+    if args.workers is not None or args.jobs is not None:
+        workers = matrix.workers if args.workers is None else args.workers
+        return uniform_layout(cells, cores, workers, args.jobs)
+    servable: dict[str, bool] = {}
+
+    def can_serve(spec: VersionSpec) -> bool:
+        if spec.id not in servable:
+            try:
+                choose_provider(spec, source)
+            except Unavailable:
+                servable[spec.id] = False
+            else:
+                servable[spec.id] = True
+        return servable[spec.id]
+
+    def runnable(cell: Cell) -> bool:
+        return all(can_serve(spec) for spec in cell.specs)
+
+    return default_layout(cells, cores, isolation_workers=matrix.workers, runnable=runnable)
 
 
 def _summarise(results: list[CellResult], wall: float) -> None:

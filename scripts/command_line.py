@@ -97,7 +97,8 @@ def _configure(run: argparse.ArgumentParser, name: str) -> None:
     run.add_argument(
         "--workers",
         type=_count(minimum=0),
-        help="pytest-xdist workers per cell (0: the suite in one process)",
+        help="pytest-xdist workers in every cell (0: the suite in one process); default: one "
+        "process per cell, the matrix's workers in one cell of each backend family",
     )
     run.add_argument(
         "--jobs", type=_count(minimum=1), help="cells at once (default: cores / workers)"

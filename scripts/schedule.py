@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from scripts.cell import DEFAULT_TEST_PATHS, interrupted_before_start, run_cell
+from scripts.layout import Layout
 from scripts.matrix import Cell, Matrix
 from scripts.providers.base import SourceKind
 from scripts.providers.process import kill_all_groups
@@ -42,6 +43,39 @@ def select_cells(
     return list({cell.id: cell for cell in chosen}.values())
 
 
+class _Slots:
+    """The layout's slots, handed out first come, first served: a cell waits until as many are
+    free as it has workers, and the cells behind it wait their turn (so a cell that needs all
+    the slots is never starved by one-process cells slipping past it)."""
+
+    def __init__(self, total: int) -> None:
+        self._free = total
+        self._next_ticket = 0
+        self._serving = 0
+        self._changed = threading.Condition()
+
+    def take(self, count: int, cancel: threading.Event) -> bool:
+        """Take `count` slots in turn; False when the run was interrupted meanwhile."""
+        with self._changed:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while self._serving != ticket or self._free < count:
+                if cancel.is_set():
+                    return False
+                self._changed.wait(POLL_S)
+            self._serving += 1
+            self._changed.notify_all()
+            if cancel.is_set():
+                return False
+            self._free -= count
+            return True
+
+    def give_back(self, count: int) -> None:
+        with self._changed:
+            self._free += count
+            self._changed.notify_all()
+
+
 def concurrent_cells(workers: int, cores: int | None = None) -> int:
     """How many cells run at once so that cells x xdist workers never exceed the cores."""
     available = cores or os.cpu_count() or 1
@@ -52,9 +86,10 @@ def run_cells(
     cells: Iterable[Cell],
     *,
     results_dir: Path,
-    workers: int,
     timeout: float,
-    jobs: int,
+    layout: Layout | None = None,
+    workers: int = 1,
+    jobs: int = 1,
     source: SourceKind | None = None,
     pytest_args: Sequence[str] = (),
     on_result: Callable[[CellResult], None] | None = None,
@@ -62,31 +97,43 @@ def run_cells(
     on_tick: Callable[[], None] | None = None,
     test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
 ) -> list[CellResult]:
-    """Run every cell, `jobs` at a time; one cell's failure never stops the others.
+    """Run every cell as `layout` says (without one: `workers` each, `jobs` at a time); one
+    cell's failure never stops the others.
 
-    `on_stage` hears each cell's stages (from the cells' threads); `on_tick` is called about
-    every `TICK_S` while cells run, for live progress.
+    A cell takes as many of the layout's slots as it has xdist workers, and waits until they
+    are free: cells with more workers are started first. `on_stage` hears each cell's stages
+    (from the cells' threads); `on_tick` is called about every `TICK_S` while cells run.
     """
     ordered = list(cells)
+    if layout is None:
+        layout = Layout(slots=jobs * max(1, workers), workers={c.id: workers for c in ordered})
     results: dict[str, CellResult] = {}
     cancel = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="cell")
-    with interruptions_set(cancel):
-        futures = {
-            pool.submit(
-                run_cell,
+    slots = _Slots(layout.slots)
+
+    def run_in_its_slots(cell: Cell) -> CellResult:
+        cost = layout.cost(cell.id)
+        if not slots.take(cost, cancel):
+            return interrupted_before_start(cell, results_dir=results_dir)
+        try:
+            return run_cell(
                 cell,
                 results_dir=results_dir,
-                workers=workers,
+                workers=layout.workers_for(cell.id),
                 timeout=timeout,
                 source=source,
                 pytest_args=pytest_args,
                 test_paths=test_paths,
                 cancel=cancel,
                 on_stage=on_stage,
-            ): cell
-            for cell in ordered
-        }
+            )
+        finally:
+            slots.give_back(cost)
+
+    pool = ThreadPoolExecutor(max_workers=layout.slots, thread_name_prefix="cell")
+    by_cost = sorted(ordered, key=lambda cell: -layout.cost(cell.id))  # stable: file order kept
+    with interruptions_set(cancel):
+        futures = {pool.submit(run_in_its_slots, cell): cell for cell in by_cost}
         unfinished = set(futures)
         ticked = time.monotonic()
         try:

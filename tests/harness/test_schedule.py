@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from scripts import schedule
+from scripts.layout import Layout
 from scripts.matrix import Cell, load_matrix
 from scripts.results import Axis, CellResult, ServerInfo, Timings, read_result
 from scripts.schedule import (
@@ -143,3 +145,65 @@ def test_an_interrupted_run_marks_the_running_and_waiting_cells(
     never_started = ("error", "interrupted: the run was stopped before this cell started")
     assert states["postgres-16"] == never_started
     assert read_result(tmp_path / "postgres-16").reason == never_started[1]
+
+
+def test_cells_share_the_slots_by_their_workers_never_more_than_the_layout_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "matrix.toml"
+    path.write_text(MATRIX)
+    cells = load_matrix(path).cells()  # sqlite-stdlib, postgres-15, postgres-16
+    layout = Layout(slots=2, workers={"sqlite-stdlib": 1, "postgres-15": 2, "postgres-16": 1})
+    lock = threading.Lock()
+    running: dict[str, int] = {}
+    seen_together: list[frozenset[str]] = []
+    given: dict[str, int] = {}
+    both_single_cells_ran = threading.Event()
+
+    def fake_run_cell(cell: Cell, **options: Any) -> CellResult:
+        with lock:
+            running[cell.id] = max(1, options["workers"])
+            given[cell.id] = options["workers"]
+            assert sum(running.values()) <= layout.slots
+            seen_together.append(frozenset(running))
+            if set(running) == {"sqlite-stdlib", "postgres-16"}:
+                both_single_cells_ran.set()
+        if cell.id != "postgres-15":  # a one-process cell waits to see the other one start
+            both_single_cells_ran.wait(5)
+        with lock:
+            del running[cell.id]
+        return result(cell.id, "passed")
+
+    monkeypatch.setattr(schedule, "run_cell", fake_run_cell)
+    results = run_cells(cells, results_dir=tmp_path, timeout=9, layout=layout)
+    assert [found.cell for found in results] == [cell.id for cell in cells]
+    assert given == {"sqlite-stdlib": 1, "postgres-15": 2, "postgres-16": 1}
+    assert both_single_cells_ran.is_set()  # side by side, once the two-worker cell was done
+    assert all(len(together) == 1 for together in seen_together if "postgres-15" in together)
+
+
+def test_a_cell_waiting_for_several_slots_is_not_starved_by_one_process_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "matrix.toml"
+    path.write_text(
+        MATRIX
+        + '[database.postgres.17]\nimage = "postgres:17"\n'
+        + '[database.postgres.18]\nimage = "postgres:18"\n'
+    )
+    cells = load_matrix(path).cells()
+    two = {"postgres-15", "postgres-17"}
+    layout = Layout(slots=2, workers={c.id: 2 if c.id in two else 1 for c in cells})
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def fake_run_cell(cell: Cell, **options: Any) -> CellResult:
+        with lock:
+            started.append(cell.id)
+        time.sleep(0.2)  # long enough for the other cells to queue for their slots
+        return result(cell.id, "passed")
+
+    monkeypatch.setattr(schedule, "run_cell", fake_run_cell)
+    run_cells(cells, results_dir=tmp_path, timeout=9, layout=layout)
+    # both two-worker cells run before the one-process cells take their slots one by one
+    assert set(started[:2]) == two
