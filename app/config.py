@@ -70,6 +70,17 @@ class Settings(BaseSettings):
             "or set APP_ENV=development to use an insecure development secret."
         )
 
+    @model_validator(mode="after")
+    def _argon2_memory_fits_its_lanes(self) -> Self:
+        # argon2 needs 8 KiB per lane; refused here rather than at the first hash (a 500)
+        least = 8 * self.argon2_parallelism
+        if self.argon2_memory_cost_kib < least:
+            raise ValueError(
+                f"ARGON2_MEMORY_COST_KIB must be at least {least} "
+                f"(8 KiB per lane, ARGON2_PARALLELISM={self.argon2_parallelism})"
+            )
+        return self
+
     @property
     def broker_url(self) -> str:
         """The Celery broker: CELERY_BROKER_URL, or the Redis URL when unset."""

@@ -33,6 +33,15 @@ def test_a_settings_error_does_not_print_the_database_password(
     assert "input_value" not in str(raised.value)
 
 
+def test_argon2_memory_below_eight_kib_per_lane_is_refused_when_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARGON2_MEMORY_COST_KIB", "8")
+    monkeypatch.setenv("ARGON2_PARALLELISM", "4")
+    with pytest.raises(ValidationError, match=r"ARGON2_MEMORY_COST_KIB .* at least 32"):
+        Settings()
+
+
 def test_development_mode_may_omit_the_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JWT_SECRET", raising=False)
     monkeypatch.setenv("APP_ENV", "development")
