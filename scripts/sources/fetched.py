@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from scripts import paths
+from scripts.periodic import every
 
 COMMAND_TIMEOUT_S = 900.0
 PROGRESS_EVERY_S = 2.0
@@ -127,21 +127,14 @@ def _reporting(what: str, watch: Path | None) -> Iterator[None]:
     if report is None:
         yield
         return
-    stop = threading.Event()
     started = time.monotonic()
 
     def heartbeat() -> None:
-        while not stop.wait(PROGRESS_EVERY_S):
-            size = f"{_megabytes(watch):.1f} MB, " if watch is not None else ""
-            report(f"{what}: {size}{time.monotonic() - started:.0f} s")
+        size = f"{_megabytes(watch):.1f} MB, " if watch is not None else ""
+        report(f"{what}: {size}{time.monotonic() - started:.0f} s")
 
-    thread = threading.Thread(target=heartbeat, name="fetch-progress", daemon=True)
-    thread.start()
-    try:
+    with every(PROGRESS_EVERY_S, heartbeat, name="fetch-progress"):
         yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _megabytes(folder: Path) -> float:

@@ -16,13 +16,14 @@ suite's; an index holding keys without the suite's mark is skipped and left alon
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.connection import parse_url
+
+from scripts.periodic import every
 
 REDIS_DATABASES = 16
 LOCK_INDEX = 0
@@ -168,23 +169,17 @@ def _claim(locks: redis.Redis, url: str, holder: str, worker_id: str, ttl_ms: in
 @contextmanager
 def _renewed(url: str, lock: str, holder: str, ttl_ms: int, every_s: float) -> Iterator[None]:
     """Renew the lock every `every_s` seconds from a thread while the block runs."""
-    stop = threading.Event()
     client = _client(url)
 
     def renew() -> None:
-        while not stop.wait(every_s):
-            try:
-                client.eval(_RENEW, 1, lock, holder, ttl_ms)
-            except redis.RedisError:
-                continue  # the server is gone: the tests fail on their own, and say why
+        # the server gone: the tests fail on their own, and say why
+        with suppress(redis.RedisError):
+            client.eval(_RENEW, 1, lock, holder, ttl_ms)
 
-    thread = threading.Thread(target=renew, name=f"renew-{lock}", daemon=True)
-    thread.start()
     try:
-        yield
+        with every(every_s, renew, name=f"renew-{lock}"):
+            yield
     finally:
-        stop.set()
-        thread.join()
         client.close()
 
 
