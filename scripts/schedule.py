@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -74,12 +73,6 @@ class _Slots:
         with self._changed:
             self._free += count
             self._changed.notify_all()
-
-
-def concurrent_cells(workers: int, cores: int | None = None) -> int:
-    """How many cells run at once so that cells x xdist workers never exceed the cores."""
-    available = cores or os.cpu_count() or 1
-    return max(1, available // max(1, workers))
 
 
 def run_cells(

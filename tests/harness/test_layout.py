@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from scripts.layout import default_layout, isolation_cells, uniform_layout
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE
@@ -54,3 +56,13 @@ def test_a_family_is_proven_by_a_cell_that_can_run_here() -> None:
     assert {"mysql", "mariadb"} & {
         spec.backend for cell in cells if cell.id in chosen for spec in cell.specs
     }
+
+
+@pytest.mark.parametrize(
+    ("workers", "cores", "cells"), [(2, 2, 1), (1, 2, 2), (2, 8, 4), (4, 2, 1)]
+)
+def test_the_uniform_layout_never_oversubscribes_the_cores(
+    workers: int, cores: int, cells: int
+) -> None:
+    layout = uniform_layout(shipped_cells(), cores=cores, workers=workers, jobs=None)
+    assert layout.slots // layout.cost(shipped_cells()[0].id) == cells

@@ -15,7 +15,6 @@ from scripts.matrix import Cell, load_matrix
 from scripts.results import Axis, CellResult, ServerInfo, Timings, read_result
 from scripts.schedule import (
     RunInterruptedError,
-    concurrent_cells,
     exit_status,
     known_failure_notes,
     no_cell_ran,
@@ -51,15 +50,6 @@ def result(cell: str, state: str) -> CellResult:
         started_at="2026-11-25T00:00:00+00:00",
         finished_at="2026-11-25T00:00:04+00:00",
     )
-
-
-@pytest.mark.parametrize(
-    ("workers", "cores", "cells"), [(2, 2, 1), (1, 2, 2), (2, 8, 4), (4, 2, 1)]
-)
-def test_concurrent_cells_never_oversubscribe_the_cores(
-    workers: int, cores: int, cells: int
-) -> None:
-    assert concurrent_cells(workers, cores) == cells
 
 
 def test_select_cells_by_tag_and_id(tmp_path: Path) -> None:
