@@ -27,6 +27,7 @@ from scripts.images.build import SOURCE_LABEL
 from scripts.images.recipes import is_local_image
 from scripts.matrix import ImageSource, VersionSpec
 from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
+from scripts.providers.ports import LOOPBACK
 from scripts.sources.container_runs import container_run
 from scripts.sources.urls import hide_password
 
@@ -38,7 +39,6 @@ WAIT_POLL_S = 0.1
 LOG_TAIL_LINES = 40
 NO_ENGINE_HINT = "start Docker or point DOCKER_HOST at an engine"
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
-LOOPBACK = "127.0.0.1"
 RUNNING_STATES = frozenset({"created", "running", "restarting"})
 
 
