@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.command_line import session_arguments  # noqa: E402 - the harness lives beside this file
 from scripts.matrix import MatrixError, load_matrix  # noqa: E402
+from scripts.paths import bytecode_environment  # noqa: E402
 from scripts.system_packages import plan_for_this_machine  # noqa: E402
 
 try:
@@ -59,6 +60,7 @@ def harness(session: nox.Session, *args: str) -> None:
         "scripts",
         *args,
         external=True,
+        env=bytecode_environment(),
         interrupt_timeout=1.0,
         terminate_timeout=120.0,
     )
@@ -70,7 +72,10 @@ def tests(session: nox.Session) -> None:
     first when they are missing (as root, with apt-get)."""
     install_test_programs(session)
     args = session.posargs or ["-n", "auto", "--dist", "loadgroup"]
-    session.run(shared_python(session), "-m", "pytest", *args, external=True)
+    # compiled modules cached outside the checkout: each xdist worker would compile them again
+    session.run(
+        shared_python(session), "-m", "pytest", *args, external=True, env=bytecode_environment()
+    )
 
 
 def install_test_programs(session: nox.Session) -> None:

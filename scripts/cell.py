@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scripts.matrix import Cell, VersionSpec
-from scripts.paths import REPO_ROOT, SCRATCH_ENV, ScratchFolderError
+from scripts.paths import REPO_ROOT, SCRATCH_ENV, ScratchFolderError, bytecode_environment
 from scripts.providers import runs
 from scripts.providers.base import (
     Provider,
@@ -425,6 +425,7 @@ def suite_environment(
         if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SQLITE_MODULE"}
         and not key.startswith("PYTEST_")
     }
+    env.update(bytecode_environment())
     env.update(database.env)
     env.update(cache.env)
     env.update(extra)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from scripts.cell import forced_source, suite_environment, version_matches
 from scripts.matrix import ImageSource, LibrarySource, VersionSpec
+from scripts.paths import bytecode_environment
 from scripts.providers.base import RunningServer
 
 
@@ -72,3 +78,38 @@ def test_a_forced_source_applies_to_servers_but_not_to_sqlite_libraries() -> Non
     assert forced_source(postgres, "binaries") == "binaries"
     assert forced_source(sqlite, "binaries") is None
     assert forced_source(postgres, None) is None
+
+
+def test_the_suite_caches_its_compiled_modules_in_the_cache_folder_even_when_told_not_to(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # without it every suite process compiles (and assertion-rewrites) each module again
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(tmp_path))
+    database = RunningServer("sqlite://", "3.40.1", "library", "sqlite3", {})
+    cache = RunningServer("redis://127.0.0.1:7001/0", "7.0.15", "binaries", "/usr/bin/redis-server")
+    env = suite_environment(database, cache, {})
+    assert env["PYTHONDONTWRITEBYTECODE"] == ""  # empty: Python writes bytecode again
+    assert env["PYTHONPYCACHEPREFIX"] == str(tmp_path / "bytecode")  # outside the checkout
+
+
+def test_pytest_keeps_its_rewritten_test_modules_under_the_bytecode_prefix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("COMPAT_CACHE_DIR", str(tmp_path / "cache"))
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **bytecode_environment()}
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(suite)],
+        env=env,
+        cwd=suite,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    cached = [path.name for path in (tmp_path / "cache" / "bytecode").rglob("*.pyc")]
+    assert any(name.startswith("test_one.") and "pytest" in name for name in cached), cached
+    assert not (suite / "__pycache__").exists()  # nothing written into the checkout
