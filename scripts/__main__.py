@@ -11,13 +11,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import cast
 
 from scripts.backends import BACKENDS
-from scripts.cell import CELL_FILES, forced_source
+from scripts.cell import (
+    CELL_FILES,
+    DEFAULT_TEST_PATHS,
+    PROGRESS_PLUGIN,
+    forced_source,
+    suite_base_environment,
+)
 from scripts.command_line import parse_arguments
 from scripts.layout import Layout, default_layout, machine_cores, uniform_layout
 from scripts.live import live_display
@@ -42,6 +49,7 @@ from scripts.schedule import (
 )
 from scripts.sources import choose_provider
 from scripts.sources.engines import engine_for_images
+from scripts.warm.client import PreloadedPytest, preloaded_pytest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,7 +133,10 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
         display.note(f"running {len(cells)} cell(s): {layout.describe()}")
         started = time.monotonic()
         try:
-            with engine_for_images(images_of(cells, source), say=display.note):
+            with (
+                engine_for_images(images_of(cells, source), say=display.note),
+                _preloaded_pytest(cells, args, display.note) as preloaded,
+            ):
                 results = run_cells(
                     cells,
                     results_dir=args.results,
@@ -136,6 +147,7 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
                     on_result=lambda result: display.finished(result.cell, progress_line(result)),
                     on_stage=display.stage,
                     on_tick=display.tick,
+                    preloaded=preloaded,
                 )
         except RunInterruptedError as stopped:
             # the report must not contradict results/: render it with the interrupted cells
@@ -178,6 +190,20 @@ def _layout(
         return all(can_serve(spec) for spec in cell.specs)
 
     return default_layout(cells, cores, isolation_workers=matrix.workers, runnable=runnable)
+
+
+@contextmanager
+def _preloaded_pytest(
+    cells: Sequence[Cell], args: argparse.Namespace, say: Callable[[str], None]
+) -> Iterator[PreloadedPytest | None]:
+    """The suite imported once for every cell (see `scripts.warm`); none with `--cold-start`
+    or for one cell (its suite process would wait for the import it saves)."""
+    if args.cold_start or len(cells) < 2:
+        yield None
+        return
+    suite = [*DEFAULT_TEST_PATHS, "-p", PROGRESS_PLUGIN]
+    with preloaded_pytest(suite, suite_base_environment(), say=say) as preloaded:
+        yield preloaded
 
 
 def _summarise(results: list[CellResult], wall: float) -> None:

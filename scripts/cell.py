@@ -37,6 +37,7 @@ from scripts.providers.base import (
 from scripts.providers.passwords import passwords_in, redact_files
 from scripts.providers.process import (
     DeadlinePassedError,
+    GroupLeader,
     Interrupted,
     cancelled_by,
     process_group,
@@ -57,6 +58,7 @@ from scripts.results import (
 from scripts.sources import choose_provider
 from scripts.suite_progress import PROGRESS_FILE_ENV, read_progress
 from scripts.versions import version_matches
+from scripts.warm.client import ForkServerGoneError, PreloadedPytest
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
 PYTEST_CACHE = ".pytest_cache"
@@ -87,6 +89,8 @@ class CellOptions:
     test_paths: Sequence[str] = DEFAULT_TEST_PATHS
     pytest_args: Sequence[str] = ()
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    preloaded: PreloadedPytest | None = None
+    """Fork the suite's pytest from this preloaded one instead of starting an interpreter."""
 
 
 @dataclass(frozen=True)
@@ -118,13 +122,16 @@ def run_cell(
     extra_env: Mapping[str, str] | None = None,
     cancel: threading.Event | None = None,
     on_stage: Callable[[str, str], None] | None = None,
+    preloaded: PreloadedPytest | None = None,
 ) -> CellResult:
     """Run `cell` and write `results_dir/<cell.id>/`; never raises for the cell's own failures.
 
     Setting `cancel` (another thread's Ctrl-C) stops the suite and the servers promptly.
     `on_stage(cell id, what)` hears each stage as it starts (for live progress).
     """
-    options = CellOptions(workers, timeout, source, test_paths, pytest_args, extra_env or {})
+    options = CellOptions(
+        workers, timeout, source, test_paths, pytest_args, extra_env or {}, preloaded
+    )
     folder = results_dir / cell.id
     _empty_keeping_pytest_cache(folder)
     result = _CellRun(cell, options, folder, cancel or threading.Event(), on_stage).run()
@@ -344,8 +351,7 @@ class _CellRun:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise CellTimeoutError(f"timed out after {self.options.timeout:.0f} s")
-        command = [sys.executable, "-m", "pytest", *args]
-        with process_group(command, log, cwd=REPO_ROOT, env=env) as process:
+        with self._suite_process(args, env, log) as process:
             while True:
                 check_at = min(time.monotonic() + ALIVE_CHECK_S, self.deadline)
                 try:
@@ -361,6 +367,29 @@ class _CellRun:
                     continue
                 _check_servers_alive(running)  # a server that died makes failures moot
                 return code
+
+    @contextmanager
+    def _suite_process(
+        self, args: list[str], env: dict[str, str], log: Path
+    ) -> Iterator[GroupLeader]:
+        """`pytest <args>`: forked from the preloaded pytest when there is one, else a new
+        interpreter (also when the preloaded one stopped answering)."""
+        stack = ExitStack()
+        if self.options.preloaded is not None:
+            try:
+                suite = stack.enter_context(
+                    self.options.preloaded.suite(args, log, cwd=REPO_ROOT, env=env)
+                )
+            except ForkServerGoneError as gone:
+                with log.open("a") as file:
+                    file.write(f"{gone}; starting pytest afresh\n")
+            else:
+                with stack:
+                    yield suite
+                return
+        command = [sys.executable, "-m", "pytest", *args]
+        with process_group(command, log, cwd=REPO_ROOT, env=env) as process:
+            yield process
 
     def _timings(self) -> Timings:
         now = time.monotonic()
@@ -419,6 +448,18 @@ def suite_environment(
     database: RunningServer, cache: RunningServer, extra: Mapping[str, str]
 ) -> dict[str, str]:
     """The environment the suite runs in: this cell's servers and nothing left over from outside."""
+    env = suite_base_environment()
+    env.update(database.env)
+    env.update(cache.env)
+    env.update(extra)
+    env["DATABASE_URL"] = database.url
+    env["REDIS_URL"] = cache.url
+    return env
+
+
+def suite_base_environment() -> dict[str, str]:
+    """The suite's environment before any cell's servers: no server URLs from outside, no
+    colour codes (pytest.log is parsed and shown in reports), compiled modules cached."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -426,12 +467,6 @@ def suite_environment(
         and not key.startswith("PYTEST_")
     }
     env.update(bytecode_environment())
-    env.update(database.env)
-    env.update(cache.env)
-    env.update(extra)
-    env["DATABASE_URL"] = database.url
-    env["REDIS_URL"] = cache.url
-    # pytest.log is parsed (`ERROR: ` lines) and read in reports: no colour codes in it
     env.pop("FORCE_COLOR", None)
     env["PY_COLORS"] = "0"
     env.setdefault("PYTHONPATH", str(REPO_ROOT))

@@ -104,6 +104,12 @@ def _configure(run: argparse.ArgumentParser, name: str) -> None:
         "--jobs", type=_count(minimum=1), help="cells at once (default: cores / workers)"
     )
     run.add_argument("--timeout", type=_seconds, help="seconds a cell may take")
+    run.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="start each cell's pytest as a new interpreter instead of forking it from the "
+        "suite imported once for the run",
+    )
     run.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
     if name == "matrix":
         run.add_argument(

@@ -18,6 +18,7 @@ from scripts.matrix import Cell, Matrix
 from scripts.providers.base import SourceKind
 from scripts.providers.process import kill_all_groups
 from scripts.results import CellResult, ServerInfo
+from scripts.warm.client import PreloadedPytest
 
 FAILING_STATES = frozenset({"failed", "error"})
 TICK_S = 1.0
@@ -89,6 +90,7 @@ def run_cells(
     on_stage: Callable[[str, str], None] | None = None,
     on_tick: Callable[[], None] | None = None,
     test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
+    preloaded: PreloadedPytest | None = None,
 ) -> list[CellResult]:
     """Run every cell as `layout` says (without one: `workers` each, `jobs` at a time); one
     cell's failure never stops the others.
@@ -119,6 +121,7 @@ def run_cells(
                 test_paths=test_paths,
                 cancel=cancel,
                 on_stage=on_stage,
+                preloaded=preloaded,
             )
         finally:
             slots.give_back(cost)

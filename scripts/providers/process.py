@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from scripts.providers import runs
 from scripts.providers.accounts import Account
@@ -86,8 +86,22 @@ def raise_if_cancelled(doing: str) -> None:
 # ------------------------------------------------------------------ ties to this process
 
 
+class GroupLeader(Protocol):
+    """A process that leads its own process group: a `subprocess.Popen`, or a suite forked
+    by the preloaded pytest (`scripts.warm.client.ForkedSuite`)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+L = TypeVar("L", bound=GroupLeader)
+
 _live_lock = threading.Lock()
-_live: dict[int, subprocess.Popen[bytes]] = {}
+_live: dict[int, GroupLeader] = {}
 
 
 PR_SET_PDEATHSIG = 1
@@ -149,6 +163,16 @@ def process_group(
             )
         except OSError as exc:
             raise ProvisioningError(f"cannot run {argv[0]}: {exc}") from exc
+    with tied_group(process, stop_signal=stop_signal, stop_timeout=stop_timeout):
+        yield process
+
+
+@contextmanager
+def tied_group(
+    process: L, *, stop_signal: signal.Signals = signal.SIGTERM, stop_timeout: float = 10.0
+) -> Iterator[L]:
+    """Tie the process group `process` leads to this process (the watchdog, the run folder's
+    record, `kill_all_groups`) and stop the whole group on exit."""
     record: Path | None = None
     try:
         with _live_lock:
@@ -167,9 +191,7 @@ def process_group(
             _live.pop(process.pid, None)
 
 
-def stop_group(
-    process: subprocess.Popen[bytes], stop_signal: signal.Signals, timeout: float
-) -> None:
+def stop_group(process: GroupLeader, stop_signal: signal.Signals, timeout: float) -> None:
     """Ask the process group to stop; kill it when it does not within `timeout` seconds."""
     if process.poll() is None:
         _signal_group(process.pid, stop_signal)
@@ -203,7 +225,7 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 # ------------------------------------------------------------------ waiting
 
 
-def wait_for_exit(process: subprocess.Popen[bytes], *, deadline: float, doing: str) -> int:
+def wait_for_exit(process: GroupLeader, *, deadline: float, doing: str) -> int:
     """The exit code of `process`; `DeadlinePassedError` after `deadline` (monotonic clock),
     `Interrupted` when this thread is cancelled."""
     while True:

@@ -1,0 +1,183 @@
+"""The preloaded pytest: each fork runs the suite as a new interpreter would, in exactly the
+environment it was asked for, and dies with whoever asked for it or with the server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.cell import PROGRESS_PLUGIN, run_cell, suite_base_environment
+from scripts.matrix import Cell, load_matrix
+from scripts.paths import MATRIX_FILE, REPO_ROOT
+from scripts.warm.client import ForkServerGoneError, PreloadedPytest, preloaded_pytest
+from scripts.warm.server import suite_module_names
+
+SEES_ITS_ENVIRONMENT = """
+import os
+
+def test_sees_what_it_was_asked_for():
+    assert os.environ["PROBE"] == "asked"
+
+def test_sees_nothing_of_the_servers_environment():
+    assert "ONLY_THE_SERVER_HAS_THIS" not in os.environ
+
+def test_fails_when_told():
+    assert os.environ.get("FAIL") != "1"
+"""
+
+HANGS = """
+import time
+
+def test_hangs():
+    time.sleep(120)
+"""
+
+PASSES_AND_FAILS = """
+def test_passes():
+    pass
+
+def test_fails():
+    assert 1 == 2
+"""
+
+
+def gone(pid: int, within: float = 15.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def suite_folder(tmp_path: Path) -> Path:
+    (tmp_path / "test_environment.py").write_text(SEES_ITS_ENVIRONMENT)
+    (tmp_path / "test_hangs.py").write_text(HANGS)
+    return tmp_path
+
+
+@pytest.fixture
+def preloaded(suite_folder: Path, scratch: Path) -> Iterator[PreloadedPytest]:
+    env = {**suite_base_environment(), "ONLY_THE_SERVER_HAS_THIS": "1"}
+    with preloaded_pytest([str(suite_folder), "-p", PROGRESS_PLUGIN], env) as server:
+        server.wait_until_ready()
+        yield server
+
+
+def run(preloaded: PreloadedPytest, argv: list[str], log: Path, **env: str) -> int:
+    with preloaded.suite(argv, log, cwd=REPO_ROOT, env={**suite_base_environment(), **env}) as s:
+        return s.wait(timeout=60)
+
+
+def test_a_fork_runs_the_suite_in_exactly_the_environment_it_was_asked_for(
+    preloaded: PreloadedPytest, suite_folder: Path, tmp_path: Path
+) -> None:
+    test = str(suite_folder / "test_environment.py")
+    log = tmp_path / "pass.log"
+    assert run(preloaded, [test, "-q", "-p", "no:cacheprovider"], log, PROBE="asked") == 0
+    assert "3 passed" in log.read_text()
+    failing = tmp_path / "fail.log"
+    code = run(preloaded, [test, "-q", "-p", "no:cacheprovider"], failing, PROBE="asked", FAIL="1")
+    assert code == 1
+    assert "1 failed, 2 passed" in failing.read_text()
+
+
+def test_a_fork_whose_asker_hangs_up_is_killed(
+    preloaded: PreloadedPytest, suite_folder: Path, tmp_path: Path
+) -> None:
+    argv = [str(suite_folder / "test_hangs.py"), "-p", "no:cacheprovider"]
+    with preloaded.suite(argv, tmp_path / "log", cwd=REPO_ROOT, env=suite_base_environment()) as s:
+        s.close()  # as when the harness dies: the server kills the fork's group
+        assert gone(s.pid)
+
+
+def test_forks_die_with_the_server_and_their_wait_returns(
+    preloaded: PreloadedPytest, suite_folder: Path, tmp_path: Path
+) -> None:
+    argv = [str(suite_folder / "test_hangs.py"), "-p", "no:cacheprovider"]
+    with preloaded.suite(argv, tmp_path / "log", cwd=REPO_ROOT, env=suite_base_environment()) as s:
+        os.kill(preloaded.server.pid, signal.SIGKILL)
+        assert s.wait(timeout=15) == -9
+        assert gone(s.pid)  # its parent-death signal
+    with pytest.raises(ForkServerGoneError):
+        run(preloaded, argv, tmp_path / "again.log")
+
+
+def test_the_integration_suite_preloads_without_assertion_rewrite_warnings(
+    scratch: Path, tmp_path: Path
+) -> None:
+    suite = ["tests/integration", "-p", PROGRESS_PLUGIN]
+    with preloaded_pytest(suite, suite_base_environment()) as server:
+        server.wait_until_ready()
+        log = tmp_path / "collect.log"
+        database = f"sqlite:///{tmp_path / 'collect.db'}"
+        assert run(server, [*suite, "--co", "-q"], log, DATABASE_URL=database) == 0
+        preload_log = server.log.read_text()
+    text = log.read_text()
+    assert " tests collected" in text
+    # pytest warns (and the suite's filterwarnings makes it an error) about any plugin that
+    # was imported before its import hook could rewrite it
+    assert "cannot be rewritten" not in text
+    assert "not preloaded" not in preload_log
+
+
+@pytest.fixture
+def default_cell() -> Cell:
+    return load_matrix(MATRIX_FILE).cell("sqlite-stdlib")
+
+
+def test_a_cell_forked_from_the_preloaded_pytest_gives_what_a_new_interpreter_gives(
+    default_cell: Cell, scratch: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "test_mixed.py"
+    path.write_text(PASSES_AND_FAILS)
+    options = {"workers": 1, "timeout": 120, "test_paths": [str(path)]}
+    cold = run_cell(default_cell, results_dir=tmp_path / "cold", **options)  # type: ignore[arg-type]
+    suite = [str(path), "-p", PROGRESS_PLUGIN]
+    with preloaded_pytest(suite, suite_base_environment()) as server:
+        warm = run_cell(default_cell, results_dir=tmp_path / "warm", preloaded=server, **options)  # type: ignore[arg-type]
+    assert warm.state == cold.state == "failed"
+    assert [(t.id, t.outcome) for t in warm.tests] == [(t.id, t.outcome) for t in cold.tests]
+    assert (tmp_path / "warm" / "sqlite-stdlib" / "junit-rerun.xml").exists()  # rerun forked too
+
+
+def test_a_cell_starts_pytest_afresh_when_the_preloaded_one_is_gone(
+    default_cell: Cell, scratch: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "test_mixed.py"
+    path.write_text(PASSES_AND_FAILS.replace("1 == 2", "1 == 1"))
+    with preloaded_pytest([str(path)], suite_base_environment()) as server:
+        os.kill(server.server.pid, signal.SIGKILL)
+        result = run_cell(
+            default_cell,
+            results_dir=tmp_path / "results",
+            workers=1,
+            timeout=120,
+            test_paths=[str(path)],
+            preloaded=server,
+        )
+    assert result.state == "passed"
+    assert "starting pytest afresh" in (tmp_path / "results/sqlite-stdlib/pytest.log").read_text()
+
+
+def test_suite_modules_are_named_as_pytest_imports_them(tmp_path: Path) -> None:
+    package = tmp_path / "tests" / "integration"
+    package.mkdir(parents=True)
+    for folder in (tmp_path / "tests", package):
+        (folder / "__init__.py").write_text("")
+    (package / "test_users.py").write_text("")
+    (package / "helpers.py").write_text("")
+    (package / "conftest.py").write_text("")
+    names = list(suite_module_names(tmp_path / "tests", ["test_*.py", "*_test.py"]))
+    assert names == ["tests.integration.test_users"]
+    assert list(suite_module_names(package / "test_users.py", ["test_*.py"])) == [
+        "tests.integration.test_users"
+    ]
