@@ -292,9 +292,11 @@ def _pytest_postgresql_version() -> str:
 # ------------------------------------------------------------------ the four ways of one server
 
 HARNESS_NOTE = (
-    "the binaries source's start: template data directory copied, server started as "
-    "{account}, polled until it answers with its own version"
+    "the binaries source's start: {data}, server started as {account}, polled until it "
+    "answers with its own version"
 )
+TEMPLATE_COPIED = "template data directory copied"
+NO_TEMPLATE = "no data directory to copy (it has no template)"
 FLOOR_NOTE = (
     "the harness's start command and readiness check on a data directory initialised once "
     "and reused in place (no copy, no init): the machine's floor"
@@ -384,7 +386,13 @@ def measure_server(
         say(f"{SECTION}: {spec.id}: preparing the floor's data directory")
         floor_dir = stack.enter_context(floor_data_directory(spec, provider))
         ways: dict[str, Way] = {
-            HARNESS: _timed(provider.start, HARNESS_NOTE.format(account=_account_name(account)))
+            HARNESS: _timed(
+                provider.start,
+                HARNESS_NOTE.format(
+                    data=TEMPLATE_COPIED if recipe.needs_template else NO_TEMPLATE,
+                    account=_account_name(account),
+                ),
+            )
         }
         absent: dict[str, str] = {}
         candidates = {

@@ -12,8 +12,8 @@ from scripts.bench import container_engine
 from scripts.bench import provisioning as section
 from scripts.bench.figures import at_least, at_most
 from scripts.bench.pytest_postgresql_start import executor
+from scripts.providers import runs
 from scripts.providers.accounts import Account
-from scripts.sources.binaries import BinariesProvider
 from tests.harness.providers_support import binaries_spec
 
 FOUR_WAYS = {
@@ -178,13 +178,13 @@ def test_only_the_projects_own_images_are_built_and_only_when_missing(
     assert "redis:7.0" not in asked  # an official image: testcontainers pulls it, as in a run
 
 
-def test_one_real_round_of_redis_times_the_harness_a_fresh_start_and_the_floor() -> None:
-    spec = binaries_spec("redis", "7.0")
+def test_one_real_round_of_postgresql_times_the_harness_pytest_postgresql_and_the_floor() -> None:
+    spec = binaries_spec("postgres", "15")
     said: list[str] = []
 
     figures = by_name(
         section.measure_server(spec, 1, containers_why_not="no engine here", say=said.append),
-        "Redis 7.0",
+        "PostgreSQL 15",
     )
 
     assert set(figures) == {
@@ -195,31 +195,12 @@ def test_one_real_round_of_redis_times_the_harness_a_fresh_start_and_the_floor()
         "fresh / harness",
     }
     times = [f for f in figures.values() if f.unit == "s"]
-    assert len(times) == 3
     assert all(len(f.samples) == 1 and f.samples[0] > 0 for f in times)
-    assert all(str(f.details["reported_version"]).startswith("7.0") for f in times)
-    assert any("no engine here" in f.note for f in times)
-
-
-def test_the_floor_starts_twice_in_place_on_one_postgresql_data_directory() -> None:
-    spec = binaries_spec("postgres", "15")
-    provider = BinariesProvider(spec, spec.sources[0])  # type: ignore[arg-type]
-    seen = section.Seen()
-
-    with section.floor_data_directory(spec, provider) as data_dir:
-        used: list[Path] = []
-
-        def in_place(run_dir: Path) -> Path:
-            used.append(run_dir)
-            return data_dir
-
-        first = section.time_start(lambda: provider.start(data=in_place), seen)
-        second = section.time_start(lambda: provider.start(data=in_place), seen)
-        assert (data_dir / "PG_VERSION").read_text().strip() == "15"
-
-    assert first > 0
-    assert second > 0
-    assert seen.reported_version.startswith("15")
-    assert len(set(used)) == 2  # a run folder of its own per start, the data directory shared
-    assert not data_dir.exists()  # removed with the floor
-    assert not any(run_dir.exists() for run_dir in used)
+    assert all(str(f.details["reported_version"]).startswith("15") for f in times)
+    fresh = figures["fresh data dir + start"]
+    assert "pytest-postgresql" in str(fresh.details["provenance"])
+    assert "container left out: no engine here" in figures["harness: template copy + start"].note
+    left = [
+        p.name for p in runs.run_folder().iterdir() if p.name.startswith(("bench-", "postgres"))
+    ]
+    assert left == []  # the floor's data directory and the child's folder are gone
