@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 
 from scripts import paths
@@ -33,6 +34,10 @@ START_DEADLINE_S = 60.0
 PROBE_TIMEOUT_S = 0.5  # per readiness poll; a listener that never answers must not stall it
 FETCH_COMMAND = "nox -s fetch"
 
+DataDirectory = Callable[[Path], Path]
+"""Given a start's run folder (empty, owned by the servers' account), leave the data directory
+the server starts on and return its path."""
+
 
 def recipe_for(backend: str) -> ServerBackend | None:
     """The backend's server knowledge, or None when it does not run as a server (SQLite)."""
@@ -47,6 +52,14 @@ def fetch_spec(source: BinariesSource) -> str | None:
         if value:
             return f"{kind} {value}"
     return str(source.debian) if source.debian else None
+
+
+def copied_template(template: Path | None, run_dir: Path) -> Path:
+    """The data directory of an ordinary start: `run_dir/data`, a copy of the template."""
+    data_dir = run_dir / "data"
+    if template is not None:
+        copy_template(template, data_dir)
+    return data_dir
 
 
 def program_provenance(program: Path) -> str:
@@ -104,15 +117,24 @@ class BinariesProvider:
         return recipe
 
     @contextmanager
-    def start(self) -> Iterator[RunningServer]:
+    def start(self, data: DataDirectory | None = None) -> Iterator[RunningServer]:
+        """Start on a copy of the template; `data` replaces that copy (the benchmarks start on a
+        freshly initialised or an already used data directory the same way)."""
         program = self.program()
         recipe = self._recipe()
         check_reachable(server_account(), program.path)
-        template = self._template(recipe, program) if recipe.needs_template else None
+        if data is None:
+            data = partial(copied_template, self.template())
         with ExitStack() as stack:
-            yield self._start_with_retries(stack, recipe, program, template)
+            yield self._start_with_retries(stack, recipe, program, data)
 
-    def _template(self, recipe: ServerBackend, program: Program) -> Path:
+    def template(self) -> Path | None:
+        """The program's data-directory template, built at the first call (the cache keeps
+        it); None when the backend needs none."""
+        recipe = self._recipe()
+        if not recipe.needs_template:
+            return None
+        program = self.program()
         account = server_account()
 
         def build(target: Path) -> None:
@@ -126,12 +148,12 @@ class BinariesProvider:
         return prepared_template(template_key(self.spec.backend, program, owner), build)
 
     def _start_with_retries(
-        self, stack: ExitStack, recipe: ServerBackend, program: Program, template: Path | None
+        self, stack: ExitStack, recipe: ServerBackend, program: Program, data: DataDirectory
     ) -> RunningServer:
         for attempt in range(1, PORT_ATTEMPTS + 1):
             attempt_stack = ExitStack()
             try:
-                server = self._start_once(attempt_stack, recipe, program, template)
+                server = self._start_once(attempt_stack, recipe, program, data)
             except PortTakenError:
                 attempt_stack.close()
                 if attempt == PORT_ATTEMPTS:
@@ -145,16 +167,14 @@ class BinariesProvider:
         raise AssertionError("unreachable")
 
     def _start_once(
-        self, stack: ExitStack, recipe: ServerBackend, program: Program, template: Path | None
+        self, stack: ExitStack, recipe: ServerBackend, program: Program, data: DataDirectory
     ) -> RunningServer:
         account = server_account()
         run_dir = runs.run_folder() / f"{self.spec.id}-{uuid.uuid4().hex[:10]}"
         run_dir.mkdir(mode=0o700, parents=False)
         stack.callback(shutil.rmtree, run_dir, ignore_errors=True)
         give_to(account, run_dir)
-        data_dir = run_dir / "data"
-        if template is not None:
-            copy_template(template, data_dir)
+        data_dir = data(run_dir)
         port = free_port()
         log_path = run_dir / "server.log"
         password = new_password()
