@@ -5,9 +5,9 @@
 On SQLite (files in the scratch folder, /dev/shm when there is one) and on throwaway
 PostgreSQL 17, MySQL 9.7 and MariaDB 10.11 servers started from local programs, the same small
 test (a user and a post through the app's models, committed and read back) runs `tests` times
-under each way of isolating it (scripts.bench.isolation_strategies), and once more with no
-isolation at all. The ways take turns round by round; a way's figure is what it adds to one
-test: (its time per test - the bare test's time per test in the same round), in milliseconds.
+under each way of isolating it (scripts.bench.isolation_strategies), taking turns with
+the same test under no isolation at all. The ways take turns round by round; a way's figure is
+what it adds to one test: (its time per test - the bare test's, same round), in milliseconds.
 The suite's own way, SAVEPOINT rollback, has the target; the others are its comparison, with
 their time per test (body included) as a ratio to SAVEPOINT's.
 """
@@ -15,12 +15,13 @@ their time per test (body included) as a ratio to SAVEPOINT's.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import sqlite3
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,25 +50,24 @@ SAVEPOINT_TARGET = at_most(1.0, UNIT)
 SERVERS = ("postgres-17", "mysql-9.7", "mariadb-10.11")
 SQLITE_LABEL = "sqlite-stdlib"
 WARM_UP_TESTS = 3
-COMPARISON_SECONDS_PER_ROUND = 0.6
+BLOCK = 10
+COMPARISON_SECONDS_PER_ROUND = 0.5
 """A comparison way whose `tests` would take longer per round runs fewer (the note says so):
 fresh databases and drop_all/create_all take tens of milliseconds per test on a server, and
 the section must stay well under a minute."""
-FEWEST_TESTS = 10
+FEWEST_TESTS = 5
 
 
 def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def count_per_round(tests: int, seconds_per_test: float, budget: float | None) -> int:
-    """`tests`, or as many as fit in `budget` seconds per round (at least FEWEST_TESTS).
-
-    `budget` None: always `tests` (the bare test and the suite's own way).
-    """
-    if budget is None or seconds_per_test * tests <= budget:
+def count_per_round(tests: int, seconds_each: float, budget: float | None) -> int:
+    """`tests`, or as many as fit in `budget` seconds per round (at least FEWEST_TESTS) when
+    each takes `seconds_each`. `budget` None: always `tests` (the suite's own way)."""
+    if budget is None or seconds_each * tests <= budget:
         return tests
-    return min(tests, max(FEWEST_TESTS, int(budget / seconds_per_test)))
+    return min(tests, max(FEWEST_TESTS, int(budget / seconds_each)))
 
 
 def added_ms(isolated: Sequence[float], bare: Sequence[float]) -> tuple[float, ...]:
@@ -79,28 +79,54 @@ def added_ms(isolated: Sequence[float], bare: Sequence[float]) -> tuple[float, .
 
 @dataclass(frozen=True)
 class Measured:
-    """One backend's seconds per test, round by round, of each strategy (no isolation too)."""
+    """One backend's seconds per test, round by round: each strategy's isolated tests and
+    the bare tests paired with them."""
 
     label: str
     backend: str
     tests: int
     counts: Mapping[str, int]
-    per_test: Mapping[str, Sequence[float]]
+    """Strategy key -> tests per round."""
+    isolated: Mapping[str, Sequence[float]]
+    bare: Mapping[str, Sequence[float]]
     titles: Mapping[str, str]
     """Strategy key -> how that strategy is done on this backend, in words."""
     warm_up: Mapping[str, float]
-    """Strategy key -> seconds per test in the warm-up, which chose the counts."""
+    """Strategy key -> seconds of one isolated + one bare test in the warm-up (chose the counts)."""
     details: Mapping[str, object] = field(default_factory=dict)
 
 
 def titles_for(database: BenchDatabase) -> dict[str, str]:
     return {
-        NO_ISOLATION.key: NO_ISOLATION.title,
         SAVEPOINT_ROLLBACK.key: SAVEPOINT_ROLLBACK.title,
         EMPTIED_TABLES.key: f"{database.emptying_way} every table",
         RECREATED_TABLES.key: RECREATED_TABLES.title,
         FRESH_DATABASE.key: f"fresh database: {database.fresh_way}",
     }
+
+
+def blocks(count: int, size: int) -> list[int]:
+    """`count` split into blocks of `size`, the last one shorter: 25, 10 -> [10, 10, 5]."""
+    return [size] * (count // size) + ([count % size] if count % size else [])
+
+
+def paired_round(
+    strategy: Strategy, database: BenchDatabase, numbers: Iterator[int], count: int
+) -> tuple[float, float]:
+    """`count` tests isolated by `strategy` and `count` bare ones (no isolation), in turns of
+    BLOCK tests each: seconds per isolated test, seconds per bare test.
+
+    Taking turns puts the machine's changing load on both alike; turns of several tests (not
+    one) keep what an isolation leaves behind (cold caches, new tables) mostly on its own
+    tests rather than on the bare ones. The bare tests' rows stay until the round ends, when
+    the tables are emptied (not timed).
+    """
+    isolated = bare = 0.0
+    for block in blocks(count, BLOCK):
+        isolated += seconds(functools.partial(run_tests, strategy, database, numbers, block))
+        bare += seconds(functools.partial(run_tests, NO_ISOLATION, database, numbers, block))
+    database.empty_tables()
+    return isolated / count, bare / count
 
 
 def measure(
@@ -110,34 +136,39 @@ def measure(
     repeat: int,
     details: Mapping[str, object] | None = None,
 ) -> Measured:
-    """Every strategy and the bare test, `repeat` rounds side by side, after a warm-up."""
+    """Every strategy, `repeat` rounds side by side, after a warm-up that chooses the counts."""
     numbers = itertools.count()
-    strategies = (NO_ISOLATION, *ISOLATING)
-
-    def per_test(strategy: Strategy, count: int) -> Callable[[], float]:
-        def one_round() -> float:
-            elapsed = seconds(lambda: run_tests(strategy, database, numbers, count))
-            database.empty_tables()  # not timed: the bare test leaves its rows behind
-            return elapsed / count
-
-        return one_round
-
-    warm_up = {s.key: per_test(s, WARM_UP_TESTS)() for s in strategies}
+    warm_up = {s.key: sum(paired_round(s, database, numbers, WARM_UP_TESTS)) for s in ISOLATING}
     counts = {
         s.key: count_per_round(
             tests,
             warm_up[s.key],
-            None if s in (NO_ISOLATION, SAVEPOINT_ROLLBACK) else COMPARISON_SECONDS_PER_ROUND,
+            None if s is SAVEPOINT_ROLLBACK else COMPARISON_SECONDS_PER_ROUND,
         )
-        for s in strategies
+        for s in ISOLATING
     }
-    samples = interleaved({s.key: per_test(s, counts[s.key]) for s in strategies}, repeat)
+    isolated: dict[str, list[float]] = {s.key: [] for s in ISOLATING}
+    bare: dict[str, list[float]] = {s.key: [] for s in ISOLATING}
+
+    def contender(strategy: Strategy) -> Callable[[], float]:
+        def one_round() -> float:
+            isolated_seconds, bare_seconds = paired_round(
+                strategy, database, numbers, counts[strategy.key]
+            )
+            isolated[strategy.key].append(isolated_seconds)
+            bare[strategy.key].append(bare_seconds)
+            return isolated_seconds - bare_seconds
+
+        return one_round
+
+    interleaved({s.key: contender(s) for s in ISOLATING}, repeat)
     return Measured(
         label,
         database.backend,
         tests,
         counts,
-        samples,
+        isolated,
+        bare,
         titles_for(database),
         warm_up,
         details or {},
@@ -149,23 +180,29 @@ def _fewer_note(measured: Measured, key: str) -> str:
     if count >= measured.tests:
         return ""
     return (
-        f"{count} of {measured.tests} tests per round: one took "
+        f"{count} of {measured.tests} tests per round: a pair (isolated + bare) took "
         f"{measured.warm_up[key] * 1000:.0f} ms in the warm-up and a comparison way gets "
         f"~{COMPARISON_SECONDS_PER_ROUND:g} s per round (the section stays under a minute)"
     )
 
 
+def _below_zero_note(strategy: Strategy) -> str:
+    if strategy is SAVEPOINT_ROLLBACK:
+        return "below zero: the rolled-back test never pays the bare test's real COMMIT"
+    return "below zero: less than the rounds' noise"
+
+
 def figures_of(measured: Measured) -> list[Figure]:
     """Each strategy's added ms per test, and its time per test as a ratio to SAVEPOINT's."""
-    bare = measured.per_test[NO_ISOLATION.key]
-    bare_ms = statistics.median(bare) * 1000
     figures: list[Figure] = []
     for strategy in ISOLATING:
-        samples = added_ms(measured.per_test[strategy.key], bare)
-        notes = [f"added to a {bare_ms:.2f} ms test (no isolation)"]
-        if statistics.median(samples) < 0:
-            notes.append("below zero: a rolled-back test never pays the bare test's real COMMIT")
-        notes.append(_fewer_note(measured, strategy.key))
+        bare = measured.bare[strategy.key]
+        samples = added_ms(measured.isolated[strategy.key], bare)
+        notes = [
+            f"added to a {statistics.median(bare) * 1000:.2f} ms test (no isolation)",
+            _below_zero_note(strategy) if statistics.median(samples) < 0 else "",
+            _fewer_note(measured, strategy.key),
+        ]
         figures.append(
             Figure(
                 SECTION,
@@ -178,10 +215,11 @@ def figures_of(measured: Measured) -> list[Figure]:
                     **measured.details,
                     "tests_per_round": measured.counts[strategy.key],
                     "bare_ms_per_test": [s * 1000 for s in bare],
+                    "isolated_ms_per_test": [s * 1000 for s in measured.isolated[strategy.key]],
                 },
             )
         )
-    savepoint = measured.per_test[SAVEPOINT_ROLLBACK.key]
+    savepoint = measured.isolated[SAVEPOINT_ROLLBACK.key]
     for strategy in ISOLATING:
         if strategy is SAVEPOINT_ROLLBACK:
             continue
@@ -190,7 +228,7 @@ def figures_of(measured: Measured) -> list[Figure]:
                 SECTION,
                 f"{measured.label}: {measured.titles[strategy.key]} vs SAVEPOINT",
                 "x",
-                ratio(measured.per_test[strategy.key], savepoint),
+                ratio(measured.isolated[strategy.key], savepoint),
                 None,
                 "time per test, body included; per-round ratio",
                 dict(measured.details),

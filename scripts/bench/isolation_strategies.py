@@ -105,12 +105,9 @@ class BenchDatabase:
                 connection.exec_driver_sql(statement)
 
 
-def _quoted(connection: Connection, name: str) -> str:
-    return connection.dialect.identifier_preparer.quote(name)
-
-
 @contextmanager
 def _created_engine(url: URL) -> Iterator[Engine]:
+    """The app's own engine (`build_engine`) on `url`, disposed when the block ends."""
     engine = build_engine(url.render_as_string(hide_password=False))
     try:
         yield engine
@@ -118,57 +115,76 @@ def _created_engine(url: URL) -> Iterator[Engine]:
         engine.dispose()
 
 
+class ServerDatabases:
+    """Creates and drops databases on one server, through one AUTOCOMMIT connection.
+
+    PostgreSQL makes a fresh database from a template (CREATE DATABASE ... TEMPLATE). MySQL
+    and MariaDB have no templates: there a fresh database is CREATE DATABASE, then create_all.
+    """
+
+    def __init__(self, admin: Connection, server_url: URL) -> None:
+        self.admin = admin
+        self.server_url = server_url
+        self.uses_template = server_url.get_backend_name() == "postgresql"
+        self.fresh_way = (
+            "CREATE DATABASE ... TEMPLATE"
+            if self.uses_template
+            else "CREATE DATABASE + create_all (no templates here)"
+        )
+        self._numbers = itertools.count()
+
+    def _quoted(self, name: str) -> str:
+        return self.admin.dialect.identifier_preparer.quote(name)
+
+    def create(self, name: str, template: str | None = None) -> URL:
+        """Create database `name` (a copy of `template`, if given); return its URL."""
+        if template:
+            source = f" TEMPLATE {self._quoted(template)}"
+        else:
+            source = "" if self.uses_template else " CHARACTER SET utf8mb4"  # as the suite does
+        self.admin.exec_driver_sql(f"CREATE DATABASE {self._quoted(name)}{source}")
+        return self.server_url.set(database=name)
+
+    def drop(self, name: str) -> None:
+        self.admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {self._quoted(name)}")
+
+    @contextmanager
+    def fresh_engine(self) -> Iterator[Engine]:
+        """A new database with the app's tables, and an engine on it; dropped afterwards."""
+        name = f"{FRESH_PREFIX}{next(self._numbers)}"
+        url = self.create(name, TEMPLATE_DATABASE if self.uses_template else None)
+        try:
+            with _created_engine(url) as engine:
+                if not self.uses_template:
+                    Base.metadata.create_all(engine)
+                yield engine
+        finally:
+            self.drop(name)
+
+
 @contextmanager
 def bench_database(server_url: str) -> Iterator[BenchDatabase]:
-    """On a PostgreSQL, MySQL or MariaDB server: the work database, and fresh ones per test.
-
-    PostgreSQL copies a template database (CREATE DATABASE ... TEMPLATE). MySQL and MariaDB
-    have no templates: a fresh database there is CREATE DATABASE, then create_all.
-    """
+    """On a PostgreSQL, MySQL or MariaDB server: the work database (and on PostgreSQL the
+    template), with the app's tables; both dropped when the block ends."""
     url = make_url(server_url)
     admin_engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    uses_template = url.get_backend_name() == "postgresql"
-    charset = "" if uses_template else " CHARACTER SET utf8mb4"  # as the suite's provisioner
-    numbers = itertools.count()
-    created: list[str] = []
-    with admin_engine.connect() as admin:
-
-        def create(name: str, template: str | None = None) -> URL:
-            source = f" TEMPLATE {_quoted(admin, template)}" if template else charset
-            admin.exec_driver_sql(f"CREATE DATABASE {_quoted(admin, name)}{source}")
-            return url.set(database=name)
-
-        def drop(name: str) -> None:
-            admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {_quoted(admin, name)}")
-
-        @contextmanager
-        def fresh_engine() -> Iterator[Engine]:
-            name = f"{FRESH_PREFIX}{next(numbers)}"
-            fresh_url = create(name, TEMPLATE_DATABASE if uses_template else None)
+    try:
+        with admin_engine.connect() as admin:
+            databases = ServerDatabases(admin, url)
+            made = (
+                (WORK_DATABASE, TEMPLATE_DATABASE) if databases.uses_template else (WORK_DATABASE,)
+            )
             try:
-                with _created_engine(fresh_url) as engine:
-                    if not uses_template:
+                for name in made:
+                    with _created_engine(databases.create(name)) as engine:
                         Base.metadata.create_all(engine)
-                    yield engine
+                with _created_engine(url.set(database=WORK_DATABASE)) as engine:
+                    yield BenchDatabase(engine, databases.fresh_engine, databases.fresh_way)
             finally:
-                drop(name)
-
-        try:
-            for name in (WORK_DATABASE, TEMPLATE_DATABASE) if uses_template else (WORK_DATABASE,):
-                created.append(name)
-                with _created_engine(create(name)) as engine:
-                    Base.metadata.create_all(engine)
-            with _created_engine(url.set(database=WORK_DATABASE)) as engine:
-                fresh_way = (
-                    "CREATE DATABASE ... TEMPLATE"
-                    if uses_template
-                    else "CREATE DATABASE + create_all (no templates here)"
-                )
-                yield BenchDatabase(engine, fresh_engine, fresh_way)
-        finally:
-            for name in reversed(created):
-                drop(name)
-    admin_engine.dispose()
+                for name in made:
+                    databases.drop(name)
+    finally:
+        admin_engine.dispose()
 
 
 @contextmanager

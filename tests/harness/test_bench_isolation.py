@@ -4,6 +4,7 @@ comparable."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -18,6 +19,7 @@ from scripts.bench.isolation import (
     SECTION,
     Measured,
     added_ms,
+    blocks,
     count_per_round,
     describe,
     figures_of,
@@ -87,6 +89,12 @@ def test_a_way_without_budget_runs_every_test() -> None:
     assert count_per_round(100, 1.0, budget=None) == 100
 
 
+def test_a_round_takes_turns_in_blocks_the_last_one_shorter() -> None:
+    assert blocks(25, 10) == [10, 10, 5]
+    assert blocks(20, 10) == [10, 10]
+    assert blocks(3, 10) == [3]
+
+
 def test_added_cost_is_the_per_round_difference_in_ms() -> None:
     assert added_ms([0.0030, 0.0050], [0.0025, 0.0051]) == pytest.approx((0.5, -0.1))
 
@@ -98,8 +106,7 @@ def test_added_cost_needs_the_same_rounds() -> None:
 
 def _measured(counts: dict[str, int] | None = None, savepoint: float = 0.0031) -> Measured:
     """Seconds per test: bare 3 ms; savepoint `savepoint`; empty 4, recreate 6, fresh 30 ms."""
-    per_test = {
-        "none": [0.003, 0.003, 0.003],
+    isolated = {
         "savepoint": [savepoint] * 3,
         "empty": [0.004, 0.004, 0.004],
         "recreate": [0.006, 0.006, 0.006],
@@ -109,10 +116,11 @@ def _measured(counts: dict[str, int] | None = None, savepoint: float = 0.0031) -
         label="postgres-17",
         backend="postgresql",
         tests=100,
-        counts=counts or dict.fromkeys(per_test, 100),
-        per_test=per_test,
-        titles={key: key for key in per_test},
-        warm_up=dict.fromkeys(per_test, 0.05),
+        counts=counts or dict.fromkeys(isolated, 100),
+        isolated=isolated,
+        bare={key: [0.003, 0.003, 0.003] for key in isolated},
+        titles={key: key for key in isolated},
+        warm_up=dict.fromkeys(isolated, 0.05),
         details={"server": "17.10"},
     )
 
@@ -142,7 +150,7 @@ def test_only_the_suites_own_way_carries_the_target() -> None:
 
 
 def test_a_lowered_count_is_said_in_the_note() -> None:
-    counts = {"none": 100, "savepoint": 100, "empty": 100, "recreate": 100, "fresh": 12}
+    counts = {"savepoint": 100, "empty": 100, "recreate": 100, "fresh": 12}
     notes = {f.name: f.note for f in figures_of(_measured(counts))}
     assert "12 of 100 tests per round" in notes["postgres-17: fresh"]
     assert "tests per round" not in notes["postgres-17: recreate"]
@@ -152,6 +160,13 @@ def test_a_way_cheaper_than_the_bare_test_says_why() -> None:
     figure = figures_of(_measured(savepoint=0.0029))[0]
     assert figure.median == pytest.approx(-0.1)
     assert "below zero" in figure.note
+
+
+def test_the_added_cost_is_against_each_ways_own_bare_tests() -> None:
+    measured = _measured()
+    by_way = {**measured.bare, "fresh": [0.010, 0.020, 0.004]}
+    fresh = figures_of(dataclasses.replace(measured, bare=by_way))[3]
+    assert fresh.samples == pytest.approx((20.0, 10.0, 26.0))
 
 
 def test_a_figure_reads_as_one_plain_line() -> None:
