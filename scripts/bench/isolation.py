@@ -180,9 +180,9 @@ def _fewer_note(measured: Measured, key: str) -> str:
     if count >= measured.tests:
         return ""
     return (
-        f"{count} of {measured.tests} tests per round: a pair (isolated + bare) took "
-        f"{measured.warm_up[key] * 1000:.0f} ms in the warm-up and a comparison way gets "
-        f"~{COMPARISON_SECONDS_PER_ROUND:g} s per round (the section stays under a minute)"
+        f"{count} of {measured.tests} tests per round: an isolated + bare pair took "
+        f"{measured.warm_up[key] * 1000:.0f} ms in the warm-up, a comparison way gets "
+        f"~{COMPARISON_SECONDS_PER_ROUND:g} s per round"
     )
 
 
