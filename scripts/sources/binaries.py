@@ -1,7 +1,8 @@
 """The `binaries` source: a local server program started as a throwaway process.
 
 Per start: a private run folder in the scratch area (tmpfs), the data directory copied from a
-template prepared once per program, a free loopback port, durability off; polled until it
+template prepared once per program (initialised in place when templates are off, see
+`scripts.providers.templates`), a free loopback port, durability off; polled until it
 answers, its own version read back; stopped (signal, wait, kill) and its folder removed in a
 `finally`, Ctrl-C included.
 """
@@ -24,7 +25,12 @@ from scripts.providers.base import RunningServer, SourceKind, Unavailable
 from scripts.providers.passwords import new_password
 from scripts.providers.ports import free_port
 from scripts.providers.process import PortTakenError, process_group, wait_until_answers
-from scripts.providers.templates import copy_template, prepared_template, template_key
+from scripts.providers.templates import (
+    copy_template,
+    prepared_template,
+    template_key,
+    templates_wanted,
+)
 from scripts.sources.fetched import provenance_of
 from scripts.sources.programs import find_program
 
@@ -108,22 +114,21 @@ class BinariesProvider:
         program = self.program()
         recipe = self._recipe()
         check_reachable(server_account(), program.path)
-        template = self._template(recipe, program) if recipe.needs_template else None
+        template = (
+            self._template(recipe, program)
+            if recipe.needs_template and templates_wanted()
+            else None
+        )
         with ExitStack() as stack:
             yield self._start_with_retries(stack, recipe, program, template)
 
     def _template(self, recipe: ServerBackend, program: Program) -> Path:
         account = server_account()
-
-        def build(target: Path) -> None:
-            log_path = target.with_name(target.name + ".log")
-            try:
-                recipe.build_template(program, target, account, log_path)
-            finally:
-                log_path.unlink(missing_ok=True)
-
         owner = None if account is None else account.uid
-        return prepared_template(template_key(self.spec.backend, program, owner), build)
+        return prepared_template(
+            template_key(self.spec.backend, program, owner),
+            lambda target: _initialise(recipe, program, target),
+        )
 
     def _start_with_retries(
         self, stack: ExitStack, recipe: ServerBackend, program: Program, template: Path | None
@@ -155,6 +160,8 @@ class BinariesProvider:
         data_dir = run_dir / "data"
         if template is not None:
             copy_template(template, data_dir)
+        elif recipe.needs_template:  # templates off: initialise this start's own
+            _initialise(recipe, program, data_dir)
         port = free_port()
         log_path = run_dir / "server.log"
         password = new_password()
@@ -181,3 +188,13 @@ class BinariesProvider:
             provenance=program_provenance(program.path),
             log_path=log_path,
         )
+
+
+def _initialise(recipe: ServerBackend, program: Program, target: Path) -> None:
+    """A fresh data directory at `target` (initdb, mysqld --initialize, ...), owned by the
+    servers' account; the initialiser's log is removed once it succeeded or failed."""
+    log_path = target.with_name(target.name + ".log")
+    try:
+        recipe.build_template(program, target, server_account(), log_path)
+    finally:
+        log_path.unlink(missing_ok=True)
