@@ -23,6 +23,7 @@ from app.models import User
 from app.tasks import celery_config, configure_celery
 from tests.factories import PostFactory, UserFactory
 from tests.support.celery_worker import FailFastWorkController
+from tests.support.isolation import isolated_session
 from tests.support.worker import WorkerResources, provision_worker
 
 AUTH_USER_PASSWORD = "correct-horse-battery"
@@ -43,19 +44,10 @@ def engine(worker_resources: WorkerResources) -> Engine:
 
 @pytest.fixture
 def db_session(engine: Engine) -> Iterator[Session]:
-    """A session inside an outer transaction that is rolled back after the test.
-
-    The seed's pattern breaks on session.commit() under SQLAlchemy 2; joining with
-    create_savepoint turns each commit into a released SAVEPOINT instead.
-    """
-    with engine.connect() as connection:
-        transaction = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        try:
-            yield session
-        finally:
-            session.close()
-            transaction.rollback()
+    """A session whose changes are undone after the test: a rolled-back SAVEPOINT (see
+    tests/support/isolation.py; COMPAT_TEST_ISOLATION=recreate recreates the tables instead)."""
+    with isolated_session(engine) as session:
+        yield session
 
 
 @pytest.fixture
