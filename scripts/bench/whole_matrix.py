@@ -28,7 +28,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from scripts.bench.figures import Figure, at_least, at_most, interleaved, ratio
 from scripts.bench.harness_runs import (
@@ -184,16 +183,6 @@ def interpreter_start_s(python: str = sys.executable, times: int = INTERPRETER_S
 # ------------------------------------------------------------------ the runs
 
 
-@dataclass
-class _Rounds:
-    """Every run of one contender, round by round."""
-
-    runs: list[HarnessRun]
-
-    def walls(self) -> list[float]:
-        return [run.wall_s for run in self.runs]
-
-
 def _measured(
     cells: Sequence[str],
     plan: RunPlan,
@@ -201,6 +190,7 @@ def _measured(
     say: Say,
     store: list[HarnessRun],
     *,
+    section: str = MATRIX,
     suite_repeat: int = 1,
     watch_memory: bool = False,
 ) -> Callable[[], float]:
@@ -217,7 +207,7 @@ def _measured(
             f", suite x{suite_repeat}" if suite_repeat != 1 else ""
         )
         trouble = f" -- {run.trouble}" if run.trouble else ""
-        say(f"bench {MATRIX}: {what}: {run.wall_s:.1f} s{trouble}")
+        say(f"bench {section}: {what}: {run.wall_s:.1f} s{trouble}")
         if run.trouble:
             say(run.log_tail)
         return run.wall_s
@@ -254,6 +244,9 @@ def matrix_figures(
     if not chosen:
         raise ValueError("no native cell to run here")
     ids = [cell.id for cell in chosen]
+    if cells is None and len(ids) < len(DEFAULT_SAMPLE):
+        left_out = [cell for cell in DEFAULT_SAMPLE if cell not in ids]
+        say(f"bench {MATRIX}: not native here, left out of the sample: {', '.join(left_out)}")
     selection = (
         tuple(BUDGET_SLICE if cells is None else ()) if pytest_args is None else tuple(pytest_args)
     )
@@ -264,8 +257,9 @@ def matrix_figures(
     say(f"bench {MATRIX}: {len(ids)} cell(s) ({', '.join(ids)}), {suite}, {repeat} round(s)")
     start_s = interpreter_start_s()
 
-    runs: dict[str, list[HarnessRun]] = {plan.name: [] for plan in (DEFAULT_PLAN, NAIVE_PLAN)}
-    runs[UNIFORM_PLAN.name] = []
+    runs: dict[str, list[HarnessRun]] = {
+        plan.name: [] for plan in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN)
+    }
     samples = interleaved(
         {
             DEFAULT_PLAN.name: _measured(
@@ -416,7 +410,7 @@ def scaling_figures(
         ids = [cell.id for cell in native[:count]]
         runs[f"{count} cells"] = []
         contenders[f"{count} cells"] = _measured(
-            ids, DEFAULT_PLAN, pytest_args, say, runs[f"{count} cells"]
+            ids, DEFAULT_PLAN, pytest_args, say, runs[f"{count} cells"], section=SCALING
         )
     for times in SUITE_REPEATS:
         runs[f"suite x{times}"] = []
@@ -426,6 +420,7 @@ def scaling_figures(
             pytest_args,
             say,
             runs[f"suite x{times}"],
+            section=SCALING,
             suite_repeat=times,
         )
     samples = interleaved(contenders, repeat)
