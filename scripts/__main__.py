@@ -34,6 +34,7 @@ from scripts.providers.accounts import existing_server_account
 from scripts.providers.base import SourceKind, Unavailable
 from scripts.providers.process import die_with_parent, kill_all_groups, live_groups
 from scripts.providers.runs import reap_dead_runs, remove_run_folders
+from scripts.providers.templates import COLD_SERVERS_ENV
 from scripts.providers.watchdog import remove_unused_segments
 from scripts.results import CellResult
 from scripts.schedule import (
@@ -49,6 +50,7 @@ from scripts.schedule import (
 )
 from scripts.sources import choose_provider
 from scripts.sources.engines import engine_for_images
+from scripts.suite_switches import suite_switches
 from scripts.warm.client import PreloadedPytest, preloaded_pytest
 
 
@@ -117,6 +119,8 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
             print(f"{asked} is the cell {cell.id} ({cell.database.id} + {cell.cache.id})")
     timeout = args.timeout or matrix.timeout
     source = cast(SourceKind | None, args.source)
+    if args.cold_servers:  # read by the binaries source at each start (scripts.providers.templates)
+        os.environ[COLD_SERVERS_ENV] = "1"
 
     try:
         reap_leftovers()
@@ -144,6 +148,7 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
                     layout=layout,
                     source=source,
                     pytest_args=args.pytest_args,
+                    extra_env=suite_switches(args.isolation, args.suite_repeat),
                     on_result=lambda result: display.finished(result.cell, progress_line(result)),
                     on_stage=display.stage,
                     on_tick=display.tick,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from scripts.paths import MATRIX_FILE, REPORTS_DIR, RESULTS_DIR
+from scripts.suite_switches import ISOLATIONS
 
 SOURCES = ("image", "binaries", "url")
 
@@ -116,6 +117,31 @@ def _configure(run: argparse.ArgumentParser, name: str) -> None:
             "--reports", type=Path, default=REPORTS_DIR, help="where the report is written"
         )
     run.add_argument("--strict", action="store_true", help="unavailable cells fail the run")
+    _baseline_options(run)
+
+
+def _baseline_options(run: argparse.ArgumentParser) -> None:
+    """What the benchmark compares with and scales by; a normal run needs none of them."""
+    run.add_argument(
+        "--cold-servers",
+        action="store_true",
+        help="initialise every server's data directory from scratch instead of copying a "
+        "prepared one (slower: the benchmark's baseline)",
+    )
+    run.add_argument(
+        "--isolation",
+        choices=ISOLATIONS,
+        default="savepoint",
+        help="how the suite isolates tests: roll back each test's SAVEPOINT (default), or "
+        "drop and create the tables after each test (slower: the benchmark's baseline)",
+    )
+    run.add_argument(
+        "--suite-repeat",
+        type=_count(minimum=1),
+        default=1,
+        metavar="N",
+        help="run every test of the suite N times (the benchmark's scaling runs)",
+    )
 
 
 def _matrix_option(parser: argparse.ArgumentParser) -> None:

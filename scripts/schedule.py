@@ -90,6 +90,7 @@ def run_cells(
     on_stage: Callable[[str, str], None] | None = None,
     on_tick: Callable[[], None] | None = None,
     test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
+    extra_env: Mapping[str, str] | None = None,
     preloaded: PreloadedPytest | None = None,
 ) -> list[CellResult]:
     """Run every cell as `layout` says (without one: `workers` each, `jobs` at a time); one
@@ -98,6 +99,7 @@ def run_cells(
     A cell takes as many of the layout's slots as it has xdist workers, and waits until they
     are free: cells with more workers are started first. `on_stage` hears each cell's stages
     (from the cells' threads); `on_tick` is called about every `TICK_S` while cells run.
+    `extra_env` is added to every cell's suite environment.
     """
     ordered = list(cells)
     if layout is None:
@@ -119,6 +121,7 @@ def run_cells(
                 source=source,
                 pytest_args=pytest_args,
                 test_paths=test_paths,
+                extra_env=extra_env,
                 cancel=cancel,
                 on_stage=on_stage,
                 preloaded=preloaded,

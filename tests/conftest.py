@@ -1,4 +1,5 @@
-"""Run-wide setup: the run id, and a throwaway Redis server when no REDIS_URL is given."""
+"""Run-wide setup: the run id, a throwaway Redis server when no REDIS_URL is given, and the
+suite's repetition switch (tests/support/repetition.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.support.databases import (
 from tests.support.naming import RUN_ID_ENV, new_run_id, register_run, unregister_run
 from tests.support.redis_db import RedisUnreachableError, check_redis_url
 from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
+from tests.support.repetition import repeat_each_test
 from tests.support.worker import DEFAULT_DATABASE_URL
 
 _REDIS_SERVER = pytest.StashKey[ExitStack]()
@@ -60,6 +62,10 @@ def pytest_configure(config: pytest.Config) -> None:
         stack.close()
         raise pytest.UsageError(str(error)) from error
     config.stash[_REDIS_SERVER] = stack
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    repeat_each_test(metafunc)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from app.database import Base, build_engine
 from app.models import Post, User
-from tests.support.rollback import rolled_back_session
+from tests.support.isolation import savepoint_session
 
 WORK_DATABASE = "isolation_work"
 TEMPLATE_DATABASE = "isolation_template"
@@ -227,7 +227,7 @@ def _no_isolation(database: BenchDatabase) -> Iterator[Session]:
 
 
 def _savepoint_rollback(database: BenchDatabase) -> AbstractContextManager[Session]:
-    return rolled_back_session(database.engine)
+    return savepoint_session(database.engine)
 
 
 @contextmanager

@@ -4,6 +4,10 @@
 tens of milliseconds. A template is keyed by backend, program version and program path,
 built under a file lock (parallel cells and xdist workers may ask at once) in the scratch
 folder, then moved into `<cache>/templates/<key>` and marked complete.
+
+`COMPAT_COLD_SERVERS=1` (`--cold-servers`) turns templates off: every start initialises its
+data directory from scratch, as a harness without them would. It is the benchmark's
+baseline, never faster.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from scripts.providers import runs
 from scripts.providers.base import ProvisioningError
 
 COMPLETE_MARKER = ".compat-template-complete"
+COLD_SERVERS_ENV = "COMPAT_COLD_SERVERS"
 
 
 TEMPLATE_FORMAT = "2"  # 2: password logins only (templates of 1 let anyone in over TCP)
@@ -35,6 +40,11 @@ def template_key(backend: str, program: Program, owner: int | None = None) -> st
     identity = f"{program.path}\0{TEMPLATE_FORMAT}\0{owner}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
     return f"{backend}-{program.version}-{digest}"
+
+
+def templates_wanted() -> bool:
+    """False when every start must initialise its own data directory (`COLD_SERVERS_ENV`)."""
+    return os.environ.get(COLD_SERVERS_ENV, "") not in ("1", "true", "yes")
 
 
 def template_root() -> Path:

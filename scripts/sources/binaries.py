@@ -1,7 +1,8 @@
 """The `binaries` source: a local server program started as a throwaway process.
 
 Per start: a private run folder in the scratch area (tmpfs), the data directory copied from a
-template prepared once per program, a free loopback port, durability off; polled until it
+template prepared once per program (initialised in place when templates are off, see
+`scripts.providers.templates`), a free loopback port, durability off; polled until it
 answers, its own version read back; stopped (signal, wait, kill) and its folder removed in a
 `finally`, Ctrl-C included.
 """
@@ -25,7 +26,12 @@ from scripts.providers.base import RunningServer, SourceKind, Unavailable
 from scripts.providers.passwords import new_password
 from scripts.providers.ports import free_port
 from scripts.providers.process import PortTakenError, process_group, wait_until_answers
-from scripts.providers.templates import copy_template, prepared_template, template_key
+from scripts.providers.templates import (
+    copy_template,
+    prepared_template,
+    template_key,
+    templates_wanted,
+)
 from scripts.sources.fetched import provenance_of
 from scripts.sources.programs import find_program
 
@@ -59,6 +65,13 @@ def copied_template(template: Path | None, run_dir: Path) -> Path:
     data_dir = run_dir / "data"
     if template is not None:
         copy_template(template, data_dir)
+    return data_dir
+
+
+def initialised_data(recipe: ServerBackend, program: Program, run_dir: Path) -> Path:
+    """The data directory of a cold start: `run_dir/data`, initialised for this start."""
+    data_dir = run_dir / "data"
+    _initialise(recipe, program, data_dir)
     return data_dir
 
 
@@ -123,6 +136,8 @@ class BinariesProvider:
         program = self.program()
         recipe = self._recipe()
         check_reachable(server_account(), program.path)
+        if data is None and recipe.needs_template and not templates_wanted():
+            data = partial(initialised_data, recipe, program)  # cold: no template copy
         if data is None:
             data = partial(copied_template, self.template())
         with ExitStack() as stack:
@@ -136,16 +151,11 @@ class BinariesProvider:
             return None
         program = self.program()
         account = server_account()
-
-        def build(target: Path) -> None:
-            log_path = target.with_name(target.name + ".log")
-            try:
-                recipe.build_template(program, target, account, log_path)
-            finally:
-                log_path.unlink(missing_ok=True)
-
         owner = None if account is None else account.uid
-        return prepared_template(template_key(self.spec.backend, program, owner), build)
+        return prepared_template(
+            template_key(self.spec.backend, program, owner),
+            lambda target: _initialise(recipe, program, target),
+        )
 
     def _start_with_retries(
         self, stack: ExitStack, recipe: ServerBackend, program: Program, data: DataDirectory
@@ -201,3 +211,13 @@ class BinariesProvider:
             provenance=program_provenance(program.path),
             log_path=log_path,
         )
+
+
+def _initialise(recipe: ServerBackend, program: Program, target: Path) -> None:
+    """A fresh data directory at `target` (initdb, mysqld --initialize, ...), owned by the
+    servers' account; the initialiser's log is removed once it succeeded or failed."""
+    log_path = target.with_name(target.name + ".log")
+    try:
+        recipe.build_template(program, target, server_account(), log_path)
+    finally:
+        log_path.unlink(missing_ok=True)

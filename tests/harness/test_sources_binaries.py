@@ -13,6 +13,7 @@ import redis
 from sqlalchemy.engine import make_url
 
 from scripts.backends import postgres as postgres_module
+from scripts.providers import templates as templates_module
 from scripts.providers.accounts import server_account
 from scripts.providers.base import ProvisioningError, Unavailable
 from scripts.providers.ports import free_port
@@ -214,3 +215,27 @@ def test_data_directory_template_is_prepared_once_and_copied_for_later_starts(
                 "-", 1
             )[1]
         ]
+
+
+@pytest.mark.slow
+def test_cold_servers_initialise_every_start_from_scratch_and_keep_no_template(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setups: list[list[str]] = []
+    real_run_setup = postgres_module.run_setup
+
+    def counting_run_setup(argv: list[str], *args: object, **kwargs: object) -> None:
+        setups.append(argv)
+        real_run_setup(argv, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(postgres_module, "run_setup", counting_run_setup)
+    monkeypatch.setenv(templates_module.COLD_SERVERS_ENV, "1")
+    with fast_folder("compat-test-cache-") as cache:
+        monkeypatch.setenv("COMPAT_CACHE_DIR", str(cache))
+        postgres = provider("postgres", "15")
+        for _ in range(2):
+            with postgres.start() as server:
+                assert query("postgres", server.url) == (42,)
+        assert [Path(argv[0]).name for argv in setups] == ["initdb", "initdb"]
+        assert not (cache / "templates").exists()
+    assert leftovers(scratch) == []

@@ -23,7 +23,7 @@ from app.models import User
 from app.tasks import celery_config, configure_celery
 from tests.factories import PostFactory, UserFactory
 from tests.support.celery_worker import FailFastWorkController
-from tests.support.rollback import rolled_back_session
+from tests.support.isolation import isolated_session
 from tests.support.worker import WorkerResources, provision_worker
 
 AUTH_USER_PASSWORD = "correct-horse-battery"
@@ -44,8 +44,9 @@ def engine(worker_resources: WorkerResources) -> Engine:
 
 @pytest.fixture
 def db_session(engine: Engine) -> Iterator[Session]:
-    """A session inside an outer transaction that is rolled back after the test."""
-    with rolled_back_session(engine) as session:
+    """A session whose changes are undone after the test: a rolled-back SAVEPOINT (see
+    tests/support/isolation.py; COMPAT_TEST_ISOLATION=recreate recreates the tables instead)."""
+    with isolated_session(engine) as session:
         yield session
 
 
