@@ -151,7 +151,15 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
-    """Print the harness's speed figures: server start-up and report rendering."""
-    python = shared_python(session)
-    session.run(python, "-m", "scripts.bench_providers", external=True)
-    session.run(python, "-m", "scripts.bench_report", external=True)
+    """Print every speed figure beside its target and write reports/bench.json (about 10
+    minutes; `-- --long` runs the whole matrix, `-- --only matrix` one section)."""
+    install_test_programs(session)  # the container figures need the local Docker engine
+    harness_python = shared_python(session)
+    session.run(
+        harness_python,
+        "-m",
+        "scripts.bench",
+        *session.posargs,
+        external=True,
+        env=bytecode_environment(),
+    )

@@ -41,8 +41,8 @@ DEFAULT_PLAN = RunPlan(
 )
 NAIVE_PLAN = RunPlan(
     "naive",
-    ("--jobs", "1", "--workers", "0", "--cold-servers", "--isolation", "recreate"),
-    "one cell after another in one process, every server initialised from scratch, "
+    ("--jobs", "1", "--workers", "0", "--cold-start", "--cold-servers", "--isolation", "recreate"),
+    "one cell after another, each in a new pytest process, every server initialised from scratch, "
     "drop_all/create_all after each test",
 )
 UNIFORM_PLAN = RunPlan(

@@ -1,6 +1,8 @@
 """How long the report takes for a synthetic run: 500 cells × 200 tests by default.
 
-    .venv/bin/python -m scripts.bench_report [--cells 500] [--tests 200] [--nights 60]
+    python -m scripts.bench.report_rendering [--cells 500] [--tests 200] [--nights 60]
+
+The `report` section of `python -m scripts.bench` (`report_figures`).
 
 Writes synthetic result.json files into a temporary folder and renders once (not timed), then
 times reading them, comparing with that previous report and writing compat.json,
@@ -20,6 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from scripts.bench.figures import Figure, at_most
 from scripts.report.build import Written, write_report
 from scripts.report.history import CELL_STATE_CODES, History, Run, record_run, save_history
 from scripts.report.model import RunInfo
@@ -128,13 +131,48 @@ def timed(root: Path, repeat: int, history: Path | None = None) -> tuple[list[fl
     return figures, written
 
 
-def figure_line(what: str, figures: list[float], target: float, extra: str) -> str:
-    best = min(figures)
-    verdict = f"(under {target:g} s: OK)" if best < target else f"(OVER the {target:g} s target)"
-    return (
-        f"{what}: best {best:.2f} s of {len(figures)}"
-        f" (all: {', '.join(f'{f:.2f}' for f in figures)}); {extra} {verdict}"
-    )
+SECTION = "report"
+
+
+def report_figures(
+    repeat: int = 3, *, cells: int = 500, tests: int = 200, nights: int = 60
+) -> list[Figure]:
+    """Rendering the report of `cells` x `tests`, without and with a history of `nights`."""
+    rng = random.Random(42)  # noqa: S311 - synthetic data, not security
+    with tempfile.TemporaryDirectory(prefix="bench-report-", dir="/dev/shm") as folder:
+        root = Path(folder)
+        results = [synthetic_cell(index, tests, rng) for index in range(cells)]
+        for result in results:
+            write_result(result, root / "results" / result.cell)
+        # a first, untimed rendering leaves the compat.json that every timed one compares with
+        timed(root, 1)
+        plain, written = timed(root, repeat)
+        sizes = {
+            path.name: path.stat().st_size // 1024
+            for path in (written.json, written.markdown, written.html)
+        }
+        history = synthetic_history(results, nights - 1, rng, root / "history.json.gz")
+        with_history, kept = timed(root, repeat, history)
+        history_kib = history.stat().st_size // 1024
+        kept_nights = len(kept.report.trends.nights) if kept.report.trends else 0
+    return [
+        Figure(
+            SECTION,
+            f"report of {cells} cells x {tests} tests",
+            "s",
+            tuple(plain),
+            at_most(TARGET_S, "s"),
+            note=f"reads the results, compares with the previous report, writes all; KiB {sizes}",
+        ),
+        Figure(
+            SECTION,
+            f"report with a history of {kept_nights} nights",
+            "s",
+            tuple(with_history),
+            at_most(HISTORY_TARGET_S, "s"),
+            note=f"history.json.gz {history_kib} KiB read, extended, analysed and saved",
+        ),
+    ]
 
 
 def main() -> None:
@@ -144,43 +182,12 @@ def main() -> None:
     parser.add_argument(
         "--nights", type=int, default=60, help="runs in the history, tonight's included"
     )
-    parser.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    rng = random.Random(42)  # noqa: S311 - synthetic data, not security
-    with tempfile.TemporaryDirectory(prefix="bench-report-", dir="/dev/shm") as folder:
-        root = Path(folder)
-        cells = [synthetic_cell(index, args.tests, rng) for index in range(args.cells)]
-        for result in cells:
-            write_result(result, root / "results" / result.cell)
-        # a first, untimed rendering leaves the compat.json that every timed one compares with
-        timed(root, 1)
-        figures, written = timed(root, args.repeat)
-        sizes = {
-            path.name: path.stat().st_size // 1024
-            for path in (written.json, written.markdown, written.html)
-        }
-        history = synthetic_history(cells, args.nights - 1, rng, root / "history.json.gz")
-        with_history, kept = timed(root, args.repeat, history)
-        history_kib = history.stat().st_size // 1024
-        html_kib = kept.html.stat().st_size // 1024
-        nights = len(kept.report.trends.nights) if kept.report.trends else 0
-    print(
-        figure_line(
-            f"report for {args.cells} cells x {args.tests} tests",
-            figures,
-            TARGET_S,
-            f"sizes KiB {sizes}; each run compares with the previous report",
-        )
-    )
-    print(
-        figure_line(
-            f"report with history, {nights} nights x {args.cells} cells x {args.tests} tests",
-            with_history,
-            HISTORY_TARGET_S,
-            f"history.json.gz {history_kib} KiB, compat.html {html_kib} KiB;"
-            " reads, extends, derives and saves the history every run",
-        )
-    )
+    for figure in report_figures(
+        args.repeat, cells=args.cells, tests=args.tests, nights=args.nights
+    ):
+        print(f"{figure.name}: {figure.median:.2f} s ({figure.low:.2f}-{figure.high:.2f})")
 
 
 if __name__ == "__main__":
