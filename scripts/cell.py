@@ -255,7 +255,14 @@ class _CellRun:
         cache_dir = self.folder / PYTEST_CACHE
         # the cache outlives the run, so that `-- --lf` reruns what failed last time
         common = ["-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN]
-        workers = ["-n", str(self.options.workers)] if self.options.workers > 1 else ["-n", "0"]
+        workers = ["-n", "0"]
+        if self.options.workers > 1:
+            preloaded = self.options.preloaded
+            workers = (
+                preloaded.xdist_arguments(self.options.workers)
+                if preloaded is not None
+                else ["-n", str(self.options.workers)]
+            )
         first = [
             *self.options.test_paths,
             *workers,

@@ -7,6 +7,7 @@ MariaDB speaks the same protocol and reuses `mysql_protocol_version` and `mysql_
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 from typing import ClassVar
 
@@ -106,6 +107,9 @@ class Mysql(ServerBackend):
     needs_template = True
     start_secrets = (INIT_FILE,)
     speed_options: ClassVar[tuple[str, ...]] = SPEED_OPTIONS
+    # a throwaway server's data directory is deleted with it: a clean shutdown (InnoDB's
+    # flush, 1.4 s for MySQL 9.7 here) would keep nothing
+    stop_signal: ClassVar[signal.Signals] = signal.SIGKILL
 
     def server_version(self, url: str, timeout_s: float) -> str:
         return mysql_protocol_version(url, timeout_s)

@@ -33,8 +33,10 @@ from scripts.providers.process import (
     tied_group,
     wait_until_answers,
 )
+from scripts.warm.launcher import SOCKET_ENV
 
 SERVER_MODULE = "scripts.warm.server"
+LAUNCHER = Path(__file__).with_name("launcher.py")
 START_LIMIT_S = 120.0  # importing the suite once: seconds on a loaded machine
 ANSWER_LIMIT_S = 30.0  # a fork is answered at once; this only bounds a wedged server
 
@@ -143,6 +145,12 @@ class PreloadedPytest:
             return f"{error.message}\n{tail}".rstrip()
         return None
 
+    def xdist_arguments(self, workers: int) -> list[str]:
+        """pytest's arguments for `workers` xdist workers forked by this server too (instead
+        of `-n N`); each becomes a new interpreter should the server be gone."""
+        python = f"{sys.executable} -S -I {LAUNCHER}"
+        return ["--tx", f"{workers}*popen//python={python}", "--dist", "load"]
+
     @contextmanager
     def suite(
         self, argv: Sequence[str], log: Path, *, cwd: Path, env: Mapping[str, str]
@@ -153,7 +161,8 @@ class PreloadedPytest:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             connection.settimeout(ANSWER_LIMIT_S)
-            request = {"argv": list(argv), "env": dict(env), "cwd": str(cwd), "log": str(log)}
+            env = {**env, SOCKET_ENV: str(self.socket_path)}  # for its xdist workers
+            request = {"argv": list(argv), "env": env, "cwd": str(cwd), "log": str(log)}
             try:
                 connection.connect(str(self.socket_path))
                 connection.sendall(json.dumps(request).encode() + b"\n")

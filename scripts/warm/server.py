@@ -9,7 +9,8 @@ those paths and the database drivers; and drops the configuration. Then it serve
 (a Unix socket, mode 0600). A request is one JSON line, `{"argv", "env", "cwd", "log"}`; it is
 answered with `{"pid": N}` by a fork that becomes `pytest <argv>` in that environment and
 folder, its output appended to `log`, and with `{"exit": CODE}` when that fork ends (a
-negative CODE: killed by that signal).
+negative CODE: killed by that signal). A request of kind "worker" passes its standard streams
+along and gets a fork that runs a pytest-xdist worker on them (`scripts.warm.launcher`).
 
 Each fork is a process group of its own (the harness stops it and its xdist workers with one
 `killpg`), dies with this server (parent-death signal), and is killed when the connection
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import io
 import json
 import os
 import selectors
@@ -47,17 +49,23 @@ READ_CHUNK = 65536
 
 @dataclass(frozen=True)
 class SuiteRequest:
-    """What one fork runs: `pytest <argv>` in `cwd`, with exactly `env`, output to `log`."""
+    """What one fork runs, in `cwd` with exactly `env`:
+    - kind "suite": `pytest <argv>`, its output appended to `log`;
+    - kind "worker": `python <argv>` (pytest-xdist's `-u -c <bootstrap>`) on the standard
+      streams `fds` the asker passed along (`scripts.warm.launcher`)."""
 
+    kind: str
     argv: list[str]
     env: dict[str, str]
     cwd: str
-    log: str
+    log: str = ""
+    fds: tuple[int, ...] = ()
 
     @classmethod
-    def parse(cls, line: bytes) -> SuiteRequest:
+    def parse(cls, line: bytes, fds: Sequence[int] = ()) -> SuiteRequest:
         data = json.loads(line)
-        argv, env, cwd, log = data["argv"], data["env"], data["cwd"], data["log"]
+        kind = data.get("kind", "suite")
+        argv, env, cwd, log = data["argv"], data["env"], data["cwd"], data.get("log", "")
         if not (
             isinstance(argv, list)
             and all(isinstance(arg, str) for arg in argv)
@@ -67,7 +75,13 @@ class SuiteRequest:
             and isinstance(log, str)
         ):
             raise ValueError("a request needs argv (strings), env (strings), cwd and log")
-        return cls(argv, env, cwd, log)
+        if kind == "suite" and not log:
+            raise ValueError("a suite request needs the log it appends to")
+        if kind == "worker" and len(fds) != 3:
+            raise ValueError("a worker request passes its stdin, stdout and stderr")
+        if kind not in ("suite", "worker"):
+            raise ValueError(f"unknown kind {kind!r}")
+        return cls(kind, argv, env, cwd, log, tuple(fds))
 
 
 def preload(pytest_args: Sequence[str]) -> list[str]:
@@ -122,6 +136,7 @@ class _Server:
         self.listener = listener
         self.selector = selectors.DefaultSelector()
         self.pending: dict[socket.socket, bytes] = {}
+        self.passed_fds: dict[socket.socket, list[int]] = {}
         self.fork_of: dict[socket.socket, int] = {}
         self.asker_of: dict[int, socket.socket] = {}
         self.wake_read, self.wake_write = os.pipe()
@@ -152,7 +167,12 @@ class _Server:
                         return request
 
     def _read(self, connection: socket.socket) -> SuiteRequest | None:
-        data = connection.recv(READ_CHUNK)
+        try:
+            data, fds, _, _ = socket.recv_fds(connection, READ_CHUNK, 3)
+        except OSError:
+            data, fds = b"", []
+        if fds:
+            self.passed_fds.setdefault(connection, []).extend(fds)
         if connection in self.fork_of:  # the asker hung up (or wrote more): kill its suite
             if not data:
                 with suppress(ProcessLookupError):
@@ -168,7 +188,7 @@ class _Server:
             return None
         line = buffered.split(b"\n", 1)[0]
         try:
-            return SuiteRequest.parse(line)
+            return SuiteRequest.parse(line, self.passed_fds.get(connection, ()))
         except (ValueError, KeyError, TypeError) as error:
             _send(connection, {"error": f"bad request: {error}"})
             self._forget(connection)
@@ -179,18 +199,20 @@ class _Server:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            self._become_suite()
+            self._leave_the_server(keep=request.fds)
             return 0
         with suppress(PermissionError, ProcessLookupError):
             os.setpgid(pid, pid)  # also done by the fork itself: whichever runs first wins
         self.pending.pop(connection, None)
+        for fd in self.passed_fds.pop(connection, ()):
+            os.close(fd)  # the fork has them
         self.fork_of[connection] = pid
         self.asker_of[pid] = connection
         _send(connection, {"pid": pid})
         return pid
 
-    def _become_suite(self) -> None:
-        """In the fork: leave everything of the server behind."""
+    def _leave_the_server(self, keep: Sequence[int]) -> None:
+        """In the fork: leave everything of the server behind but the streams in `keep`."""
         os.setpgid(0, 0)
         set_parent_death_signal(signal.SIGKILL)
         if os.getppid() != self.pid:  # the server died before the signal was set
@@ -199,6 +221,9 @@ class _Server:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for connection in [*self.pending, *self.fork_of]:
             connection.close()
+        for fds in self.passed_fds.values():
+            for fd in set(fds) - set(keep):  # other askers' streams
+                os.close(fd)
         self.selector.close()
         self.listener.close()
         os.close(self.wake_read)
@@ -222,6 +247,8 @@ class _Server:
         with suppress(KeyError, ValueError):
             self.selector.unregister(connection)
         self.pending.pop(connection, None)
+        for fd in self.passed_fds.pop(connection, ()):
+            os.close(fd)
         pid = self.fork_of.pop(connection, None)
         if pid is not None:
             self.asker_of.pop(pid, None)
@@ -255,18 +282,53 @@ def run_suite(request: SuiteRequest) -> int:
     """In the fork: become `pytest <argv>` as asked."""
     log = os.open(request.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    os.close(devnull)
-    os.chdir(request.cwd)
-    os.environ.clear()
-    os.environ.update(request.env)
+    _take_streams(devnull, log, log)
+    _take_place(request)
     sys.argv = ["pytest", *request.argv]
     import pytest
 
     return int(pytest.main(request.argv))
+
+
+def run_worker(request: SuiteRequest) -> int:
+    """In the fork: become `python -u -c <code>` (pytest-xdist's worker) on the asker's
+    standard streams. Only what pytest-xdist passes is understood: -u, -B and -c."""
+    stdin, stdout, stderr = request.fds
+    _take_streams(stdin, stdout, stderr)
+    _take_place(request)
+    args = list(request.argv)
+    code: str | None = None
+    while args:
+        arg = args.pop(0)
+        if arg == "-c" and args:
+            code = args.pop(0)
+            break
+        if arg not in ("-u", "-B"):
+            print(f"the preloaded pytest runs only `-u -c CODE`, not {arg!r}", file=sys.stderr)
+            return 2
+    if code is None:
+        print("the preloaded pytest runs only `-u -c CODE`", file=sys.stderr)
+        return 2
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(write_through=True)  # what -u does
+    sys.argv = ["-c", *args]
+    namespace: dict[str, object] = {"__name__": "__main__", "__builtins__": __builtins__}
+    exec(compile(code, "<string>", "exec"), namespace)  # noqa: S102 - pytest-xdist's bootstrap
+    return 0
+
+
+def _take_streams(stdin: int, stdout: int, stderr: int) -> None:
+    for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
+        os.dup2(fd, target)
+    for fd in {stdin, stdout, stderr} - {0, 1, 2}:
+        os.close(fd)
+
+
+def _take_place(request: SuiteRequest) -> None:
+    os.chdir(request.cwd)
+    os.environ.clear()
+    os.environ.update(request.env)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -284,7 +346,10 @@ def main(argv: Sequence[str]) -> int:
         print("ready", flush=True)
         request = _Server(listener).serve()
     try:
-        return run_suite(request)
+        return run_worker(request) if request.kind == "worker" else run_suite(request)
+    except SystemExit as leaving:  # what the code run exits with, as the interpreter would
+        code = leaving.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except BaseException:  # the fork must end here, whatever happened
         traceback.print_exc()
         return 3

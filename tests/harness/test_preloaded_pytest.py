@@ -181,3 +181,79 @@ def test_suite_modules_are_named_as_pytest_imports_them(tmp_path: Path) -> None:
     assert list(suite_module_names(package / "test_users.py", ["test_*.py"])) == [
         "tests.integration.test_users"
     ]
+
+
+WORKERS_REPORT_THEIR_PARENT = """
+import os
+from pathlib import Path
+
+def test_one(worker_id):
+    Path(os.environ["PARENTS"], worker_id).write_text(str(os.getppid()))
+
+def test_two(worker_id):
+    Path(os.environ["PARENTS"], worker_id).write_text(str(os.getppid()))
+"""
+
+KILLS_ITS_WORKER_ONCE = """
+import os
+import signal
+from pathlib import Path
+
+def test_a_pass():
+    pass
+
+def test_kills_its_worker_once():
+    marker = Path(__file__).with_name("killed-once")
+    if not marker.exists():
+        marker.write_text("x")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def test_z_pass():
+    pass
+"""
+
+
+def test_xdist_workers_are_forked_by_the_preloaded_pytest_too(
+    default_cell: Cell, scratch: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "test_parents.py"
+    path.write_text(WORKERS_REPORT_THEIR_PARENT)
+    parents = tmp_path / "parents"
+    parents.mkdir()
+    with preloaded_pytest([str(path)], suite_base_environment()) as server:
+        result = run_cell(
+            default_cell,
+            results_dir=tmp_path / "results",
+            workers=2,
+            timeout=120,
+            test_paths=[str(path)],
+            extra_env={"PARENTS": str(parents)},
+            preloaded=server,
+        )
+        server_pid = server.server.pid
+    assert result.state == "passed", result.reason
+    found = {file.name: int(file.read_text()) for file in parents.iterdir()}
+    assert found, "no worker ran a test"
+    assert set(found) <= {"gw0", "gw1"}
+    assert set(found.values()) == {server_pid}
+
+
+def test_a_forked_xdist_worker_that_is_killed_is_a_crash(
+    default_cell: Cell, scratch: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "test_crash.py"
+    path.write_text(KILLS_ITS_WORKER_ONCE)
+    with preloaded_pytest([str(path)], suite_base_environment()) as server:
+        result = run_cell(
+            default_cell,
+            results_dir=tmp_path / "results",
+            workers=2,
+            timeout=120,
+            test_paths=[str(path)],
+            preloaded=server,
+        )
+    outcomes = {test.id.rsplit("::", 1)[1]: test.outcome for test in result.tests}
+    assert outcomes["test_kills_its_worker_once"] == "error"
+    assert result.state == "error"
+    assert result.reason is not None
+    assert "1 test crashed its pytest-xdist worker: " in result.reason
