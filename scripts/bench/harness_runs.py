@@ -45,6 +45,12 @@ NAIVE_PLAN = RunPlan(
     "one cell after another, each in a new pytest process, every server initialised from scratch, "
     "drop_all/create_all after each test",
 )
+COLD_START_PLAN = RunPlan(
+    "cold start",
+    ("--cold-start",),
+    "the default layout, but each cell's pytest and xdist workers new interpreters, "
+    "not forks of the run's preloaded pytest",
+)
 UNIFORM_PLAN = RunPlan(
     "uniform --workers 2",
     ("--workers", "2"),

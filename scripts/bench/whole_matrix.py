@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from scripts.bench.figures import Figure, at_least, at_most, interleaved, ratio
 from scripts.bench.harness_runs import (
+    COLD_START_PLAN,
     DEFAULT_PLAN,
     NAIVE_PLAN,
     UNIFORM_PLAN,
@@ -264,7 +265,7 @@ def matrix_figures(
     start_s = interpreter_start_s()
 
     runs: dict[str, list[HarnessRun]] = {
-        plan.name: [] for plan in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN)
+        plan.name: [] for plan in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN, COLD_START_PLAN)
     }
     samples = interleaved(
         {
@@ -274,6 +275,9 @@ def matrix_figures(
             NAIVE_PLAN.name: _measured(ids, NAIVE_PLAN, selection, say, runs[NAIVE_PLAN.name]),
             UNIFORM_PLAN.name: _measured(
                 ids, UNIFORM_PLAN, selection, say, runs[UNIFORM_PLAN.name]
+            ),
+            COLD_START_PLAN.name: _measured(
+                ids, COLD_START_PLAN, selection, say, runs[COLD_START_PLAN.name]
             ),
         },
         repeat,
@@ -312,12 +316,19 @@ def _matrix_section(
         for run in default_runs
     )
     unweighted = [sum(c.total_s for c in run.cells) / run.wall_s / cores for run in default_runs]
-    fastest = min(samples, key=lambda name: statistics.median(samples[name]))
+    layouts_compared = [n for n in (DEFAULT_PLAN.name, UNIFORM_PLAN.name) if n in samples]
+    fastest = min(layouts_compared, key=lambda name: statistics.median(samples[name]))
     layouts = {
         DEFAULT_PLAN.name: layout.describe(),
         UNIFORM_PLAN.name: uniform.describe(),
         NAIVE_PLAN.name: NAIVE_PLAN.description,
+        COLD_START_PLAN.name: COLD_START_PLAN.description,
     }
+    measured = [
+        plan
+        for plan in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN, COLD_START_PLAN)
+        if plan.name in samples
+    ]
     figures = [
         Figure(
             MATRIX,
@@ -327,8 +338,19 @@ def _matrix_section(
             note=_note(f"{what}; {layouts[plan.name]}", runs[plan.name]),
             details={"layout": layouts[plan.name], "options": list(plan.options)},
         )
-        for plan in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN)
+        for plan in measured
     ]
+    if COLD_START_PLAN.name in samples:
+        figures.append(
+            Figure(
+                MATRIX,
+                f"{COLD_START_PLAN.name} ÷ default",
+                "x",
+                ratio(samples[COLD_START_PLAN.name], default),
+                note="above 1: what forking every suite process from the run's preloaded "
+                "pytest saves",
+            )
+        )
     figures += [
         Figure(
             MATRIX,
@@ -343,7 +365,7 @@ def _matrix_section(
             f"{UNIFORM_PLAN.name} ÷ default",
             "x",
             ratio(other, default),
-            note=f"above 1: the default layout is faster; fastest here: {fastest}",
+            note=f"above 1: the default layout is faster; the faster layout here: {fastest}",
             details={"fastest": fastest},
         ),
         Figure(
