@@ -62,9 +62,11 @@ def run_section(name: str, args: argparse.Namespace) -> list[Figure]:
 
         return isolation_figures(args.repeat)
     if name == "matrix":
-        from scripts.bench.whole_matrix import ALL_CELLS, matrix_figures
+        from scripts.bench.whole_matrix import ALL_CELLS, LONG_PLANS, matrix_figures
 
-        return matrix_figures([ALL_CELLS] if args.long else None, args.repeat)
+        if args.long:
+            return matrix_figures([ALL_CELLS], args.repeat, plans=LONG_PLANS)
+        return matrix_figures(None, args.repeat)
     if name == "scaling":
         from scripts.bench.whole_matrix import LONG_SCALING_SIZES, scaling_figures
 

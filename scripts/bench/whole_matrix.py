@@ -1,14 +1,17 @@
 """The whole-matrix benchmark: how a run of many cells compares with a naive harness and with the
 other layout, how close it comes to the machine's floor, and how it scales.
 
-Section "matrix" runs the chosen cells three ways, round by round (`interleaved`):
-  default   the harness as it is: cells side by side, data directories copied from templates,
-            each test rolled back to its SAVEPOINT;
-  naive     the baseline a plain harness would be: one cell after another in one process
-            (`--jobs 1 --workers 0`), every server initialised from scratch (`--cold-servers`),
-            the tables dropped and created after every test (`--isolation recreate`);
-  uniform   the other layout a user may ask for: 2 xdist workers per cell, one cell at a time
-            (`--workers 2`).
+Section "matrix" runs the chosen cells several ways, round by round (`interleaved`):
+  default     the harness as it is: cells side by side, data directories copied from
+              templates, each test rolled back to its SAVEPOINT, pytest forked from the
+              run's preloaded one;
+  naive       the baseline a plain harness would be: one cell after another, each in a new
+              pytest process (`--jobs 1 --workers 0 --cold-start`), every server initialised
+              from scratch (`--cold-servers`), the tables dropped and created after every test
+              (`--isolation recreate`);
+  cold start  the default, but every suite process a new interpreter (`--cold-start`);
+  uniform     the other layout a user may ask for: 2 xdist workers per cell, one cell at a
+              time (`--workers 2`; the long mode only).
 The floor is what no layout can beat: the tests' own times (JUnit, every worker) spread over
 the cores, plus one interpreter start per suite process.
 
@@ -17,9 +20,10 @@ budget; 2, 4, 8 and every native cell in the long mode, `sizes=LONG_SCALING_SIZE
 cell's suite run once and four times over (`--suite-repeat 4`).
 
 The default sample (`cells=None`) keeps `nox -s bench` within its budget: the newest cell of
-each database, on the suite without its three slowest modules
-(`MATRIX_SLICE`); scaling runs a smaller slice (`BUDGET_SLICE`). `cells=["all"]` runs
-every native cell on the whole suite: the long mode, minutes per round.
+each database and Valkey 9, compared three ways (`BUDGET_PLANS`), on the suite without its
+three slowest modules (`MATRIX_SLICE`); scaling runs a smaller slice (`BUDGET_SLICE`).
+`cells=["all"]` with `plans=LONG_PLANS` runs every native cell on the whole suite, all four
+ways: the long mode, minutes per round.
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ from scripts.sources import choose_provider
 MATRIX = "matrix"
 SCALING = "scaling"
 ALL_CELLS = "all"
-DEFAULT_SAMPLE = ("postgres-18", "mysql-9.7", "mariadb-11.8", "sqlite-stdlib")
-"""The newest of each database (PostgreSQL, MySQL, MariaDB, SQLite), each with Redis 7.0: every
-backend family, where the naive run's costs (cold servers, recreated tables) fall, three
-cells with the default layout's xdist workers and one without; four cells keep the section's
-four contenders x 3 rounds within the budget."""
+DEFAULT_SAMPLE = ("postgres-18", "mysql-9.7", "mariadb-11.8", "sqlite-stdlib", "valkey-9")
+"""The newest of each database family (PostgreSQL, MySQL, MariaDB, SQLite, all with Redis 7.0)
+and one cache of the other family (Valkey, with SQLite): each kind of server the matrix starts,
+three cells with the default layout's xdist workers and two without."""
+BUDGET_PLANS = (DEFAULT_PLAN, NAIVE_PLAN, COLD_START_PLAN)
+"""What the budget's matrix section compares: the default, the naive baseline, and the default
+without the preloaded pytest; `LONG_PLANS` adds the other layout (`--workers 2`)."""
+LONG_PLANS = (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN, COLD_START_PLAN)
 MATRIX_SLICE = ("-k", "not test_fuzz and not test_cache_outage and not test_concurrent_logins")
 """The suite the budget's matrix section runs: all of it but fuzzing, the silent-Redis timeouts
 and the forty parallel logins, which spend 11 of a cell's 16 s of tests here mostly waiting
@@ -238,9 +245,11 @@ def matrix_figures(
     *,
     say: Say = _to_stderr,
     pytest_args: Sequence[str] | None = None,
+    plans: Sequence[RunPlan] = BUDGET_PLANS,
 ) -> list[Figure]:
-    """The whole-matrix figures: default, naive and uniform runs side by side, the floor,
-    the parallel efficiency and the peak memory of the default run.
+    """The whole-matrix figures: the default run and the other `plans` side by side (the
+    naive one always), the floor, the parallel efficiency and the peak memory of the default
+    run.
 
     `cells`: None for the default sample, `["all"]` for every native cell, or cell ids.
     `pytest_args`: the suite's selection; default: `MATRIX_SLICE` for the default sample, the
@@ -265,21 +274,18 @@ def matrix_figures(
     say(f"bench {MATRIX}: {len(ids)} cell(s) ({', '.join(ids)}), {suite}, {repeat} round(s)")
     start_s = interpreter_start_s()
 
-    runs: dict[str, list[HarnessRun]] = {
-        plan.name: [] for plan in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN, COLD_START_PLAN)
-    }
+    chosen_plans = [
+        DEFAULT_PLAN,
+        NAIVE_PLAN,
+        *(p for p in plans if p not in (DEFAULT_PLAN, NAIVE_PLAN)),
+    ]
+    runs: dict[str, list[HarnessRun]] = {plan.name: [] for plan in chosen_plans}
     samples = interleaved(
         {
-            DEFAULT_PLAN.name: _measured(
-                ids, DEFAULT_PLAN, selection, say, runs[DEFAULT_PLAN.name], watch_memory=True
-            ),
-            NAIVE_PLAN.name: _measured(ids, NAIVE_PLAN, selection, say, runs[NAIVE_PLAN.name]),
-            UNIFORM_PLAN.name: _measured(
-                ids, UNIFORM_PLAN, selection, say, runs[UNIFORM_PLAN.name]
-            ),
-            COLD_START_PLAN.name: _measured(
-                ids, COLD_START_PLAN, selection, say, runs[COLD_START_PLAN.name]
-            ),
+            plan.name: _measured(
+                ids, plan, selection, say, runs[plan.name], watch_memory=plan == DEFAULT_PLAN
+            )
+            for plan in chosen_plans
         },
         repeat,
     )
@@ -302,7 +308,7 @@ def _matrix_section(
     start_s: float,
 ) -> list[Figure]:
     """The figures of the matrix section from the runs' samples (pure: no run here)."""
-    default, naive, other = (samples[p.name] for p in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN))
+    default, naive = samples[DEFAULT_PLAN.name], samples[NAIVE_PLAN.name]
     default_runs = runs[DEFAULT_PLAN.name]
     every_run = [run for group in runs.values() for run in group]
     what = f"{len(ids)} cell(s): {', '.join(ids)}; {suite}"
@@ -352,6 +358,17 @@ def _matrix_section(
                 "pytest saves",
             )
         )
+    if UNIFORM_PLAN.name in samples:
+        figures.append(
+            Figure(
+                MATRIX,
+                f"{UNIFORM_PLAN.name} ÷ default",
+                "x",
+                ratio(samples[UNIFORM_PLAN.name], default),
+                note=f"above 1: the default layout is faster; the faster layout here: {fastest}",
+                details={"fastest": fastest},
+            )
+        )
     figures += [
         Figure(
             MATRIX,
@@ -360,14 +377,6 @@ def _matrix_section(
             ratio(naive, default),
             target=at_least(3.0, "x"),
             note=_note("per-round ratio of the wall times", every_run),
-        ),
-        Figure(
-            MATRIX,
-            f"{UNIFORM_PLAN.name} ÷ default",
-            "x",
-            ratio(other, default),
-            note=f"above 1: the default layout is faster; the faster layout here: {fastest}",
-            details={"fastest": fastest},
         ),
         Figure(
             MATRIX,
