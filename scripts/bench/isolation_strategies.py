@@ -28,7 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from app.database import Base, build_engine
 from app.models import Post, User
-from tests.support.isolation import savepoint_session
+from tests.support.isolation import recreated_tables_session, savepoint_session
 
 WORK_DATABASE = "isolation_work"
 TEMPLATE_DATABASE = "isolation_template"
@@ -239,14 +239,8 @@ def _emptied_tables(database: BenchDatabase) -> Iterator[Session]:
         database.empty_tables()
 
 
-@contextmanager
-def _recreated_tables(database: BenchDatabase) -> Iterator[Session]:
-    try:
-        with Session(database.engine) as session:
-            yield session
-    finally:
-        Base.metadata.drop_all(database.engine)
-        Base.metadata.create_all(database.engine)
+def _recreated_tables(database: BenchDatabase) -> AbstractContextManager[Session]:
+    return recreated_tables_session(database.engine)  # the suite's own `--isolation recreate`
 
 
 @contextmanager

@@ -8,6 +8,26 @@ from pathlib import Path
 
 from tests.harness.providers_support import fast_folder, write_script
 
+# A test that SIGKILLs the xdist worker running it, the first time only (a marker file beside it
+# remembers): the cell must count it as a crash even though its rerun passes.
+KILLS_ITS_WORKER_ONCE = """
+import os
+import signal
+from pathlib import Path
+
+def test_a_pass():
+    pass
+
+def test_kills_its_worker_once():
+    marker = Path(__file__).with_name("killed-once")
+    if not marker.exists():
+        marker.write_text("x")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def test_z_pass():
+    pass
+"""
+
 # A redis-server that says its version, then listens on its port and never says a word.
 SILENT_REDIS = """#!/bin/sh
 case "$1" in --version) echo "Redis server v=7.0.99"; exit 0;; esac

@@ -15,6 +15,7 @@ from scripts.paths import MATRIX_FILE
 from scripts.results import CellResult, read_result
 from scripts.schedule import exit_status
 from scripts.suite_progress import read_progress
+from tests.harness.fault_support import KILLS_ITS_WORKER_ONCE
 
 SLOW_TEST = """
 import time
@@ -36,23 +37,6 @@ def test_c_hangs():
     time.sleep(120)
 """
 
-KILLS_ITS_WORKER_ONCE = """
-import os
-import signal
-from pathlib import Path
-
-def test_a_pass():
-    pass
-
-def test_kills_its_worker_once():
-    marker = Path(__file__).with_name("killed-once")
-    if not marker.exists():
-        marker.write_text("x")
-        os.kill(os.getpid(), signal.SIGKILL)
-
-def test_z_pass():
-    pass
-"""
 
 FAILS_WHILE_BROKEN = """
 from pathlib import Path

@@ -14,8 +14,10 @@ import pytest
 from scripts.cell import PROGRESS_PLUGIN, run_cell, suite_base_environment
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE, REPO_ROOT
+from scripts.results import CellResult
 from scripts.warm.client import ForkServerGoneError, PreloadedPytest, preloaded_pytest
 from scripts.warm.server import suite_module_names
+from tests.harness.fault_support import KILLS_ITS_WORKER_ONCE
 
 SEES_ITS_ENVIRONMENT = """
 import os
@@ -194,23 +196,21 @@ def test_two(worker_id):
     Path(os.environ["PARENTS"], worker_id).write_text(str(os.getppid()))
 """
 
-KILLS_ITS_WORKER_ONCE = """
-import os
-import signal
-from pathlib import Path
 
-def test_a_pass():
-    pass
-
-def test_kills_its_worker_once():
-    marker = Path(__file__).with_name("killed-once")
-    if not marker.exists():
-        marker.write_text("x")
-        os.kill(os.getpid(), signal.SIGKILL)
-
-def test_z_pass():
-    pass
-"""
+def run_forked_cell(cell: Cell, suite: Path, folder: Path, **env: str) -> tuple[CellResult, int]:
+    """`cell` with 2 xdist workers on `suite`, forked from a preloaded pytest; its result and
+    the preloaded pytest's pid."""
+    with preloaded_pytest([str(suite)], suite_base_environment()) as server:
+        result = run_cell(
+            cell,
+            results_dir=folder / "results",
+            workers=2,
+            timeout=120,
+            test_paths=[str(suite)],
+            extra_env=env,
+            preloaded=server,
+        )
+        return result, server.server.pid
 
 
 def test_xdist_workers_are_forked_by_the_preloaded_pytest_too(
@@ -220,17 +220,7 @@ def test_xdist_workers_are_forked_by_the_preloaded_pytest_too(
     path.write_text(WORKERS_REPORT_THEIR_PARENT)
     parents = tmp_path / "parents"
     parents.mkdir()
-    with preloaded_pytest([str(path)], suite_base_environment()) as server:
-        result = run_cell(
-            default_cell,
-            results_dir=tmp_path / "results",
-            workers=2,
-            timeout=120,
-            test_paths=[str(path)],
-            extra_env={"PARENTS": str(parents)},
-            preloaded=server,
-        )
-        server_pid = server.server.pid
+    result, server_pid = run_forked_cell(default_cell, path, tmp_path, PARENTS=str(parents))
     assert result.state == "passed", result.reason
     found = {file.name: int(file.read_text()) for file in parents.iterdir()}
     assert found, "no worker ran a test"
@@ -243,15 +233,7 @@ def test_a_forked_xdist_worker_that_is_killed_is_a_crash(
 ) -> None:
     path = tmp_path / "test_crash.py"
     path.write_text(KILLS_ITS_WORKER_ONCE)
-    with preloaded_pytest([str(path)], suite_base_environment()) as server:
-        result = run_cell(
-            default_cell,
-            results_dir=tmp_path / "results",
-            workers=2,
-            timeout=120,
-            test_paths=[str(path)],
-            preloaded=server,
-        )
+    result, _ = run_forked_cell(default_cell, path, tmp_path)
     outcomes = {test.id.rsplit("::", 1)[1]: test.outcome for test in result.tests}
     assert outcomes["test_kills_its_worker_once"] == "error"
     assert result.state == "error"

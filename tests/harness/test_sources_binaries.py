@@ -188,18 +188,24 @@ def test_port_taken_by_another_process_is_retried_on_a_new_port(
     assert leftovers(scratch) == []
 
 
-@pytest.mark.slow
-def test_data_directory_template_is_prepared_once_and_copied_for_later_starts(
-    scratch: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    setups: list[list[str]] = []
+@pytest.fixture
+def setups(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every setup command (initdb) PostgreSQL's backend runs from now on."""
+    seen: list[list[str]] = []
     real_run_setup = postgres_module.run_setup
 
     def counting_run_setup(argv: list[str], *args: object, **kwargs: object) -> None:
-        setups.append(argv)
+        seen.append(argv)
         real_run_setup(argv, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(postgres_module, "run_setup", counting_run_setup)
+    return seen
+
+
+@pytest.mark.slow
+def test_data_directory_template_is_prepared_once_and_copied_for_later_starts(
+    scratch: Path, monkeypatch: pytest.MonkeyPatch, setups: list[list[str]]
+) -> None:
     with fast_folder("compat-test-cache-") as cache:
         monkeypatch.setenv("COMPAT_CACHE_DIR", str(cache))
         postgres = provider("postgres", "15")
@@ -219,16 +225,8 @@ def test_data_directory_template_is_prepared_once_and_copied_for_later_starts(
 
 @pytest.mark.slow
 def test_cold_servers_initialise_every_start_from_scratch_and_keep_no_template(
-    scratch: Path, monkeypatch: pytest.MonkeyPatch
+    scratch: Path, monkeypatch: pytest.MonkeyPatch, setups: list[list[str]]
 ) -> None:
-    setups: list[list[str]] = []
-    real_run_setup = postgres_module.run_setup
-
-    def counting_run_setup(argv: list[str], *args: object, **kwargs: object) -> None:
-        setups.append(argv)
-        real_run_setup(argv, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(postgres_module, "run_setup", counting_run_setup)
     monkeypatch.setenv(templates_module.COLD_SERVERS_ENV, "1")
     with fast_folder("compat-test-cache-") as cache:
         monkeypatch.setenv("COMPAT_CACHE_DIR", str(cache))
