@@ -100,7 +100,7 @@ def run_sections(
     return outcomes
 
 
-def value(number: float, unit: str) -> str:
+def value(number: float) -> str:
     """A number as wide as it needs to be for its size."""
     magnitude = abs(number)
     digits = 3 if magnitude < 1 else 2 if magnitude < 10 else 1 if magnitude < 1000 else 0
@@ -125,9 +125,9 @@ def table(outcomes: Sequence[SectionOutcome]) -> str:
             lines.append(f"| {outcome.name} | the section failed: {outcome.error} | | | | | |")
         for figure in outcome.figures:
             target = figure.target.describe() if figure.target else ""
-            spread = f"{value(figure.low, figure.unit)}–{value(figure.high, figure.unit)}"
+            spread = f"{value(figure.low)}–{value(figure.high)}"
             lines.append(
-                f"| {figure.section} | {figure.name} | {value(figure.median, figure.unit)} |"
+                f"| {figure.section} | {figure.name} | {value(figure.median)} |"
                 f" {spread} | {figure.unit} | {target} | {verdict(figure)} |"
             )
             if figure.note:

@@ -48,12 +48,16 @@ class ForkServerGoneError(Exception):
 class ForkedSuite:
     """One run of the suite, forked by the server: a process group leader like a `Popen`."""
 
-    def __init__(self, connection: socket.socket, pid: int, argv: Sequence[str]) -> None:
+    def __init__(
+        self, connection: socket.socket, pid: int, argv: Sequence[str], buffered: bytes = b""
+    ) -> None:
+        """`buffered`: what was read past the server's first answer (its exit may be there)."""
         self._connection = connection
         self._buffer = b""
         self.pid = pid
         self.args = list(argv)
         self.returncode: int | None = None
+        self._take(buffered)
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -83,13 +87,16 @@ class ForkedSuite:
         if not data:  # the server died: its forks died with it (parent-death signal)
             self.returncode = -signal.SIGKILL
             return True
+        self._take(data)
+        return True
+
+    def _take(self, data: bytes) -> None:
         self._buffer += data
         while b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
             message = json.loads(line)
             if "exit" in message:
                 self.returncode = int(message["exit"])
-        return True
 
 
 class PreloadedPytest:
@@ -166,30 +173,32 @@ class PreloadedPytest:
             try:
                 connection.connect(str(self.socket_path))
                 connection.sendall(json.dumps(request).encode() + b"\n")
-                answer = _read_line(connection)
+                answer, rest = read_answer(connection)
             except OSError as error:
                 raise ForkServerGoneError(f"the preloaded pytest is gone: {error}") from None
             pid = answer.get("pid")
             if not isinstance(pid, int):
                 raise ForkServerGoneError(f"the preloaded pytest refused: {answer.get('error')}")
-            suite = ForkedSuite(connection, pid, argv)
+            suite = ForkedSuite(connection, pid, argv, rest)
             with tied_group(suite):
                 yield suite
         finally:
             connection.close()
 
 
-def _read_line(connection: socket.socket) -> dict[str, object]:
+def read_answer(connection: socket.socket) -> tuple[dict[str, object], bytes]:
+    """The server's first answer, and whatever arrived after it."""
     data = b""
     while b"\n" not in data:
         chunk = connection.recv(4096)
         if not chunk:
             raise OSError("the connection closed before an answer")
         data += chunk
-    message = json.loads(data.split(b"\n", 1)[0])
+    line, rest = data.split(b"\n", 1)
+    message = json.loads(line)
     if not isinstance(message, dict):
         raise OSError(f"not an answer: {message!r}")
-    return message
+    return message, rest
 
 
 @contextmanager

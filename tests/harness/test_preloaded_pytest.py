@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,13 @@ from scripts.cell import PROGRESS_PLUGIN, run_cell, suite_base_environment
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE, REPO_ROOT
 from scripts.results import CellResult
-from scripts.warm.client import ForkServerGoneError, PreloadedPytest, preloaded_pytest
+from scripts.warm.client import (
+    ForkedSuite,
+    ForkServerGoneError,
+    PreloadedPytest,
+    preloaded_pytest,
+    read_answer,
+)
 from scripts.warm.server import suite_module_names
 from tests.harness.fault_support import KILLS_ITS_WORKER_ONCE
 
@@ -239,3 +246,15 @@ def test_a_forked_xdist_worker_that_is_killed_is_a_crash(
     assert result.state == "error"
     assert result.reason is not None
     assert "1 test crashed its pytest-xdist worker: " in result.reason
+
+
+def test_a_fork_that_ends_at_once_keeps_its_exit_code_when_both_answers_arrive_together() -> None:
+    # the server may send {"pid"} and {"exit"} in one write: the second must not be lost
+    # (it was read past and dropped, and the suite seemed killed: -9)
+    ours, servers = socket.socketpair()
+    with ours, servers:
+        servers.sendall(b'{"pid": 4242}\n{"exit": 3}\n')
+        answer, rest = read_answer(ours)
+        suite = ForkedSuite(ours, 4242, ["-q"], rest)
+        assert answer == {"pid": 4242}
+        assert suite.poll() == 3
