@@ -4,6 +4,7 @@ answers, Ctrl-C while a server starts, and a cell thread that does not stop."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -83,7 +84,11 @@ def test_a_server_that_never_answers_is_given_up_at_the_start_limit_with_the_tru
         pytest.fail("a server that never answers must not be reported as running")
     assert time.monotonic() - started < 15
     message = raised.value.message
-    assert "given up after 2 s (the start limit is 2 s)" in message
+    # the seconds waited are the wall clock's: on a loaded machine the last probe's read may end
+    # past the limit, so the figure may exceed it but never fall short of it
+    given_up = re.search(r"given up after (\d+) s \(the start limit is 2 s\)", message)
+    assert given_up is not None, message
+    assert int(given_up.group(1)) >= 2
     assert "it runs but did not answer" in message
     assert "Timeout" in message  # the last thing the probe saw: a read that timed out
     assert leftovers(scratch) == []
