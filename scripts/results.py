@@ -60,6 +60,14 @@ REPORTED_LIBRARIES = (
 )
 """Distributions whose versions each result records (the environment the cell ran in)."""
 
+INTERRUPTED = "interrupted"
+"""The key in a result's `extra` of a cell the run's interruption (Ctrl-C, SIGTERM, a killed
+harness) cut short: `NOT_STARTED` or `WHILE_RUNNING`. Such a night is no normal night: the
+history marks it and its analyses pass over it."""
+Interruption = Literal["before it started", "while it ran"]
+NOT_STARTED: Interruption = "before it started"
+WHILE_RUNNING: Interruption = "while it ran"
+
 
 @dataclass(frozen=True)
 class Axis:
@@ -331,6 +339,17 @@ def stopped_result(
     return replace(stopped, tests=tests, counts=count_outcomes(tests))
 
 
+def interrupted(result: CellResult, how: Interruption) -> CellResult:
+    """`result` marked as cut short by the run's interruption (see `INTERRUPTED`)."""
+    return replace(result, extra={**result.extra, INTERRUPTED: how})
+
+
+def interruption_of(result: CellResult) -> Interruption | None:
+    """How the run's interruption cut this cell short; None for a cell it did not touch."""
+    how = result.extra.get(INTERRUPTED)
+    return NOT_STARTED if how == NOT_STARTED else WHILE_RUNNING if how == WHILE_RUNNING else None
+
+
 def group_of(test_id: str) -> str:
     """The module path of a pytest node id (`tests/x.py::TestA::test_b` -> `tests/x.py`)."""
     return test_id.split("::", 1)[0]
@@ -429,7 +448,7 @@ def _killed_result(folder: Path) -> CellResult:
     progress = read_progress(folder / PROGRESS_FILE)
     log = folder / "pytest.log"
     tail = log.read_text(errors="replace").splitlines()[-40:] if log.is_file() else []
-    return stopped_result(
+    stopped = stopped_result(
         cell=folder.name,
         axes=axes_from_cell_id(folder.name),
         servers=[],
@@ -441,6 +460,7 @@ def _killed_result(folder: Path) -> CellResult:
         finished_at="",
         log_tail="\n".join(tail) or None,
     )
+    return interrupted(stopped, WHILE_RUNNING)
 
 
 def broken_result(cell: str, reason: str) -> CellResult:

@@ -111,20 +111,27 @@ def test_a_cancelled_cell_stops_promptly_and_says_it_was_interrupted(
     cancel = threading.Event()
     progress = tmp_path / "results" / "sqlite-stdlib" / "progress.jsonl"
 
+    cancelled_after: list[float] = []
+
     def cancel_once_the_test_runs() -> None:
         deadline = time.monotonic() + 60
         while not read_progress(progress).running and time.monotonic() < deadline:
             time.sleep(0.1)
+        cancelled_after.append(time.monotonic() - started)
         cancel.set()
 
+    started = time.monotonic()
     timer = threading.Thread(target=cancel_once_the_test_runs, daemon=True)
     timer.start()
-    started = time.monotonic()
     try:
         result = run_suite(default_cell, tmp_path, slow_suite, cancel=cancel)
     finally:
         cancel.set()
     assert time.monotonic() - started < 30
+    # the time until the interruption is test time, not teardown
+    timings = result.timings
+    assert timings.tests_s > 0
+    assert timings.provision_s + timings.tests_s >= cancelled_after[0] - 1.0, timings
     assert result.state == "error"
     assert result.reason is not None
     assert result.reason.startswith("interrupted while running the suite; still running: ")
