@@ -17,7 +17,9 @@ class Valkey(Redis):
 
     def image_contract(self, password: str) -> ImageContract:
         return ImageContract(
-            self.container_module, self.container_class, password_setter="with_password"
+            self.container_module,
+            self.container_class,
+            password_setter="with_password",  # noqa: S106 - a method name, not a password
         )
 
     def container_url(self, container: Any) -> str:
