@@ -24,7 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scripts.matrix import Cell, VersionSpec
-from scripts.paths import REPO_ROOT, SCRATCH_ENV, ScratchFolderError, bytecode_environment
+from scripts.paths import (
+    REPO_ROOT,
+    RUN_MARKERS_ENV,
+    SCRATCH_ENV,
+    ScratchFolderError,
+    bytecode_environment,
+    run_markers_dir,
+)
 from scripts.providers import runs
 from scripts.providers.base import (
     Provider,
@@ -280,6 +287,9 @@ class _CellRun:
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
         # the suite's throwaway files (its SQLite databases) live in this run's folder: a
         # later run reaps them with it should this one be killed
+        # its run markers stay outside that folder: they must outlive it (a killed run's
+        # databases and Redis keys are told from a live run's by them)
+        env[RUN_MARKERS_ENV] = str(run_markers_dir())
         with suite_folder(self.cell.id) as suite_scratch:
             env[SCRATCH_ENV] = str(suite_scratch)
             return self._suite_runs(first, common, env, junit, rerun_junit, running)
