@@ -332,6 +332,7 @@ class _CellRun:
         return f"{', '.join(shown)} in {took:.1f} s; running the suite"
 
     def _result(self, suite: SuiteRun) -> CellResult:
+        progress = read_progress(self.folder / "progress.jsonl")
         return build_result(
             cell=self.cell.id,
             axes=self.axes,
@@ -343,7 +344,8 @@ class _CellRun:
             finished_at=_now(),
             pytest_exit_code=suite.exit_code,
             output_tail=_tail(self.folder / "pytest.log"),
-            crashed=read_progress(self.folder / "progress.jsonl").crashed,
+            crashed=progress.crashed,
+            lost_workers=progress.lost_workers,
         )
 
     def _interrupted(self, result: CellResult) -> CellResult:

@@ -49,6 +49,28 @@ def test_b_fails_while_broken():
 """
 
 
+# The first xdist worker to import it dies there, before any test: xdist replaces it.
+KILLS_A_WORKER_BEFORE_ITS_FIRST_TEST = """
+import os
+import signal
+from pathlib import Path
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    try:
+        Path(__file__).with_name("killed-at-import").open("x").close()
+    except FileExistsError:
+        pass
+    else:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def test_a_pass():
+    pass
+
+def test_b_pass():
+    pass
+"""
+
+
 def suite(folder: Path, name: str, source: str) -> str:
     path = folder / name
     path.write_text(source)
@@ -182,6 +204,17 @@ def test_a_killed_xdist_worker_is_a_crash_even_when_the_rerun_passes(
     assert result.reason is not None
     assert "1 test crashed its pytest-xdist worker: " in result.reason
     assert exit_status([result], strict=False) == 1
+
+
+def test_a_worker_killed_before_its_first_test_is_named_in_the_cells_note(
+    tmp_path: Path, default_cell: Cell
+) -> None:
+    path = suite(tmp_path, "test_lost_worker.py", KILLS_A_WORKER_BEFORE_ITS_FIRST_TEST)
+    result = run_suite(default_cell, tmp_path, path, workers=2)
+    assert result.state == "passed", result.reason  # its replacement ran the tests
+    assert result.counts["passed"] == 2
+    assert result.reason is not None
+    assert "1 pytest-xdist worker(s) died outside any test and were replaced (gw" in result.reason
 
 
 def test_pytest_arguments_reach_the_suite_and_last_failed_remembers_the_previous_run(
