@@ -21,7 +21,7 @@ from scripts.paths import REPO_ROOT, RUN_MARKERS
 from scripts.suite_progress import read_progress
 from tests.support.databases import provisioner_for
 from tests.support.redis_db import LOCK_INDEX, OWNED_PREFIX, with_db_index
-from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
+from tests.support.redis_server import throwaway_redis_server_or_skip
 
 # The machine's own servers, used as `url` servers: only the suite's own databases (ct_...)
 # are created and dropped there.
@@ -36,11 +36,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 @pytest.fixture
 def own_redis() -> Iterator[str]:
-    try:
-        with throwaway_redis_server() as url:
-            yield url
-    except RedisServerMissingError as error:
-        pytest.skip(f"needs a redis-server binary: {error}")
+    with throwaway_redis_server_or_skip() as url:
+        yield url
 
 
 def write_matrix(path: Path, backend: str, redis_url: str) -> str:

@@ -25,7 +25,7 @@ from tests.support.redis_db import (
     shown,
     with_db_index,
 )
-from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
+from tests.support.redis_server import throwaway_redis_server_or_skip
 
 HOLDER_A = "ct_1_000000_gw0-a"
 HOLDER_B = "ct_1_000000_gw0-b"
@@ -68,11 +68,8 @@ def test_messages_show_a_redis_url_without_its_password() -> None:
 @pytest.fixture(scope="module")
 def private_redis_url() -> Iterator[str]:
     """A Redis server of these tests alone: they plant locks that other claimers would act on."""
-    try:
-        with throwaway_redis_server() as url:
-            yield url
-    except RedisServerMissingError as error:
-        pytest.skip(f"needs a redis-server binary: {error}")
+    with throwaway_redis_server_or_skip() as url:
+        yield url
 
 
 @dataclass
