@@ -69,6 +69,8 @@ def first_failures(
     index = history.test_index()
     found: list[FirstFailure] = []
     for cell in cells:
+        if runs and cell.cell not in runs[-1].cells:
+            continue  # tonight's run was interrupted before it started this cell
         if cell.state in ("failed", "error"):
             codes = [_cell_code(run, cell.cell) for run in runs]
             start = _streak_start(codes, _BAD_CELL_CODES)

@@ -291,3 +291,14 @@ def test_streaks_and_flakiness_pass_over_an_interrupted_night() -> None:
     # failing since night 5: the interrupted night 4 neither starts the streak nor is its cause
     assert (cell.night.date, test.night.date) == (night_date(5), night_date(5))
     assert cell.cause.previous == nights[2]
+
+
+def test_a_cell_tonights_interrupted_run_never_started_has_no_first_failure() -> None:
+    p, cut, never = "passed", INTERRUPTED_WHILE_RUNNING, NEVER_STARTED
+    history = _history_of(
+        {"postgres-16": p, "sqlite-stdlib": p}, {"postgres-16": cut, "sqlite-stdlib": never}
+    )
+    nights = [Night(i, run.at, run.commit) for i, run in enumerate(history.runs)]
+    tonight = [_cell_of_night("postgres-16", cut), _cell_of_night("sqlite-stdlib", never)]
+    found = first_failures(history, nights, tonight)
+    assert {(f.cell, f.night.date) for f in found} == {("postgres-16", night_date(2))}
