@@ -24,7 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scripts.matrix import Cell, VersionSpec
-from scripts.paths import REPO_ROOT, SCRATCH_ENV, ScratchFolderError, bytecode_environment
+from scripts.paths import (
+    REPO_ROOT,
+    RUN_MARKERS_ENV,
+    SCRATCH_ENV,
+    ScratchFolderError,
+    bytecode_environment,
+    run_markers_dir,
+)
 from scripts.providers import runs
 from scripts.providers.base import (
     Provider,
@@ -44,12 +51,15 @@ from scripts.providers.process import (
     wait_for_exit,
 )
 from scripts.results import (
+    NOT_STARTED,
+    WHILE_RUNNING,
     Axis,
     CellResult,
     Role,
     ServerInfo,
     Timings,
     build_result,
+    interrupted,
     stopped_result,
     unrunnable_result,
     without_colour,
@@ -145,7 +155,7 @@ def interrupted_before_start(cell: Cell, *, results_dir: Path) -> CellResult:
     _empty_keeping_pytest_cache(folder)
     options = CellOptions(workers=0, timeout=1.0)
     run = _CellRun(cell, options, folder, threading.Event())
-    result = run._unrunnable("error", INTERRUPTED_BEFORE_START, None)
+    result = interrupted(run._unrunnable("error", INTERRUPTED_BEFORE_START, None), NOT_STARTED)
     write_result(result, folder)
     return result
 
@@ -200,9 +210,11 @@ class _CellRun:
                 self.on_stage(self.cell.id, f"servers up: {self._servers_line()}")
                 try:
                     suite = self._run_suite(running)
-                finally:  # what the suite printed may show its URLs, passwords included
+                finally:
+                    # interrupted or timed out, the time until then is still test time
+                    self.tests_done_at = time.monotonic()
+                    # what the suite printed may show its URLs, passwords included
                     redact_files(self.folder, passwords_in(s.url for s in running.values()))
-                self.tests_done_at = time.monotonic()
             # built after the servers stopped, so the timings include their teardown
             return self._result(suite)
         except Unavailable as unavailable:
@@ -213,10 +225,12 @@ class _CellRun:
             )
         except ServerStoppedError as error:
             return self._unrunnable("error", error.message, error.log_tail)
-        except (CellTimeoutError, CellInterruptedError) as error:
+        except CellTimeoutError as error:
             return self._stopped(str(error))
+        except CellInterruptedError as error:
+            return self._interrupted(self._stopped(str(error)))
         except Interrupted as error:  # while the servers started
-            return self._unrunnable("error", str(error), None)
+            return self._interrupted(self._unrunnable("error", str(error), None))
         except ScratchFolderError as error:
             return self._unrunnable("error", str(error), None)
         except Exception as error:  # a broken cell must not take the other cells down
@@ -273,6 +287,9 @@ class _CellRun:
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
         # the suite's throwaway files (its SQLite databases) live in this run's folder: a
         # later run reaps them with it should this one be killed
+        # its run markers stay outside that folder: they must outlive it (a killed run's
+        # databases and Redis keys are told from a live run's by them)
+        env[RUN_MARKERS_ENV] = str(run_markers_dir())
         with suite_folder(self.cell.id) as suite_scratch:
             env[SCRATCH_ENV] = str(suite_scratch)
             return self._suite_runs(first, common, env, junit, rerun_junit, running)
@@ -315,6 +332,7 @@ class _CellRun:
         return f"{', '.join(shown)} in {took:.1f} s; running the suite"
 
     def _result(self, suite: SuiteRun) -> CellResult:
+        progress = read_progress(self.folder / "progress.jsonl")
         return build_result(
             cell=self.cell.id,
             axes=self.axes,
@@ -326,8 +344,14 @@ class _CellRun:
             finished_at=_now(),
             pytest_exit_code=suite.exit_code,
             output_tail=_tail(self.folder / "pytest.log"),
-            crashed=read_progress(self.folder / "progress.jsonl").crashed,
+            crashed=progress.crashed,
+            lost_workers=progress.lost_workers,
         )
+
+    def _interrupted(self, result: CellResult) -> CellResult:
+        """`result` marked as cut short by the run's interruption: before it started when
+        its suite never got to run (its servers were still starting)."""
+        return interrupted(result, NOT_STARTED if self.provisioned_at is None else WHILE_RUNNING)
 
     def _stopped(self, reason: str) -> CellResult:
         """Timed out or interrupted: what finished is kept, what was running is named."""

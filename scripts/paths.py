@@ -12,6 +12,8 @@ RESULTS_DIR = REPO_ROOT / "results"
 REPORTS_DIR = REPO_ROOT / "reports"
 SCRATCH_ENV = "COMPAT_SCRATCH_DIR"
 ROOT_CACHE_DIR = Path("/var/cache/fastapi-compat-matrix")
+RUN_MARKERS_ENV = "COMPAT_RUN_MARKERS_DIR"
+RUN_MARKERS = "compat-suite-runs"
 SHM = Path("/dev/shm")  # noqa: S108 - every run gets its own folder in it (see scripts.providers.runs)
 
 
@@ -83,3 +85,12 @@ def check_writable(folder: Path, chosen_because: str) -> None:
             f"the scratch folder {folder} ({chosen_because}) is not writable: {reason}; "
             f"set {SCRATCH_ENV} to a writable folder (tmpfs is fastest, e.g. /dev/shm)"
         ) from error
+
+
+def run_markers_dir() -> Path:
+    """Where each run of the suite leaves the marker naming its process (`tests.support.naming`):
+    `COMPAT_RUN_MARKERS_DIR`, else `<scratch>/compat-suite-runs`. The harness points it at its
+    own scratch folder, outside the run folder a killed run's watchdog removes, so that the
+    next run can still tell a killed run's databases and Redis keys from a live one's."""
+    explicit = os.environ.get(RUN_MARKERS_ENV)
+    return Path(explicit).expanduser() if explicit else scratch_dir() / RUN_MARKERS

@@ -18,13 +18,13 @@ import json
 import platform
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
 
-from scripts.backends import CACHE_BACKENDS
+from scripts.backends import BACKENDS, CACHE_BACKENDS
 from scripts.files import atomic_write
 from scripts.junit import JUnitCase, JUnitError, read_junit
 from scripts.paths import REPO_ROOT
@@ -59,6 +59,14 @@ REPORTED_LIBRARIES = (
     "pytest-xdist",
 )
 """Distributions whose versions each result records (the environment the cell ran in)."""
+
+INTERRUPTED = "interrupted"
+"""The key in a result's `extra` of a cell the run's interruption (Ctrl-C, SIGTERM, a killed
+harness) cut short: `NOT_STARTED` or `WHILE_RUNNING`. Such a night is no normal night: the
+history marks it and its analyses pass over it."""
+Interruption = Literal["before it started", "while it ran"]
+NOT_STARTED: Interruption = "before it started"
+WHILE_RUNNING: Interruption = "while it ran"
 
 
 @dataclass(frozen=True)
@@ -195,15 +203,25 @@ def build_result(
     pytest_exit_code: int,
     output_tail: str | None,
     crashed: Mapping[str, str] | None = None,
+    lost_workers: Sequence[str] = (),
 ) -> CellResult:
     """Turn a finished pytest run (and its rerun of the failures) into a cell result.
 
     `pytest_exit_code` is the FIRST run's. Never raises on bad XML: the cell becomes `error`.
     `crashed` names the tests whose pytest-xdist worker died (test id -> what was said): each
-    is an `error` whatever its rerun did, and the cell is an `error`.
+    is an `error` whatever its rerun did, and the cell is an `error`. `lost_workers` are the
+    workers that died outside any test (xdist replaced them): the reason says so.
     """
 
+    lost_note = (
+        f"{len(lost_workers)} pytest-xdist worker(s) died outside any test and were replaced"
+        f" ({'; '.join(lost_workers)})"
+        if lost_workers
+        else None
+    )
+
     def result(state: CellState, reason: str | None, tests: list[TestOutcome]) -> CellResult:
+        reason = "; ".join(part for part in (reason, lost_note) if part) or None
         return CellResult(
             cell=cell,
             axes=dict(axes),
@@ -300,16 +318,7 @@ def stopped_result(
     """A cell stopped while its suite ran (timed out, interrupted): an `error` that keeps the
     outcomes of the tests that finished (test id -> outcome, seconds, message) and names the
     tests that were still running, each an `error` too."""
-    tests = [
-        TestOutcome(
-            test_id,
-            group_of(test_id),
-            cast(TestOutcomeKind, outcome) if outcome in _OUTCOME_SET else "error",
-            duration,
-            message,
-        )
-        for test_id, (outcome, duration, message) in finished.items()
-    ]
+    tests = finished_outcomes(finished)
     tests += [
         TestOutcome(test_id, group_of(test_id), "error", 0.0, f"still running: {reason}")
         for test_id in running
@@ -329,6 +338,32 @@ def stopped_result(
         log_tail=log_tail,
     )
     return replace(stopped, tests=tests, counts=count_outcomes(tests))
+
+
+def interrupted(result: CellResult, how: Interruption) -> CellResult:
+    """`result` marked as cut short by the run's interruption (see `INTERRUPTED`)."""
+    return replace(result, extra={**result.extra, INTERRUPTED: how})
+
+
+def interruption_of(result: CellResult) -> Interruption | None:
+    """How the run's interruption cut this cell short; None for a cell it did not touch."""
+    how = result.extra.get(INTERRUPTED)
+    return NOT_STARTED if how == NOT_STARTED else WHILE_RUNNING if how == WHILE_RUNNING else None
+
+
+def finished_outcomes(finished: Mapping[str, tuple[str, float, str | None]]) -> list[TestOutcome]:
+    """The outcomes of a progress log's finished tests (test id -> outcome, seconds, message);
+    an outcome this harness does not know is an `error`."""
+    return [
+        TestOutcome(
+            test_id,
+            group_of(test_id),
+            cast(TestOutcomeKind, outcome) if outcome in _OUTCOME_SET else "error",
+            duration,
+            message,
+        )
+        for test_id, (outcome, duration, message) in finished.items()
+    ]
 
 
 def group_of(test_id: str) -> str:
@@ -393,7 +428,7 @@ def read_result(folder: Path) -> CellResult:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        return broken_result(folder.name, f"{path} is not valid JSON ({error}); truncated?")
+        return _recovered(folder, f"{path} is not valid JSON ({error}); truncated?")
     try:
         return CellResult.from_json(data)
     except ResultFormatError as error:
@@ -429,7 +464,7 @@ def _killed_result(folder: Path) -> CellResult:
     progress = read_progress(folder / PROGRESS_FILE)
     log = folder / "pytest.log"
     tail = log.read_text(errors="replace").splitlines()[-40:] if log.is_file() else []
-    return stopped_result(
+    stopped = stopped_result(
         cell=folder.name,
         axes=axes_from_cell_id(folder.name),
         servers=[],
@@ -441,6 +476,28 @@ def _killed_result(folder: Path) -> CellResult:
         finished_at="",
         log_tail="\n".join(tail) or None,
     )
+    return interrupted(stopped, WHILE_RUNNING)
+
+
+def _recovered(folder: Path, why: str) -> CellResult:
+    """A cell whose result.json is damaged: an `error` keeping the outcomes that junit.xml (or,
+    without it, the progress log) in the same folder still holds, and saying where from."""
+    from scripts.suite_progress import read_progress  # the pytest plugin's reader, only here
+
+    source = "junit.xml"
+    try:
+        tests = [_outcome(case) for case in read_junit(folder / source, root=REPO_ROOT).tests]
+    except JUnitError:
+        tests = []
+    if not tests:
+        source = PROGRESS_FILE
+        finished = read_progress(folder / PROGRESS_FILE).finished
+        tests = finished_outcomes(finished)
+    broken = broken_result(folder.name, why)
+    if not tests:
+        return broken
+    reason = f"{why}; recovered {len(tests)} test outcome(s) from {source} in the same folder"
+    return replace(broken, reason=reason, tests=tests, counts=count_outcomes(tests))
 
 
 def broken_result(cell: str, reason: str) -> CellResult:
@@ -457,6 +514,13 @@ def broken_result(cell: str, reason: str) -> CellResult:
         started_at="",
         finished_at="",
     )
+
+
+def is_cell_id(name: str) -> bool:
+    """True when `name` reads as a cell id: `<backend>-<version>` parts of known backends,
+    joined by `+` (`postgres-16+valkey-8`)."""
+    parts = [part.partition("-") for part in name.split("+")]
+    return all(backend in BACKENDS and dash and version for backend, dash, version in parts)
 
 
 def axes_from_cell_id(cell: str) -> dict[Role, Axis]:

@@ -10,6 +10,7 @@ One JSON object per line, written and flushed as each event happens, so a run th
     {"event": "finish", "id": "tests/x.py::test_a", "outcome": "passed", "duration": 0.1,
      "message": null}
     {"event": "crash", "id": "tests/x.py::test_b", "message": "worker 'gw0' crashed ..."}
+    {"event": "worker-down", "worker": "gw1", "message": "Not properly terminated"}
 
 Under pytest-xdist only the controller writes (it sees every worker's start and finish).
 """
@@ -43,6 +44,9 @@ class SuiteProgress:
     """started and not finished, in the order they started"""
     crashed: dict[str, str] = field(default_factory=dict)
     """test id -> what the crash said (a pytest-xdist worker died running it)"""
+    lost_workers: list[str] = field(default_factory=list)
+    """pytest-xdist workers that died outside any test (xdist replaces them silently): one
+    entry per death, `gw1: <what xdist said>`"""
 
 
 def read_progress(path: Path) -> SuiteProgress:
@@ -53,6 +57,7 @@ def read_progress(path: Path) -> SuiteProgress:
     except OSError:
         return progress
     running: dict[str, None] = {}
+    downs: list[tuple[str, str]] = []
     for line in text.splitlines():
         try:
             event = json.loads(line)
@@ -77,8 +82,23 @@ def read_progress(path: Path) -> SuiteProgress:
         elif kind == "crash":
             running.pop(test_id, None)
             progress.crashed[test_id] = str(event.get("message", "its worker crashed"))
+        elif kind == "worker-down":
+            downs.append((str(event.get("worker", "?")), str(event.get("message", ""))))
     progress.running = list(running)
+    progress.lost_workers = _outside_tests(downs, list(progress.crashed.values()))
     return progress
+
+
+def _outside_tests(downs: list[tuple[str, str]], crashes: list[str]) -> list[str]:
+    """The worker deaths no crashed test accounts for (xdist names the worker in a crash)."""
+    lost = []
+    for worker, message in downs:
+        named = next((c for c in crashes if f"worker {worker!r} crashed" in c), None)
+        if named is not None:
+            crashes.remove(named)
+        else:
+            lost.append(f"{worker}: {message}" if message else worker)
+    return lost
 
 
 # ------------------------------------------------------------------ the pytest plugin
@@ -104,6 +124,12 @@ class _ProgressWriter:
         if not self.collected:
             self.collected = True
             self._write(event="collected", count=len(ids))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        if error is not None:  # a worker that died; xdist starts another in its place
+            message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            self._write(event="worker-down", worker=str(node.gateway.id), message=message)
 
     def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
         self.outcomes.pop(nodeid, None)

@@ -43,6 +43,9 @@ class ImageContract:
     keywords: dict[str, Any] = field(default_factory=dict)
     data_tmpfs: tuple[str, str] | None = None
     """(folder, mount options): the data folder the image source puts on tmpfs."""
+    password_setter: str | None = None
+    """The container's method that sets the password, for a class whose constructor takes
+    none (`ValkeyContainer.with_password`)."""
 
 
 class Backend:

@@ -78,12 +78,15 @@ class Redis(ServerBackend):
         return f"redis://:{password}@{LOOPBACK}:{port}/0"
 
     def image_contract(self, password: str) -> ImageContract:
-        return ImageContract(self.container_module, self.container_class)
+        # `redis-server --requirepass`: the server rewrites its process title at start, so
+        # the password does not stay on a command line other local users can read
+        return ImageContract(self.container_module, self.container_class, {"password": password})
 
     def container_url(self, container: Any) -> str:
         # RedisContainer has no get_connection_url
         host = container.get_container_host_ip()
-        return f"redis://{host}:{container.get_exposed_port(container.port)}/0"
+        port = container.get_exposed_port(container.port)
+        return f"redis://:{container.password}@{host}:{port}/0"
 
 
 BACKEND = Redis()

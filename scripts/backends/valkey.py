@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scripts.backends.base import ServerBackend
+from scripts.backends.base import ImageContract, ServerBackend
 from scripts.backends.redis import Redis
 
 
@@ -14,6 +14,13 @@ class Valkey(Redis):
     program_names = ("valkey-server",)
     container_module = "testcontainers.community.valkey"
     container_class = "ValkeyContainer"
+
+    def image_contract(self, password: str) -> ImageContract:
+        return ImageContract(
+            self.container_module,
+            self.container_class,
+            password_setter="with_password",  # noqa: S106 - a method name, not a password
+        )
 
     def container_url(self, container: Any) -> str:
         return ServerBackend.container_url(self, container)  # ValkeyContainer has one

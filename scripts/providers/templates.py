@@ -86,7 +86,34 @@ def copy_tree(source: Path, target: Path) -> None:
         check=False,
     )
     if done.returncode != 0:
-        raise ProvisioningError(f"copying {source} to {target} failed: {done.stderr.strip()}")
+        raise ProvisioningError(copy_failure(source, target, done.returncode, done.stderr))
+
+
+def copy_failure(source: Path, target: Path, exit_code: int, stderr: str) -> str:
+    """One line for a failed copy: a full folder is named with the setting that moves it (cp
+    prints a line per file it could not write); any other error by cp's first line."""
+    lines = stderr.strip().splitlines()
+    if any("No space left on device" in line for line in lines):
+        setting, folder = _setting_that_moves(target)
+        return (
+            f"copying {source} to {target} failed: no space left on device in {folder}; "
+            f"free some space there or set {setting} to a folder with room"
+        )
+    first = lines[0] if lines else f"cp exited with code {exit_code}"
+    more = f" (and {len(lines) - 1} more line(s) like it)" if len(lines) > 1 else ""
+    return f"copying {source} to {target} failed: {first}{more}"
+
+
+def _setting_that_moves(target: Path) -> tuple[str, Path]:
+    """The environment variable that moves the folder `target` lies in, and that folder."""
+    cache = paths.cache_dir()
+    if target.is_relative_to(cache):
+        return "COMPAT_CACHE_DIR", cache
+    try:
+        scratch = paths.scratch_dir()
+    except paths.ScratchFolderError:  # too full even for an empty folder
+        scratch = Path(os.environ.get(paths.SCRATCH_ENV) or target.parent)
+    return paths.SCRATCH_ENV, scratch if target.is_relative_to(scratch) else target.parent
 
 
 def copy_template(template: Path, target: Path) -> None:

@@ -6,7 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.results import PROGRESS_FILE, RESULT_FILE, CellResult, broken_result, read_result
+from scripts.results import (
+    PROGRESS_FILE,
+    RESULT_FILE,
+    CellResult,
+    broken_result,
+    is_cell_id,
+    read_result,
+)
 
 JUNIT_FILE = "junit.xml"
 
@@ -21,7 +28,9 @@ def collect(folders: Sequence[Path], order: Sequence[str] = ()) -> Collected:
     """Read every cell folder below `folders`; cells ordered by `order`, then by id.
 
     A cell folder is one holding `result.json`, or a `junit.xml` or `progress.jsonl` without
-    it (a runner that stopped early or was killed: that cell is `error`). A cell found twice
+    it (a runner that stopped early or was killed: that cell is `error`). A folder that is
+    not a cell's (no readable result.json, and a name that is no cell id) is passed over
+    with a warning, rather than become a bogus backend. A cell found twice
     (two machines ran it) keeps the result that finished last, and says so in the warnings.
     """
     warnings: list[str] = []
@@ -32,6 +41,12 @@ def collect(folders: Sequence[Path], order: Sequence[str] = ()) -> Collected:
             continue
         for folder in _cell_folders(root):
             result = read_result(folder)
+            if result.cell == folder.name and not is_cell_id(folder.name):
+                warnings.append(
+                    f"{folder} is not a cell's folder (its name is no cell id and it holds no"
+                    " readable result.json): ignored"
+                )
+                continue
             seen = by_cell.get(result.cell)
             if seen is not None:
                 kept = max(seen, result, key=lambda r: r.finished_at)

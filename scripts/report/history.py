@@ -6,7 +6,8 @@
                "python": "3.11.7", "libraries": {"sqlalchemy": "2.0.36", …},
                "versions": {"postgres-16": "p", …},   the verdict: state code per version
                "cells": {"postgres-16": {"state": "p", "servers": {"database": "16.4", …},
-                                         "tests": "ppfp-s…"}}}, …]}   oldest run first
+                                         "tests": "ppfp-s…"}},
+               "interrupted": true}, …]}   only on a run cut short; oldest run first
 
 A cell's `tests` string holds one outcome code per entry of the shared table (`p`assed,
 `f`ailed, `e`rror, fla`k`y, `s`kipped, `x`failed, `X`passed, `-` not run; trailing `-` left
@@ -14,7 +15,7 @@ out), so 60 runs of 500 cells × 200 tests stay under a MiB even with random out
 the last `limit` runs are kept, and test ids no kept run mentions leave the table. Rendering
 the same results twice replaces the last run instead of adding one (keeping the time and
 commit it first had). A missing, corrupt or foreign file never stops a report: it starts a
-new history and says why (a damaged file is kept beside it).
+new history and says why (a damaged file is kept beside it, under a name of its own).
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scripts.files import atomic_write
 from scripts.report.model import BackendVerdict, RunInfo, VersionState
 from scripts.report.symbols import NOT_RUN_CODE, OUTCOME_CODES
-from scripts.results import CellResult, CellState
+from scripts.results import NOT_STARTED, CellResult, CellState, interruption_of
 
 HISTORY_SCHEMA = "fastapi-compat-matrix/compat-history"
 HISTORY_FORMAT = 1
@@ -83,6 +85,7 @@ class Run:
     libraries: dict[str, str]
     versions: dict[str, str]  # "postgres-16" → a code of VERSION_STATE_CODES
     cells: dict[str, CellRun]
+    interrupted: bool = False  # stopped part-way: no normal night, the analyses pass over it
 
 
 @dataclass
@@ -107,7 +110,8 @@ class Loaded:
 def load_history(path: Path, limit: int = DEFAULT_LIMIT) -> Loaded:
     """Read `path`; a missing or unusable file gives a new, empty history and a note saying so.
 
-    An unusable file is kept as `<name>.unreadable` so that the next save does not destroy it.
+    An unusable file is kept as `<name>.unreadable-<UTC time>` (`keep_damaged`), so that neither
+    the next save nor a later damaged file destroys it.
     """
     if limit < 1:
         raise ValueError(f"a history keeps at least one run, not {limit}")
@@ -121,19 +125,35 @@ def load_history(path: Path, limit: int = DEFAULT_LIMIT) -> Loaded:
     try:
         history = parse_history(raw)
     except HistoryError as error:
-        kept = path.with_name(path.name + ".unreadable")
-        try:
-            os.replace(path, kept)
-        except OSError:
-            kept_note = "it was left where it is"
-        else:
-            kept_note = f"the old file is kept as {kept.name}"
+        kept = keep_damaged(path)
+        kept_note = (
+            "it was left where it is" if kept is None else f"the old file is kept as {kept.name}"
+        )
         return Loaded(
             History(limit=limit), f"history {path} {error}: started a new one ({kept_note})"
         )
     history.limit = limit
     trim(history)
     return Loaded(history, None)
+
+
+def keep_damaged(path: Path) -> Path | None:
+    """Move a damaged history aside under a name of its own, `<name>.unreadable-<UTC time>`
+    (`-2`, `-3`… on a clash): a second damaged file never overwrites the first. None when it
+    cannot be moved."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for attempt in range(1, 1000):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        kept = path.with_name(f"{path.name}.unreadable-{stamp}{suffix}")
+        try:
+            os.link(path, kept)  # fails when the name is taken: nothing is overwritten
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        path.unlink(missing_ok=True)
+        return kept
+    return None
 
 
 def parse_history(raw: bytes) -> History:
@@ -177,6 +197,7 @@ def _run_from_json(data: Mapping[str, Any]) -> Run:
         libraries={str(k): str(v) for k, v in data["libraries"].items()},
         versions={str(k): _code(v, VERSION_STATE_OF_CODE) for k, v in data["versions"].items()},
         cells=cells,
+        interrupted=data.get("interrupted") is True,
     )
 
 
@@ -206,6 +227,7 @@ def history_bytes(history: History) -> bytes:
                     for cell, c in run.cells.items()
                 },
             }
+            | ({"interrupted": True} if run.interrupted else {})
             for run in history.runs
         ],
     }
@@ -227,7 +249,13 @@ def record_run(
     verdict: Sequence[BackendVerdict],
     run: RunInfo,
 ) -> None:
-    """Append this run (or replace the last one, when it was rendered from the same results)."""
+    """Append this run (or replace the last one, when it was rendered from the same results).
+
+    A run the interruption cut short (Ctrl-C, SIGTERM, a killed harness) is marked
+    `interrupted`, without the cells it never started nor the versions only those had."""
+    was_interrupted = any(interruption_of(cell) is not None for cell in cells)
+    cells = [cell for cell in cells if interruption_of(cell) != NOT_STARTED]
+    started = {f"{axis.backend}-{axis.version}" for cell in cells for axis in cell.axes.values()}
     index = history.test_index()
     for cell in cells:
         for test in cell.tests:
@@ -242,11 +270,13 @@ def record_run(
         python=run.python,
         libraries=dict(run.libraries),
         versions={
-            f"{backend.backend}-{version.version}": VERSION_STATE_CODES[version.state]
+            key: VERSION_STATE_CODES[version.state]
             for backend in verdict
             for version in backend.versions
+            if (key := f"{backend.backend}-{version.version}") in started or not was_interrupted
         },
         cells={cell.cell: _cell_run(cell, index) for cell in cells},
+        interrupted=was_interrupted,
     )
     if history.runs and history.runs[-1].key == entry.key:
         # the same night rendered again: it keeps the time and commit it was first rendered at

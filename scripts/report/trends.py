@@ -5,6 +5,9 @@ has been in its state.
 A test is flaky on a night when it failed and passed on its rerun (`flaky`), or when it failed
 between two nights on which it passed (a failure that came and went). A failure that stays is
 a regression, not flakiness.
+
+A run the interruption cut short (`Run.interrupted`) is no normal night: the streaks, the
+flakiness and the "since" dates pass over it as over a night that did not run the cell.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ def first_failures(
     index = history.test_index()
     found: list[FirstFailure] = []
     for cell in cells:
+        if runs and cell.cell not in runs[-1].cells:
+            continue  # tonight's run was interrupted before it started this cell
         if cell.state in ("failed", "error"):
             codes = [_cell_code(run, cell.cell) for run in runs]
             start = _streak_start(codes, _BAD_CELL_CODES)
@@ -80,12 +85,12 @@ def first_failures(
 
 
 def _cell_code(run: Run, cell: str) -> str:
-    found = run.cells.get(cell)
+    found = None if run.interrupted else run.cells.get(cell)
     return found.state if found else NOT_RUN_CODE
 
 
 def _test_code(run: Run, cell: str, position: int) -> str:
-    found = run.cells.get(cell)
+    found = None if run.interrupted else run.cells.get(cell)
     if found is None or position >= len(found.tests):
         return NOT_RUN_CODE
     return found.tests[position]
@@ -114,7 +119,12 @@ def _failure(
     start: int,
 ) -> FirstFailure:
     previous = next(
-        (position for position in range(start - 1, -1, -1) if cell in runs[position].cells), None
+        (
+            position
+            for position in range(start - 1, -1, -1)
+            if cell in runs[position].cells and not runs[position].interrupted
+        ),
+        None,
     )
     return FirstFailure(
         cell=cell,
@@ -157,7 +167,7 @@ def flaky_tests(history: History) -> list[FlakyTest]:
     night, `|` between tests) and one regular expression finds the flaky nights in it, so 60
     runs × 500 cells × 200 tests take a fraction of a second.
     """
-    runs = history.runs
+    runs = [run for run in history.runs if not run.interrupted]
     width = len(runs) + 1  # a test's nights, then its `|`
     flaky_nights: dict[int, set[int]] = {}
     flaky_cells: dict[int, set[str]] = {}
@@ -170,7 +180,7 @@ def flaky_tests(history: History) -> list[FlakyTest]:
             position, run_index = divmod(match.start(match.lastindex or 0), width)
             flaky_nights.setdefault(position, set()).add(run_index)
             flaky_cells.setdefault(position, set()).add(cell)
-    nights_ran = _nights_ran(history)
+    nights_ran = _nights_ran(runs, len(history.tests))
     flaky = [
         FlakyTest(
             test=history.tests[position],
@@ -183,10 +193,10 @@ def flaky_tests(history: History) -> list[FlakyTest]:
     return sorted(flaky, key=lambda f: (-f.rate, -f.flaky_nights, f.test))
 
 
-def _nights_ran(history: History) -> list[int]:
-    """Per test, the runs in which at least one cell ran it."""
-    counts = [0] * len(history.tests)
-    for run in history.runs:
+def _nights_ran(runs: Sequence[Run], tests: int) -> list[int]:
+    """Per test (of `tests`), the runs in which at least one cell ran it."""
+    counts = [0] * tests
+    for run in runs:
         full = 0  # every test below this position ran in a cell without gaps
         partial: set[int] = set()
         for found in run.cells.values():
@@ -216,7 +226,7 @@ def with_since(verdict: Sequence[BackendVerdict], history: History) -> list[Back
             wanted = VERSION_STATE_CODES[version.state]
             since = runs[-1].at
             for run in reversed(runs[:-1]):
-                code = run.versions.get(key)
+                code = None if run.interrupted else run.versions.get(key)
                 if code is None:
                     continue
                 if code != wanted:

@@ -160,9 +160,12 @@ class TestcontainersContainer:
         run = container_run(self._client, host)
         configure_testcontainers(local)
         self._server = image_backend(backend)
-        contract = self._server.image_contract(secrets.token_hex(12))
+        password = secrets.token_hex(12)  # every server of the image path asks for it
+        contract = self._server.image_contract(password)
         container_class = getattr(importlib.import_module(contract.module), contract.class_name)
         self._inner = container_class(image, labels=run.labels, **contract.keywords)
+        if contract.password_setter is not None:
+            getattr(self._inner, contract.password_setter)(password)
         if local:  # published on the loopback only: nobody else on the network reaches it
             for port in list(self._inner.ports):
                 self._inner.ports[port] = (LOOPBACK,)

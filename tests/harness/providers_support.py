@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from scripts.backends import backend as lookup_backend
 from scripts.matrix import BinariesSource, Source, VersionSpec
@@ -60,3 +64,24 @@ def write_script(path: Path, body: str) -> Path:
     path.write_text("#!/bin/sh\n" + body)
     path.chmod(0o755)
     return path
+
+
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root")
+NOBODY = pwd.getpwnam("nobody")
+
+
+def as_nobody(*argv: str) -> str:
+    """What `argv` prints (both streams) when another local user, without the password, runs it."""
+    done = subprocess.run(  # noqa: S603
+        [
+            *("setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}"),
+            *("--clear-groups", "--", *argv),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd="/",
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        check=False,
+    )
+    return done.stdout + done.stderr

@@ -49,6 +49,28 @@ def test_b_fails_while_broken():
 """
 
 
+# The first xdist worker to import it dies there, before any test: xdist replaces it.
+KILLS_A_WORKER_BEFORE_ITS_FIRST_TEST = """
+import os
+import signal
+from pathlib import Path
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    try:
+        Path(__file__).with_name("killed-at-import").open("x").close()
+    except FileExistsError:
+        pass
+    else:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def test_a_pass():
+    pass
+
+def test_b_pass():
+    pass
+"""
+
+
 def suite(folder: Path, name: str, source: str) -> str:
     path = folder / name
     path.write_text(source)
@@ -111,20 +133,27 @@ def test_a_cancelled_cell_stops_promptly_and_says_it_was_interrupted(
     cancel = threading.Event()
     progress = tmp_path / "results" / "sqlite-stdlib" / "progress.jsonl"
 
+    cancelled_after: list[float] = []
+
     def cancel_once_the_test_runs() -> None:
         deadline = time.monotonic() + 60
         while not read_progress(progress).running and time.monotonic() < deadline:
             time.sleep(0.1)
+        cancelled_after.append(time.monotonic() - started)
         cancel.set()
 
+    started = time.monotonic()
     timer = threading.Thread(target=cancel_once_the_test_runs, daemon=True)
     timer.start()
-    started = time.monotonic()
     try:
         result = run_suite(default_cell, tmp_path, slow_suite, cancel=cancel)
     finally:
         cancel.set()
     assert time.monotonic() - started < 30
+    # the time until the interruption is test time, not teardown
+    timings = result.timings
+    assert timings.tests_s > 0
+    assert timings.provision_s + timings.tests_s >= cancelled_after[0] - 1.0, timings
     assert result.state == "error"
     assert result.reason is not None
     assert result.reason.startswith("interrupted while running the suite; still running: ")
@@ -175,6 +204,17 @@ def test_a_killed_xdist_worker_is_a_crash_even_when_the_rerun_passes(
     assert result.reason is not None
     assert "1 test crashed its pytest-xdist worker: " in result.reason
     assert exit_status([result], strict=False) == 1
+
+
+def test_a_worker_killed_before_its_first_test_is_named_in_the_cells_note(
+    tmp_path: Path, default_cell: Cell
+) -> None:
+    path = suite(tmp_path, "test_lost_worker.py", KILLS_A_WORKER_BEFORE_ITS_FIRST_TEST)
+    result = run_suite(default_cell, tmp_path, path, workers=2)
+    assert result.state == "passed", result.reason  # its replacement ran the tests
+    assert result.counts["passed"] == 2
+    assert result.reason is not None
+    assert "1 pytest-xdist worker(s) died outside any test and were replaced (gw" in result.reason
 
 
 def test_pytest_arguments_reach_the_suite_and_last_failed_remembers_the_previous_run(

@@ -12,13 +12,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from scripts.cell import run_cell
-from scripts.matrix import load_matrix
+from scripts.matrix import ImageSource, load_matrix
 from scripts.paths import REPO_ROOT
 from scripts.schedule import run_cells
+from scripts.sources.image import ImageProvider
 from tests.harness.engine_support import (
     build_test_images,
     containers_of_runner,
@@ -26,6 +28,7 @@ from tests.harness.engine_support import (
     kill_processes_naming,
     write_matrix,
 )
+from tests.harness.providers_support import as_nobody, as_root
 
 # One xdist worker runs them all (nox -s tests uses --dist loadgroup); the first one may
 # build the images from Debian's archive, which takes a few minutes on a cold machine.
@@ -76,6 +79,22 @@ def engine() -> Iterator[Any]:
             yield client
         finally:
             client.close()
+
+
+# Each server of the image path, as (cell, role); another local user's client over TCP,
+# without the password; and a sign it got in.
+PSQL = "psql -w -h 127.0.0.1 -p {port} -U postgres -d postgres -Atc \"SELECT 'in' || 'side'\""
+MARIADB = "mariadb --no-defaults -h 127.0.0.1 -P {port} -uroot -Ne \"SELECT CONCAT('in','side')\""
+REDIS_CLI = "redis-cli -h 127.0.0.1 -p {port} PING"
+IMAGE_SERVERS = {
+    "postgres:17": ("postgres-17", "database", PSQL, "inside"),
+    "mysql:9.7": ("mysql-9.7", "database", MARIADB, "inside"),
+    "mariadb:10.11": ("mariadb-10.11", "database", MARIADB, "inside"),
+    "redis:8.0": ("sqlite-stdlib", "cache", REDIS_CLI, "PONG"),
+    "valkey:8": ("valkey-8", "cache", REDIS_CLI, "PONG"),
+}
+# what the servers answer a client that brings no password
+ASKED_FOR_A_PASSWORD = ("no password supplied", "Access denied", "NOAUTH")
 
 
 def own_containers(client: Any) -> list[Any]:
@@ -219,3 +238,22 @@ def _wait_for_running_container(client: Any, runner: subprocess.Popen[bytes]) ->
             return running[0]
         time.sleep(0.2)  # polling the engine
     pytest.fail("the run started no container within 120 s")
+
+
+@as_root
+@pytest.mark.parametrize("image", sorted(IMAGE_SERVERS))
+def test_another_local_user_without_the_password_cannot_get_into_an_image_server(
+    engine: Any, image: str
+) -> None:
+    cell_id, role, client, got_in = IMAGE_SERVERS[image]
+    build_test_images(engine, [f"fastapi-compat-matrix/{image}"])
+    spec = next(s for s in load_matrix(IMAGES_MATRIX).cell(cell_id).specs if s.role == role)
+    [source] = [source for source in spec.sources if isinstance(source, ImageSource)]
+    with ImageProvider(spec, source).start() as server:
+        url = urlsplit(server.url)
+        assert url.hostname == "127.0.0.1"
+        assert url.password  # the harness itself gets in with it
+        refused = as_nobody("sh", "-c", client.format(port=url.port))
+    assert got_in not in refused, refused
+    assert any(sign in refused for sign in ASKED_FOR_A_PASSWORD), refused
+    assert own_containers(engine) == []

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.paths import RUN_MARKERS
 from scripts.providers.accounts import server_account
 from scripts.providers.process import tied_command
 from scripts.providers.runs import (
@@ -27,7 +28,6 @@ from scripts.providers.watchdog import remove_unused_segments, segments_in_use
 from tests.harness.providers_support import fast_folder
 from tests.support.databases import provisioner_for
 from tests.support.naming import (
-    RUN_MARKERS,
     is_stale,
     new_run_id,
     register_run,

@@ -100,3 +100,16 @@ def test_a_cell_whose_harness_was_killed_is_an_error_that_keeps_its_finished_tes
     assert result.reason.endswith("still running: tests/a.py::test_two")
     outcomes = {test.id: test.outcome for test in result.tests}
     assert outcomes == {"tests/a.py::test_one": "passed", "tests/a.py::test_two": "error"}
+
+
+def test_a_folder_that_is_not_a_cells_is_ignored_with_a_note(tmp_path: Path) -> None:
+    write_result(cell_result("postgres-16", "passed"), tmp_path / "postgres-16")
+    stray = tmp_path / "backup-2026"  # would read as a backend "backup", version 2026
+    stray.mkdir()
+    (stray / "junit.xml").write_text("<testsuites/>")
+    found = collect([tmp_path])
+    assert [r.cell for r in found.results] == ["postgres-16"]
+    assert found.warnings == [
+        f"{stray} is not a cell's folder (its name is no cell id and it holds no readable"
+        " result.json): ignored"
+    ]

@@ -158,7 +158,20 @@ def test_an_unreadable_history_starts_a_new_one_keeps_the_old_file_and_says_why(
     assert loaded.note is not None
     assert said in loaded.note
     assert "started a new one" in loaded.note
-    assert (tmp_path / "history.json.gz.unreadable").read_bytes() == content
+    kept = list(tmp_path.glob("history.json.gz.unreadable-*"))
+    assert [path.read_bytes() for path in kept] == [content]
+    assert kept[0].name in loaded.note
+
+
+def test_a_second_damaged_history_never_overwrites_the_first_one_kept(tmp_path: Path) -> None:
+    path = tmp_path / "history.json.gz"
+    damaged = [b"the first damage, maybe 60 real nights", b"the second damage"]
+    for content in damaged:
+        path.write_bytes(content)
+        load_history(path)
+        save_history(History(), path)  # the report saves the new history in its place
+    kept = sorted(tmp_path.glob("history.json.gz.unreadable-*"))
+    assert sorted(path.read_bytes() for path in kept) == sorted(damaged)
 
 
 def test_a_missing_history_is_started_and_said(tmp_path: Path) -> None:

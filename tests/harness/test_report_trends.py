@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from scripts.report.history import History, record_run
+from scripts.report.history import History, history_bytes, parse_history, record_run
 from scripts.report.model import Night, RunInfo
 from scripts.report.trends import first_failures, flaky_tests
+from scripts.results import NOT_STARTED, WHILE_RUNNING, CellResult, interrupted
 from tests.harness.chromium import chromium
 from tests.harness.history_scenario import (
     FLAKY_TEST,
@@ -206,14 +207,28 @@ def test_a_screenshot_shows_the_strips(nights: Nights, tmp_path: Path) -> None:
 # ------------------------------------------------------------------ the rules, night by night
 
 
+INTERRUPTED_WHILE_RUNNING = "interrupted while it ran"
+NEVER_STARTED = "interrupted before it started"
+
+
+def _cell_of_night(cell: str, outcome: str) -> CellResult:
+    """One cell's result: its one test's outcome, or cut short by the run's interruption."""
+    if outcome == NEVER_STARTED:
+        return interrupted(cell_result(cell, "error", reason="interrupted"), NOT_STARTED)
+    if outcome == INTERRUPTED_WHILE_RUNNING:
+        cut = cell_result(cell, "error", {"t.py::test_x": "error"}, reason="interrupted")
+        return interrupted(cut, WHILE_RUNNING)
+    state = {"passed": "passed", "flaky": "flaky"}.get(outcome, "failed")
+    return cell_result(cell, state, {"t.py::test_x": outcome})  # type: ignore[dict-item]
+
+
 def _history_of(*nights: dict[str, str]) -> History:
     """A history of `nights`, each a mapping cell → one test's outcome (absent: not run)."""
     history = History()
     for number, outcomes in enumerate(nights, start=1):
         cells = []
         for cell, outcome in outcomes.items():
-            state = {"passed": "passed", "flaky": "flaky"}.get(outcome, "failed")
-            result = cell_result(cell, state, {"t.py::test_x": outcome})
+            result = _cell_of_night(cell, outcome)
             result.finished_at = night_date(number)
             cells.append(result)
         run = RunInfo(night_date(number), None, None, "3.11", "linux", {}, "m", None, [], [])
@@ -254,3 +269,36 @@ def test_the_first_failing_night_passes_over_nights_without_the_cell() -> None:
     cell, test = first_failures(history, nights, tonight)
     assert (cell.test, cell.night.date, test.night.date) == (None, night_date(2), night_date(2))
     assert cell.cause.previous == nights[0]
+
+
+def test_an_interrupted_night_is_marked_and_keeps_only_the_cells_it_started() -> None:
+    history = _history_of(
+        {"postgres-16": "passed", "sqlite-stdlib": "passed"},
+        {"postgres-16": INTERRUPTED_WHILE_RUNNING, "sqlite-stdlib": NEVER_STARTED},
+    )
+    normal, cut_short = parse_history(history_bytes(history)).runs
+    assert (normal.interrupted, cut_short.interrupted) == (False, True)
+    assert sorted(cut_short.cells) == ["postgres-16"]  # the unstarted cell is absent
+
+
+def test_streaks_and_flakiness_pass_over_an_interrupted_night() -> None:
+    p, f, cut = "passed", "failed", INTERRUPTED_WHILE_RUNNING
+    history = _history_of(*({"postgres-16": o} for o in (p, cut, p, cut, f, f)))
+    assert _flaky_nights(history) == []  # the interruption's errors are not failures
+    nights = [Night(i, run.at, run.commit) for i, run in enumerate(history.runs)]
+    tonight = [cell_result("postgres-16", "failed", {"t.py::test_x": "failed"})]
+    cell, test = first_failures(history, nights, tonight)
+    # failing since night 5: the interrupted night 4 neither starts the streak nor is its cause
+    assert (cell.night.date, test.night.date) == (night_date(5), night_date(5))
+    assert cell.cause.previous == nights[2]
+
+
+def test_a_cell_tonights_interrupted_run_never_started_has_no_first_failure() -> None:
+    p, cut, never = "passed", INTERRUPTED_WHILE_RUNNING, NEVER_STARTED
+    history = _history_of(
+        {"postgres-16": p, "sqlite-stdlib": p}, {"postgres-16": cut, "sqlite-stdlib": never}
+    )
+    nights = [Night(i, run.at, run.commit) for i, run in enumerate(history.runs)]
+    tonight = [_cell_of_night("postgres-16", cut), _cell_of_night("sqlite-stdlib", never)]
+    found = first_failures(history, nights, tonight)
+    assert {(f.cell, f.night.date) for f in found} == {("postgres-16", night_date(2))}

@@ -263,3 +263,40 @@ def test_a_bad_test_entry_is_named_by_its_index_and_field(
     result = read_result(folder)
     assert result.state == "error"
     assert says in (result.reason or "")
+
+
+TWO_OUTCOMES_JUNIT = (
+    '<testsuites><testsuite name="pytest" tests="2">'
+    '<testcase classname="tests.a" name="test_one" file="tests/a.py" time="0.1"/>'
+    '<testcase classname="tests.a" name="test_two" file="tests/a.py" time="0.2">'
+    '<failure message="boom">boom</failure></testcase>'
+    "</testsuite></testsuites>"
+)
+TWO_OUTCOMES_PROGRESS = (
+    '{"event": "finish", "id": "tests/a.py::test_one", "outcome": "passed",'
+    ' "duration": 0.1, "message": null}\n'
+    '{"event": "finish", "id": "tests/a.py::test_two", "outcome": "failed",'
+    ' "duration": 0.2, "message": "boom"}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("beside", "content"),
+    [("junit.xml", TWO_OUTCOMES_JUNIT), ("progress.jsonl", TWO_OUTCOMES_PROGRESS)],
+)
+def test_a_truncated_result_keeps_the_outcomes_found_beside_it_and_says_so(
+    tmp_path: Path, beside: str, content: str
+) -> None:
+    folder = tmp_path / "postgres-16"
+    folder.mkdir()
+    (folder / "result.json").write_text('{"format": 1, "cell": "postgres-16", "st')
+    (folder / beside).write_text(content)
+    result = read_result(folder)
+    assert (result.cell, result.state) == ("postgres-16", "error")
+    assert {test.id: test.outcome for test in result.tests} == {
+        "tests/a.py::test_one": "passed",
+        "tests/a.py::test_two": "failed",
+    }
+    assert (result.counts["passed"], result.counts["failed"]) == (1, 1)
+    assert "not valid JSON" in (result.reason or "")
+    assert f"recovered 2 test outcome(s) from {beside}" in (result.reason or "")

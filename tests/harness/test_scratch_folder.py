@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,8 @@ import pytest
 from scripts.cell import run_cell
 from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE, ScratchFolderError, scratch_dir
+from scripts.providers.base import ProvisioningError
+from scripts.providers.templates import copy_template
 
 
 @pytest.mark.parametrize(
@@ -46,3 +51,39 @@ def test_a_cell_whose_servers_cannot_get_a_scratch_folder_says_so(
     assert "harness error" not in result.reason
     assert f"the scratch folder {broken}" in result.reason
     assert "COMPAT_SCRATCH_DIR" in result.reason
+
+
+@contextmanager
+def full_folder(tmp_path: Path, size: str = "256k") -> Iterator[Path]:
+    """A tmpfs of `size` mounted at a folder of `tmp_path` (root only), unmounted at the end."""
+    folder = tmp_path / "small-tmpfs"
+    folder.mkdir()
+    mounted = subprocess.run(  # noqa: S603
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)  # noqa: S603, S607
+
+
+def test_a_full_scratch_folder_is_one_line_naming_it_and_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for number in range(20):  # cp says one line for each file that did not fit
+        (data / f"file-{number}").write_bytes(b"x" * 64 * 1024)
+    with full_folder(tmp_path) as scratch:
+        monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(scratch))
+        with pytest.raises(ProvisioningError) as raised:
+            copy_template(data, scratch / "a-server")
+    message = raised.value.message
+    assert len(message.splitlines()) == 1, message
+    assert f"no space left on device in {scratch}" in message
+    assert "set COMPAT_SCRATCH_DIR to a folder with room" in message

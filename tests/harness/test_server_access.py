@@ -19,28 +19,7 @@ from scripts.providers.accounts import SERVER_ACCOUNT
 from scripts.report.build import write_report
 from scripts.sources import binaries as binaries_module
 from scripts.sources.binaries import BinariesProvider
-from tests.harness.providers_support import binaries_spec, processes_using
-
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root")
-NOBODY = pwd.getpwnam("nobody")
-
-
-def as_nobody(*argv: str) -> str:
-    """What `argv` prints (both streams) when another local user, without the password, runs it."""
-    done = subprocess.run(  # noqa: S603
-        [
-            *("setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}"),
-            *("--clear-groups", "--", *argv),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd="/",
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-        check=False,
-    )
-    return done.stdout + done.stderr
-
+from tests.harness.providers_support import as_nobody, as_root, binaries_spec, processes_using
 
 # (backend, version, client over TCP, client over the Unix socket, a sign it got in)
 CLIENTS = {

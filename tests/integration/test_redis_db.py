@@ -21,10 +21,11 @@ from tests.support.redis_db import (
     candidate_indexes,
     check_redis_url,
     claimed_redis_db,
+    reap_dead_claims,
     shown,
     with_db_index,
 )
-from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
+from tests.support.redis_server import throwaway_redis_server_or_skip
 
 HOLDER_A = "ct_1_000000_gw0-a"
 HOLDER_B = "ct_1_000000_gw0-b"
@@ -67,11 +68,8 @@ def test_messages_show_a_redis_url_without_its_password() -> None:
 @pytest.fixture(scope="module")
 def private_redis_url() -> Iterator[str]:
     """A Redis server of these tests alone: they plant locks that other claimers would act on."""
-    try:
-        with throwaway_redis_server() as url:
-            yield url
-    except RedisServerMissingError as error:
-        pytest.skip(f"needs a redis-server binary: {error}")
+    with throwaway_redis_server_or_skip() as url:
+        yield url
 
 
 @dataclass
@@ -145,6 +143,65 @@ def test_a_killed_runs_redis_db_is_taken_over_and_flushed(private_redis_url: str
             assert claimed.db.dbsize() == 0
         assert claimed.locks.get(claimed.lock) is None
         assert claimed.locks.get(claimed.owned) is None
+
+
+@dataclass
+class PlantedClaim:
+    """A worker's claim as a killed run leaves it: its lock still lasting, its keys, its mark."""
+
+    index: int
+    db: redis.Redis
+    locks: redis.Redis
+
+
+@contextmanager
+def planted_claim(url: str, owner: str, index: int) -> Iterator[PlantedClaim]:
+    db = redis.Redis.from_url(with_db_index(url, index))
+    locks = redis.Redis.from_url(with_db_index(url, LOCK_INDEX))
+    try:
+        locks.set(f"{LOCK_PREFIX}{index}", owner, px=120_000)
+        locks.set(f"{OWNED_PREFIX}{index}", owner)
+        db.set("user:3", "left by a test")
+        db.sadd(f"_kombu.binding.{owner}", "a queue's binding")
+        yield PlantedClaim(index, db, locks)
+    finally:
+        db.flushdb()
+        locks.delete(f"{LOCK_PREFIX}{index}", f"{OWNED_PREFIX}{index}")
+        db.close()
+        locks.close()
+
+
+def test_a_killed_runs_claims_are_reaped_at_once_though_their_locks_still_last(
+    private_redis_url: str,
+) -> None:
+    dead, live = "ct_1_000000_gw1", "ct_1_000000_gw2"
+    with (
+        planted_claim(private_redis_url, dead, 11) as killed,
+        planted_claim(private_redis_url, live, 12) as running,
+    ):
+        reaped = reap_dead_claims(private_redis_url, "reaper", lambda owner: owner == dead)
+        assert reaped == [11]
+        assert killed.db.dbsize() == 0  # its keys and its queues' bindings
+        assert killed.locks.get(f"{LOCK_PREFIX}11") is None
+        assert killed.locks.get(f"{OWNED_PREFIX}11") is None
+        assert running.db.dbsize() == 2  # a live run's index is left alone
+        assert running.locks.get(f"{LOCK_PREFIX}12") == live.encode()
+        assert running.locks.get(f"{OWNED_PREFIX}12") == live.encode()
+
+
+def test_a_claim_whose_lock_expired_is_reaped_and_one_taken_over_is_not(
+    private_redis_url: str,
+) -> None:
+    owner = "ct_1_000000_gw3"
+    with (
+        planted_claim(private_redis_url, owner, 13) as expired,
+        planted_claim(private_redis_url, owner, 14) as taken_over,
+    ):
+        expired.locks.delete(f"{LOCK_PREFIX}13")
+        taken_over.locks.set(f"{LOCK_PREFIX}14", "another live worker")
+        assert reap_dead_claims(private_redis_url, "reaper", lambda _owner: False) == [13]
+        assert expired.db.dbsize() == 0
+        assert taken_over.db.dbsize() == 2
 
 
 def test_a_claim_is_released_and_its_index_flushed_at_the_end(private_redis_url: str) -> None:

@@ -1,9 +1,10 @@
 """Names of per-run and per-worker resources, and whether a leftover one is stale.
 
 A leftover is stale when its run is over an hour old, or at once when its run is provably
-dead: each run leaves a marker, `<scratch>/compat-suite-runs/<run id>.json`, naming the
-process that runs it (pid and start time, which no later process can share); a marker whose
-process no longer runs marks a killed run.
+dead: each run leaves a marker, `<markers>/<run id>.json` (`scripts.paths.run_markers_dir`:
+outside the harness's run folder, which a killed run's watchdog removes), naming the process
+that runs it (pid and start time, which no later process can share); a marker whose process
+no longer runs marks a killed run.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ PREFIX = "ct_"
 RUN_ID_ENV = "CT_RUN_ID"
 STALE_AFTER_SECONDS = 3600
 
-RUN_MARKERS = "compat-suite-runs"
 
 _NAME = re.compile(rf"^(?P<run>{PREFIX}(?P<epoch>\d{{10}})_[0-9a-f]{{6}})_\w+$")
 
@@ -54,14 +54,14 @@ def is_stale(name: str, now: float | None = None) -> bool:
 
 
 def _marker(run_id: str) -> Path:
-    return paths.scratch_dir() / RUN_MARKERS / f"{run_id}.json"
+    return paths.run_markers_dir() / f"{run_id}.json"
 
 
 def register_run(run_id: str) -> None:
     """Leave the marker that lets a later run reap this one's resources if it is killed."""
     me = ProcessIdentity.of(os.getpid())
     marker = _marker(run_id)
-    marker.parent.mkdir(exist_ok=True)
+    marker.parent.mkdir(parents=True, exist_ok=True)
     if me is not None:
         me.dump(marker)
     for old in marker.parent.glob(f"{PREFIX}*.json"):
@@ -72,6 +72,13 @@ def register_run(run_id: str) -> None:
 
 def unregister_run(run_id: str) -> None:
     _marker(run_id).unlink(missing_ok=True)
+
+
+def owner_is_dead(name: str) -> bool:
+    """True when `name` is a resource of this suite (`worker_resource_name`) whose run is
+    provably dead; False for a live run, an unknown one, or a name that is not the suite's."""
+    match = _NAME.match(name)
+    return match is not None and run_is_dead(match["run"])
 
 
 def run_is_dead(run_id: str) -> bool:

@@ -7,8 +7,13 @@ URL names, and never works in db 0 itself:
 
 - `ct-suite:db-lock:<n>` names the worker using index n. It expires after `LOCK_TTL_S` unless
   renewed, and a thread renews it while the worker runs, so a killed run's lock goes away.
-- `ct-suite:db-owned:<n>` says that index n's keys are the suite's. It is set at the claim and
-  removed after the final flush, so a killed run's leftovers can be told from somebody else's.
+- `ct-suite:db-owned:<n>` says that index n's keys are the suite's, and names the worker
+  holding it. It is set at the claim and removed after the final flush, so a killed run's
+  leftovers can be told from somebody else's.
+
+A killed run cannot flush its indexes (its keys, its Celery queues and their kombu bindings):
+before claiming, every worker reaps the indexes whose owner's run is provably dead (its marker,
+`tests.support.naming`) or whose lock expired, at once rather than when the lock expires.
 
 A worker takes the first index whose lock it can set (`SET NX`) and that is empty or the
 suite's; an index holding keys without the suite's mark is skipped and left alone.
@@ -16,7 +21,7 @@ suite's; an index holding keys without the suite's mark is skipped and left alon
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -46,6 +51,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('DEL', KEYS[1])
 end
 return 0
+"""
+# Take a lock that is free or still held by a dead owner (ARGV[1]) for the reaper (ARGV[2]).
+_TAKE_FROM_DEAD = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+    return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return false
 """
 
 
@@ -164,6 +177,36 @@ def _claim(locks: redis.Redis, url: str, holder: str, worker_id: str, ttl_ms: in
         "keeps its locks in db 0. Free some indexes on that server, point REDIS_URL at "
         "another server, or run fewer xdist workers if this run's own workers hold them."
     )
+
+
+def reap_dead_claims(url: str, reaper: str, owner_is_dead: Callable[[str], bool]) -> list[int]:
+    """Flush the indexes a dead worker claimed on the server at `url` and free them; the
+    indexes reaped. An index's owner is dead when `owner_is_dead(owner)` says so (its run was
+    killed) or its lock expired; one held by a live owner is left alone."""
+    locks = _client(with_db_index(url, LOCK_INDEX))
+    reaped: list[int] = []
+    try:
+        for key in locks.scan_iter(match=f"{OWNED_PREFIX}*"):
+            index_text = key.decode().removeprefix(OWNED_PREFIX)
+            owner = locks.get(key)
+            if not index_text.isdigit() or owner is None:
+                continue
+            index, lock = int(index_text), f"{LOCK_PREFIX}{index_text}"
+            if not (owner_is_dead(owner.decode()) or not locks.exists(lock)):
+                continue
+            ttl_ms = int(LOCK_TTL_S * 1000)
+            if not locks.eval(_TAKE_FROM_DEAD, 1, lock, owner, reaper, ttl_ms):
+                continue  # taken over by a live worker meanwhile
+            try:
+                if locks.get(key) == owner:
+                    _flush(with_db_index(url, index))
+                    locks.delete(key)
+                    reaped.append(index)
+            finally:
+                locks.eval(_RELEASE, 1, lock, reaper)
+    finally:
+        locks.close()
+    return reaped
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import redis
 
 from scripts.paths import scratch_dir
@@ -97,3 +98,13 @@ def throwaway_redis_server() -> Iterator[str]:
             yield url
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_redis_server_or_skip() -> Iterator[str]:
+    """`throwaway_redis_server` for a test: skipped, saying why, where no redis-server is found."""
+    try:
+        with throwaway_redis_server() as url:
+            yield url
+    except RedisServerMissingError as error:
+        pytest.skip(f"needs a redis-server binary: {error}")

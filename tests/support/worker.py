@@ -14,8 +14,8 @@ from app.config import Settings, get_settings
 from app.database import create_tables, dispose_engines, get_engine
 from app.tasks import configure_celery
 from tests.support.databases import provisioner_for
-from tests.support.naming import current_run_id, worker_resource_name
-from tests.support.redis_db import claimed_redis_db
+from tests.support.naming import current_run_id, owner_is_dead, worker_resource_name
+from tests.support.redis_db import claimed_redis_db, reap_dead_claims
 
 DEFAULT_DATABASE_URL = "sqlite://"
 TEST_JWT_SECRET = "integration-suite-secret-0123456789abcdef0123456789"
@@ -65,6 +65,7 @@ def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
     name = worker_resource_name(current_run_id(), worker_id)
     provisioner = provisioner_for(server_url)
     provisioner.reap_stale()
+    reap_dead_claims(base_redis_url, f"{name}:reaper", owner_is_dead)
     with ExitStack() as stack:
         database_url = stack.enter_context(provisioner.worker_database(name))
         redis_url = stack.enter_context(claimed_redis_db(base_redis_url, name, worker_id))
