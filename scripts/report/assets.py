@@ -3,33 +3,46 @@
 from __future__ import annotations
 
 PAGE_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5em;color:#1f2328}
-h1{margin:0 0 .3em}h2{margin-top:1.6em;border-bottom:1px solid #d0d7de}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:.8em 1.5em;color:#1f2328}
+h1{margin:0;font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #d0d7de}
+.summary{margin:.2em 0}#verdict h2{margin-top:.6em}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left}
 th{background:#f6f8fa;cursor:pointer;user-select:none}
-th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
-.pill{display:inline-block;padding:0 .5em;border-radius:1em;white-space:nowrap;color:#fff;
-background:#2da44e}
-tr.s-failed .pill{background:#cf222e}tr.s-flaky .pill{background:#bf8700}
-tr.s-error .pill{background:#8250df}tr.s-unavailable .pill{background:#6e7781}
-.prov{display:block;color:#57606a;font-size:11px;word-break:break-all;max-width:28em}
-#cells-table td:last-child{min-width:22em}
+th[data-dir=asc]::after{content:" \\2191"}th[data-dir=desc]::after{content:" \\2193"}
+.pill{display:inline-flex;align-items:center;gap:3px;padding:0 .5em;border:1px solid #000;
+ border-radius:1em;white-space:nowrap}
+.wide{overflow-x:auto}
+#cells-table td{white-space:nowrap;vertical-align:top}
+#cells-table td.note{white-space:normal;min-width:16em;max-width:44em}
+#cells-table td.note summary{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
+ cursor:pointer}
+#cells-table td.note details[open] summary{white-space:normal}
+#cells-table td.note pre{margin:.3em 0;font-size:12px;max-height:16em;overflow:auto}
+.srv{cursor:help;border-bottom:1px dotted #57606a}
+tr:target{outline:3px solid #0072B2}
 .controls{display:flex;gap:.6em;align-items:center;margin:.5em 0}
-.legend span{display:inline-block;margin-right:.6em;padding:0 .4em;border-radius:3px}
+.legend{display:flex;flex-wrap:wrap;gap:.9em;font-size:12px}
+.legend span{display:inline-flex;align-items:center;gap:3px}
+.legend i.o{display:inline-block;width:14px;height:14px;border:1px solid #57606a}
 .scroll{overflow:auto;max-height:80vh;border:1px solid #d0d7de}
-#heatmap td.o{width:14px;min-width:14px;height:14px;padding:0;cursor:pointer}
+#heatmap td.o{width:16px;min-width:16px;max-width:16px;height:16px;padding:0;cursor:pointer}
 #heatmap th.cell{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;
- font-size:11px;padding:4px 1px;white-space:nowrap}
+ font-size:11px;padding:4px 1px;white-space:nowrap;min-width:16px;max-width:16px}
 #heatmap td.name{white-space:nowrap;font:12px ui-monospace,monospace;position:sticky;left:0;
- background:#fff}
-#heatmap thead th{position:sticky;top:0;z-index:1}
-.o-p{background:#2da44e}.o-f{background:#cf222e}.o-e{background:#8250df}
-.o-k{background:#e3a008}.o-s{background:#afb8c1}.o-x{background:#d0d7de}.o-X{background:#bf8700}
-.o-none,.o-n{background:repeating-linear-gradient(45deg,#fff,#fff 3px,#eaeef2 3px,#eaeef2 6px)}
-.legend .o-p,.legend .o-f,.legend .o-e{color:#fff}
-th.c-error{background:#eddeff}th.c-unavailable{background:#eaeef2}th.c-failed{background:#ffebe9}
-th.c-flaky{background:#fff8c5}
+ background:#fff;z-index:1;max-width:32em;overflow:hidden;text-overflow:ellipsis}
+#heatmap thead th{position:sticky;top:0;z-index:2}
+#heatmap thead th:first-child{left:0;z-index:3}
+.o-p{background:#009E73}.o-f{background:#D55E00}.o-e{background:#CC79A7}.o-k{background:#E69F00}
+.o-s{background:#e1e4e8}.o-x{background:#56B4E9}.o-X{background:#0072B2}
+.o-f{background-image:linear-gradient(45deg,transparent 43%,#000 43% 57%,transparent 57%),
+ linear-gradient(-45deg,transparent 43%,#000 43% 57%,transparent 57%)}
+.o-k{background-image:linear-gradient(to top right,transparent 50%,#fff 50%)}
+.o-e{box-shadow:inset 0 0 0 3px #000}
+.o-s{background-image:radial-gradient(circle,#57606a 22%,transparent 26%)}
+.o-none,.o-n{background:repeating-linear-gradient(45deg,#fff,#fff 3px,#c8c8c8 3px,#c8c8c8 5px)}
+th.c-error{background:#f5dcea}th.c-unavailable{background:#eaeef2}th.c-failed{background:#f9dccb}
+th.c-flaky{background:#fbecc8}
 #detail{background:#f6f8fa;padding:.6em;white-space:pre-wrap;max-height:20em;overflow:auto}
 pre{white-space:pre-wrap}
 """
@@ -72,7 +85,7 @@ PAGE_JS = r"""
     });
     data.tests.forEach(function (test, t) {
       var id = test[0], codes = test[2], tr = el("tr"), problems = 0;
-      tr.appendChild(el("td", "name", id));
+      var name = el("td", "name", id); name.title = id; tr.appendChild(name);
       var count = el("td", "count"); tr.appendChild(count);
       for (var c = 0; c < codes.length; c++) {
         var code = codes.charAt(c);
@@ -168,7 +181,25 @@ PAGE_JS = r"""
     });
   }
 
+  function filterCells() {
+    var text = document.getElementById("cells-filter").value.toLowerCase();
+    var state = document.getElementById("cells-state").value;
+    var body = document.getElementById("cells-table").tBodies[0], shown = 0;
+    Array.prototype.forEach.call(body.rows, function (tr) {
+      var visible = (!text || tr.textContent.toLowerCase().indexOf(text) >= 0) &&
+        (!state || tr.dataset.state === state);
+      tr.hidden = !visible;
+      if (visible) shown++;
+    });
+    document.getElementById("cells-status").textContent =
+      "showing " + shown + " of " + body.rows.length + " cells";
+  }
+
   build();
+  ["cells-filter", "cells-state"].forEach(function (id) {
+    document.getElementById(id).addEventListener("input", filterCells);
+  });
+  filterCells();
   ["filter", "show", "group"].forEach(function (id) {
     document.getElementById(id).addEventListener("input", applyFilter);
   });
