@@ -156,5 +156,5 @@ def test_the_grid_is_a_table_a_row_per_backend_saying_each_state_in_words(
     assert rows["MySQL"][0].startswith("**8.0** 🚫 not run")
     assert rows["MariaDB"][0].startswith("**10.11** ❌ failed<br>")
     assert rows["SQLite"][0].startswith("**stdlib** ✅ passed<br>3.")  # the reported version
-    widths = {len(line.split(" | ")) for line in grid.splitlines() if line.startswith("|")}
+    widths = {line.count("|") - line.count("\\|") for line in grid.splitlines() if line[:1] == "|"}
     assert len(widths) == 1, "every row has as many columns as the header"
