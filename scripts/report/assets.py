@@ -15,9 +15,10 @@ th[data-dir=asc]::after{content:" \\2191"}th[data-dir=desc]::after{content:" \\2
 .wide{overflow-x:auto}
 #cells-table td{white-space:nowrap;vertical-align:top}
 #cells-table td.note{white-space:normal;min-width:16em;max-width:44em}
-#cells-table td.note summary{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
- cursor:pointer}
-#cells-table td.note details[open] summary{white-space:normal}
+#cells-table td.note summary{cursor:pointer;white-space:nowrap}
+#cells-table td.note .cause{display:inline-block;max-width:40em;overflow:hidden;
+ text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
+#cells-table td.note details[open] .cause{white-space:normal}
 #cells-table td.note pre{margin:.3em 0;font-size:12px;max-height:16em;overflow:auto}
 .srv{cursor:help;border-bottom:1px dotted #57606a}
 tr:target{outline:3px solid #0072B2}

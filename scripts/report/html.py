@@ -148,7 +148,8 @@ def _cells_table(cells: list[CellResult]) -> str:
         '<select id="cells-state" aria-label="Show cells in this state">'
         f'<option value="">all states</option>{states}</select>'
         '<span id="cells-status"></span></div>'
-        '<div class="wide"><table class="sortable" id="cells-table">'
+        '<div class="wide" tabindex="0" role="region" aria-label="Cells, scrollable">'
+        '<table class="sortable" id="cells-table">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
@@ -179,7 +180,11 @@ def _note(cell: CellResult) -> str:
         return ""
     whole = (cell.reason or "").strip()
     more = f"<pre>{escape(whole)}</pre>" if whole and whole != cause else ""
-    return f"<details><summary>{escape(cause)}</summary>{more}</details>"
+    title = escape(cause, quote=True)
+    return (
+        f'<details><summary title="{title}"><span class="cause">{escape(cause)}</span></summary>'
+        f"{more}</details>"
+    )
 
 
 def _heatmap_shell() -> str:
@@ -196,7 +201,8 @@ def _heatmap_shell() -> str:
         '<select id="group" aria-label="Test group"><option value="">all groups</option></select>'
         '<span id="heatmap-status"></span></div>'
         f'<div class="legend">{legend}<span><i class="o o-n"></i>not run</span></div>'
-        '<div class="scroll"><table id="heatmap"></table></div>'
+        '<div class="scroll" tabindex="0" role="region" aria-label="Tests × cells, scrollable">'
+        '<table id="heatmap"></table></div>'
         '<pre id="detail">Click a coloured square to see its message.</pre>'
         "<noscript>The heat map needs JavaScript; the tables above and below do not.</noscript>"
         "</section>"
