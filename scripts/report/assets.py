@@ -1,4 +1,9 @@
-"""The page's inline stylesheet and script (no CDN: the file must open offline)."""
+"""The page's inline stylesheet and script (no CDN: the file must open offline).
+
+The sections under the grid are laid out only when scrolled near (`content-visibility:auto`):
+at 500 cells x 200 tests, laying out the 100 000 heat-map squares before the first screen took
+most of the page's time. The heat map's body is one HTML string (escaped), and a square's title
+is made when the pointer reaches it."""
 
 from __future__ import annotations
 
@@ -46,6 +51,8 @@ th.c-error{background:#f5dcea}th.c-unavailable{background:#eaeef2}th.c-failed{ba
 th.c-flaky{background:#fbecc8}
 #detail{background:#f6f8fa;padding:.6em;white-space:pre-wrap;max-height:20em;overflow:auto}
 pre{white-space:pre-wrap}
+#cells,#history,#heatmap-section,#failures,#changes{content-visibility:auto;
+ contain-intrinsic-size:auto 900px}
 """
 
 PAGE_JS = r"""
@@ -84,31 +91,51 @@ PAGE_JS = r"""
     data.groups.forEach(function (g, i) {
       var option = el("option", "", g); option.value = String(i); groupSelect.appendChild(option);
     });
+    // one HTML string for the body: 100 000 squares built node by node take seconds
+    var html = [];
     data.tests.forEach(function (test, t) {
-      var id = test[0], codes = test[2], tr = el("tr"), problems = 0;
-      var name = el("td", "name", id); name.title = id; tr.appendChild(name);
-      var count = el("td", "count"); tr.appendChild(count);
+      var id = test[0], codes = test[2], safe = escapeHtml(id), problems = 0, squares = [];
       for (var c = 0; c < codes.length; c++) {
         var code = codes.charAt(c);
-        var td = el("td", "o " + (code === "-" ? "o-n" : "o-" + code));
-        var cell = data.cells[c];
-        td.title = id + " @ " + cell.id + ": " +
-          (code === "-" ? "not run (cell " + cell.state + ")" : NAMES[code]);
         if (PROBLEM[code]) {
           problems++;
-          td.dataset.outcome = NAMES[code]; td.dataset.cell = cell.id; td.dataset.test = id;
-          td.dataset.message = t + "," + c;
+          squares.push('<td class="o o-' + code + '" data-outcome="' + NAMES[code] +
+            '" data-cell="' + escapeHtml(data.cells[c].id) + '" data-test="' + safe +
+            '" data-message="' + t + "," + c + '"></td>');
+        } else {
+          squares.push(code === "-" ? '<td class="o o-n"></td>' : '<td class="o o-' + code +
+            '"></td>');
         }
-        tr.appendChild(td);
       }
-      count.textContent = String(problems);
-      tr.dataset.problems = String(problems);
-      rows.push({tr: tr, id: id, lower: id.toLowerCase(), group: test[1], codes: codes,
+      html.push('<tr data-problems="' + problems + '"><td class="name" title="' + safe + '">' +
+        safe + '</td><td class="count">' + problems + "</td>" + squares.join("") + "</tr>");
+      rows.push({id: id, lower: id.toLowerCase(), group: test[1], codes: codes,
                  problems: problems});
-      body.appendChild(tr);
     });
+    body.innerHTML = html.join("");
+    Array.prototype.forEach.call(body.rows, function (tr, t) { rows[t].tr = tr; });
     table.appendChild(body);
     table.addEventListener("click", onClick);
+    table.addEventListener("mouseover", onOver);
+  }
+
+  function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, function (c) { return ESCAPES[c]; });
+  }
+  var ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
+
+  // a square's title is made when the pointer first reaches it, not for all 100 000 at once
+  function squareTitle(td) {
+    if (td.title) return td.title;
+    var code = td.className.slice(4), column = td.cellIndex - 2, cell = data.cells[column];
+    var id = rows[td.parentNode.sectionRowIndex].id;
+    return (td.title = id + " @ " + cell.id + ": " +
+      (code === "n" ? "not run (cell " + cell.state + ")" : NAMES[code]));
+  }
+
+  function onOver(event) {
+    var target = event.target;
+    if (target.tagName === "TD" && target.classList.contains("o")) squareTitle(target);
   }
 
   function onClick(event) {
@@ -117,7 +144,7 @@ PAGE_JS = r"""
     if (target.tagName === "TD" && target.classList.contains("o")) {
       var key = target.dataset.message;
       var text = key ? data.messages[key] : "";
-      detail.textContent = target.title + (text ? "\n\n" + text : "");
+      detail.textContent = squareTitle(target) + (text ? "\n\n" + text : "");
     }
   }
 

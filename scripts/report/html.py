@@ -1,6 +1,7 @@
 """compat.html: one self-contained page (inline CSS and JS, no network) with a sortable,
-filterable heat map of tests × cells. Every text from results is escaped: static parts with
-`html.escape`, the heat map from JSON data through `textContent` only."""
+filterable heat map of tests × cells, under a version grid. Every text from results is
+escaped: static parts with `html.escape`, the heat map's from JSON data by the page's own
+`escapeHtml` (names) or through `textContent` (messages)."""
 
 from __future__ import annotations
 

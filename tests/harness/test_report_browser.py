@@ -15,6 +15,8 @@ import pytest
 from scripts.bench.report_rendering import synthetic_cell
 from scripts.paths import MATRIX_FILE
 from scripts.report.build import Written, write_report
+from scripts.report.html import render_html
+from scripts.report.model import Report, RunInfo
 from scripts.results import write_result
 from tests.harness.browser_support import (
     BLOCKING_IMPACTS,
@@ -23,6 +25,7 @@ from tests.harness.browser_support import (
     opened,
 )
 from tests.harness.grid_scenario import shipped_matrix_report
+from tests.harness.result_factories import cell_result
 
 SCREEN = (1366, 768)
 
@@ -207,3 +210,18 @@ def test_the_heat_map_of_200_cells_keeps_its_columns_and_header(tmp_path: Path) 
     assert "a-very-long-parameter-" * 8 in found["title"]
     assert found["headerAtTop"], found
     assert found["nameAtLeft"], found
+
+
+def test_a_hostile_test_name_stays_text_in_the_built_heat_map(tmp_path: Path) -> None:
+    evil = 'tests/test_x.py::test_y[<img src=x onerror="document.title=1">&amp;\'"]'
+    run = RunInfo("2026-01-01T00:00:00+00:00", None, None, "3.11", "linux", {}, "m", None, [], [])
+    cell = cell_result("postgres-16", "failed", {evil: "failed"}, reason="boom")
+    page_file = tmp_path / "compat.html"
+    page_file.write_text(render_html(Report(run, [cell], [], None, None)), encoding="utf-8")
+    with opened(page_file, tmp_path / "profile", SCREEN) as page:
+        found = page.evaluate(
+            """[document.querySelectorAll("#heatmap img").length,
+                document.querySelector("#heatmap td.name").textContent,
+                document.querySelector("#heatmap td[data-test]").dataset.test, document.title]"""
+        )
+    assert found == [0, evil, evil, "Compatibility report"]
