@@ -161,17 +161,15 @@ def state_label(state: str) -> str:
 
 
 def _server(cell: CellResult, role: Role) -> str:
-    """`16: 16.4 via binaries`, the provenance in its tooltip."""
+    """`16: 16.4 via binaries` (cut to a width), the whole and the provenance in its tooltip."""
     server = next((s for s in cell.servers if s.role == role), None)
     axis = cell.axes.get(role)
     requested = escape(axis.id if axis else "?")
     if server is None or not server.reported:
         return f"{requested} {missing_server_note(server)}"
-    provenance = escape(server.provenance or "", quote=True)
-    return (
-        f'<span class="srv" title="{provenance}">{requested}: {escape(server.reported)}'
-        f" via {escape(server.source or '?')}</span>"
-    )
+    shown = f"{requested}: {escape(server.reported)} via {escape(server.source or '?')}"
+    title = escape(f"{server.reported}, {server.source}: {server.provenance or '?'}", quote=True)
+    return f'<span class="srv" title="{title}">{shown}</span>'
 
 
 def _note(cell: CellResult) -> str:

@@ -158,6 +158,10 @@ def test_the_cells_table_takes_a_line_per_cell(shipped: Written, tmp_path: Path)
             "Array.from(document.querySelectorAll('#cells-table tbody tr'),"
             " function (tr) { return tr.getBoundingClientRect().height; })"
         )
+        overflow = page.evaluate(
+            "(function (w) { return w.scrollWidth - w.clientWidth; })"
+            "(document.querySelector('#cells .wide'))"
+        )
         filtered = page.evaluate(
             """(function () {
               var select = document.getElementById("cells-state");
@@ -168,6 +172,7 @@ def test_the_cells_table_takes_a_line_per_cell(shipped: Written, tmp_path: Path)
         )
     assert len(heights) == 21
     assert max(heights) < 40, f"row heights {heights}"
+    assert overflow <= 0, f"the table is {overflow} px wider than the window"
     assert filtered == [4, "showing 4 of 21 cells"]
 
 
