@@ -47,6 +47,8 @@ tr:target{outline:3px solid #0072B2}
 .o-k{background-image:linear-gradient(to top right,transparent 50%,#fff 50%)}
 .o-e{box-shadow:inset 0 0 0 3px #000}
 .o-s{background-image:radial-gradient(circle,#57606a 22%,transparent 26%)}
+.o-x{background-image:linear-gradient(transparent 40%,#000 40% 60%,transparent 60%)}
+.o-X{background-image:linear-gradient(90deg,transparent 40%,#fff 40% 60%,transparent 60%)}
 .o-none,.o-n{background:repeating-linear-gradient(45deg,#fff,#fff 3px,#c8c8c8 3px,#c8c8c8 5px)}
 th.c-error{background:#f5dcea}th.c-unavailable{background:#eaeef2}th.c-failed{background:#f9dccb}
 th.c-flaky{background:#fbecc8}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from scripts.report.cause import cell_cause
 from scripts.report.grid import grid_rows
 from scripts.report.model import Change, Diff, Report
 from scripts.report.symbols import (
@@ -105,7 +106,8 @@ def _cells(cells: list[CellResult]) -> list[str]:
                 origin = archive_origin(server.provenance)
                 shown.append(f"{requested}: {server.reported} via {source_shown(server)}{origin}")
         counts = cell.counts
-        note = short_reason(cell.reason) if cell.state != "passed" else ""
+        # a failure's cause ends with its root error; an error's whole reason is cut to lines
+        note = short_reason(cell_cause(cell) if cell.state in ("failed", "flaky") else cell.reason)
         lines.append(
             f"| {code(cell.cell)} | {CELL_STATE_SYMBOLS[cell.state]} {cell.state}"
             f" | {escape(shown[0])} | {escape(shown[1])}"

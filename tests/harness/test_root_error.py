@@ -3,7 +3,12 @@ log (redis-6.0's cell: kombu's ZRANGE ... BYSCORE REV, answered by Redis 6.0 wit
 
 from __future__ import annotations
 
+import re
+
 from scripts.report.cause import cell_cause
+from scripts.report.html import render_html
+from scripts.report.markdown import render_markdown
+from scripts.report.model import Report, RunInfo
 from scripts.root_error import root_error
 from tests.harness.result_factories import cell_result
 
@@ -69,3 +74,21 @@ def test_a_cause_already_in_the_reason_is_not_repeated() -> None:
     cell.tests[0].message = WRAPPER
     cell.log_tail = LOG
     assert cell_cause(cell) == reason
+
+
+def test_the_cells_note_in_both_reports_carries_the_root_error() -> None:
+    cell = cell_result(
+        "redis-6.0",
+        "failed",
+        {"tests/integration/test_tasks.py::test_worker": "error"},
+        reason="1 test failed: tests/integration/test_tasks.py::test_worker",
+    )
+    cell.tests[0].message = WRAPPER
+    cell.log_tail = LOG
+    run = RunInfo("2026-01-01T00:00:00+00:00", None, None, "3.11", "linux", {}, "m", None, [], [])
+    report = Report(run, [cell], [], None, None)
+    row = next(line for line in render_markdown(report).splitlines() if "`redis-6.0` |" in line)
+    assert row.endswith(f"test_worker — {ROOT} |")
+    note = re.search(r'<td class="note">(.*?)</td>', render_html(report))
+    assert note is not None
+    assert ROOT in note.group(1)
