@@ -88,7 +88,7 @@ def test_the_cells_note_in_both_reports_carries_the_root_error() -> None:
     run = RunInfo("2026-01-01T00:00:00+00:00", None, None, "3.11", "linux", {}, "m", None, [], [])
     report = Report(run, [cell], [], None, None)
     row = next(line for line in render_markdown(report).splitlines() if "`redis-6.0` |" in line)
-    assert row.endswith(f"test_worker — {ROOT} |")
+    assert row.endswith(f"test\\_worker — {ROOT} |")  # Markdown escapes the "_"
     note = re.search(r'<td class="note">(.*?)</td>', render_html(report))
     assert note is not None
     assert ROOT in note.group(1)
