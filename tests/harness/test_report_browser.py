@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from scripts.bench.page_rendering import page_render_figure
 from scripts.bench.report_rendering import synthetic_cell
 from scripts.paths import MATRIX_FILE
 from scripts.report.build import Written, write_report
@@ -22,6 +24,7 @@ from tests.harness.browser_support import (
     BLOCKING_IMPACTS,
     MISSING_GLYPHS_JS,
     axe_source,
+    chromium_or_skip,
     opened,
 )
 from tests.harness.grid_scenario import shipped_matrix_report
@@ -230,3 +233,16 @@ def test_a_hostile_test_name_stays_text_in_the_built_heat_map(tmp_path: Path) ->
                 document.querySelector("#heatmap td[data-test]").dataset.test, document.title]"""
         )
     assert found == [0, evil, evil, "Compatibility report"]
+
+
+def test_the_benchmark_reads_the_pages_own_clock_per_load(
+    planted_report: Written, tmp_path: Path
+) -> None:
+    chromium_or_skip()
+    figure = page_render_figure("report", "page", planted_report.html, tmp_path / "p", repeat=2)
+    assert figure is not None
+    assert len(figure.samples) == 2
+    assert all(sample > 0 for sample in figure.samples)
+    assert figure.target is not None
+    assert figure.target.describe() == "≤ 1 s"
+    assert re.search(r"\d+ KiB page, \d+ px tall$", figure.note)
