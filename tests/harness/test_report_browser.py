@@ -28,6 +28,7 @@ from tests.harness.browser_support import (
     opened,
 )
 from tests.harness.grid_scenario import shipped_matrix_report
+from tests.harness.history_scenario import REGRESSION_NIGHT, render_nights
 from tests.harness.result_factories import cell_result
 
 SCREEN = (1366, 768)
@@ -127,14 +128,18 @@ def _emoji_font_installed() -> bool:
 
 
 def test_no_glyph_falls_back_to_a_missing_glyph_box(shipped: Written, tmp_path: Path) -> None:
-    with opened(shipped.html, tmp_path / "profile", SCREEN) as page:
-        page.evaluate('document.querySelector("#cells-table th").click()')  # a sort arrow
-        missing = page.evaluate(MISSING_GLYPHS_JS)
-        assert missing == [], f"characters no installed font draws: {missing}"
-        if not _emoji_font_installed():
-            # the check sees what it looks for: an emoji here is a missing-glyph box
-            page.evaluate('document.body.appendChild(document.createTextNode("\\u2705"))')
-            assert [ch for ch, _ in page.evaluate(MISSING_GLYPHS_JS)] == ["\u2705"]
+    # and a page with every section: history strips, first failures, flaky tests, changes
+    (tmp_path / "nights").mkdir()
+    with_history = render_nights(tmp_path / "nights", nights=REGRESSION_NIGHT).last.html
+    for page_file in (with_history, shipped.html):
+        with opened(page_file, tmp_path / "profile", SCREEN) as page:
+            page.evaluate('document.querySelector("#cells-table th").click()')  # a sort arrow
+            missing = page.evaluate(MISSING_GLYPHS_JS)
+            assert missing == [], f"characters no installed font draws: {missing}"
+            if not _emoji_font_installed():
+                # the check sees what it looks for: an emoji here is a missing-glyph box
+                page.evaluate('document.body.appendChild(document.createTextNode("\\u2705"))')
+                assert [ch for ch, _ in page.evaluate(MISSING_GLYPHS_JS)] == ["\u2705"]
 
 
 def test_axe_core_finds_no_serious_or_critical_violation(
