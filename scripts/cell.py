@@ -346,6 +346,7 @@ class _CellRun:
             output_tail=_tail(self.folder / "pytest.log"),
             crashed=progress.crashed,
             lost_workers=progress.lost_workers,
+            log_text=_log_text(self.folder / "pytest.log"),
         )
 
     def _interrupted(self, result: CellResult) -> CellResult:
@@ -522,11 +523,16 @@ def suite_folder(cell_id: str) -> Iterator[Path]:
 
 
 def _tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str | None:
+    text = _log_text(path)
+    return "\n".join(text.splitlines()[-lines:]) or None if text is not None else None
+
+
+def _log_text(path: Path) -> str | None:
+    """pytest.log without colour codes, for the root error of a failure; None when unreadable."""
     try:
-        text = path.read_text(errors="replace")
+        return without_colour(path.read_text(errors="replace"))
     except OSError:
         return None
-    return "\n".join(without_colour(text).splitlines()[-lines:]) or None
 
 
 def _now() -> str:

@@ -28,6 +28,7 @@ from scripts.backends import BACKENDS, CACHE_BACKENDS
 from scripts.files import atomic_write
 from scripts.junit import JUnitCase, JUnitError, read_junit
 from scripts.paths import REPO_ROOT
+from scripts.root_error import root_error
 
 RESULT_FORMAT = 1
 RESULT_FILE = "result.json"
@@ -204,13 +205,16 @@ def build_result(
     output_tail: str | None,
     crashed: Mapping[str, str] | None = None,
     lost_workers: Sequence[str] = (),
+    log_text: str | None = None,
 ) -> CellResult:
     """Turn a finished pytest run (and its rerun of the failures) into a cell result.
 
     `pytest_exit_code` is the FIRST run's. Never raises on bad XML: the cell becomes `error`.
     `crashed` names the tests whose pytest-xdist worker died (test id -> what was said): each
     is an `error` whatever its rerun did, and the cell is an `error`. `lost_workers` are the
-    workers that died outside any test (xdist replaced them): the reason says so.
+    workers that died outside any test (xdist replaced them): the reason says so. A failed
+    cell's reason carries its root error's line, from the failure messages or `log_text`
+    (pytest.log).
     """
 
     lost_note = (
@@ -262,7 +266,9 @@ def build_result(
     failing = [t for t in tests if t.outcome in ("failed", "error")]
     flaky = [t for t in tests if t.outcome == "flaky"]
     if failing:
-        return result("failed", _listing(failing, "failed") + rerun_note, tests)
+        root = root_error((t.message for t in failing), log_text)
+        cause = f" — {root}" if root else ""
+        return result("failed", _listing(failing, "failed") + cause + rerun_note, tests)
     if pytest_exit_code == 1 and not flaky:
         return result("error", "pytest exited 1 but its JUnit XML records no failure", tests)
     if not any(t.outcome in ("passed", "flaky", "xpassed") for t in tests):

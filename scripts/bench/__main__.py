@@ -11,7 +11,8 @@ Sections, in this order:
   matrix        the default run against a naive one and the other layout, the floor, the
                 parallel efficiency, the peak memory
   scaling       wall time against the number of cells and the size of the suite
-  report        rendering the report of 500 cells x 200 tests, without and with a history
+  report        rendering the report of 500 cells x 200 tests, without and with a history,
+                and the page in headless Chromium
 Every figure is the median of `--repeat` repetitions (at least 3 by default) with its range;
 contenders of a comparison take turns round by round. `--long` runs the matrix and scaling
 sections on every native cell and the whole suite (tens of minutes); without it they use a

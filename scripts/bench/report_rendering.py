@@ -11,6 +11,9 @@ COMPATIBILITY.md, compat.html and the badges. Target: under 2 s.
 Then the same with a history of `--nights` runs (the earlier ones synthetic, each cell's
 outcomes a little different every night): reading history.json.gz, adding tonight, deriving
 strips, first failures, flaky rates and "since" dates, rendering, saving. Target: under 3 s.
+
+And the page of `--cells` x `--tests` opened in headless Chromium (`page_rendering`): load,
+scripts, layout. Target: under 1 s. Left out when no Chromium is on PATH.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from scripts.bench.figures import Figure, at_most
+from scripts.bench.page_rendering import page_render_figure
 from scripts.report.build import Written, write_report
 from scripts.report.history import CELL_STATE_CODES, History, Run, record_run, save_history
 from scripts.report.model import RunInfo
@@ -151,11 +155,18 @@ def report_figures(
             path.name: path.stat().st_size // 1024
             for path in (written.json, written.markdown, written.html)
         }
+        in_browser = page_render_figure(
+            SECTION,
+            f"compat.html of {cells} cells x {tests} tests in Chromium",
+            written.html,
+            root / "chromium-profile",
+            repeat,
+        )
         history = synthetic_history(results, nights - 1, rng, root / "history.json.gz")
         with_history, kept = timed(root, repeat, history)
         history_kib = history.stat().st_size // 1024
         kept_nights = len(kept.report.trends.nights) if kept.report.trends else 0
-    return [
+    figures = [
         Figure(
             SECTION,
             f"report of {cells} cells x {tests} tests",
@@ -173,6 +184,7 @@ def report_figures(
             note=f"history.json.gz {history_kib} KiB read, extended, analysed and saved",
         ),
     ]
+    return [*figures, in_browser] if in_browser else figures
 
 
 def main() -> None:

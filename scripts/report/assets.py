@@ -1,37 +1,61 @@
-"""The page's inline stylesheet and script (no CDN: the file must open offline)."""
+"""The page's inline stylesheet and script (no CDN: the file must open offline).
+
+The sections under the grid are laid out only when scrolled near (`content-visibility:auto`):
+at 500 cells x 200 tests, laying out the 100 000 heat-map squares before the first screen took
+most of the page's time. The heat map's body is one HTML string (escaped), and a square's title
+is made when the pointer reaches it."""
 
 from __future__ import annotations
 
 PAGE_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5em;color:#1f2328}
-h1{margin:0 0 .3em}h2{margin-top:1.6em;border-bottom:1px solid #d0d7de}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:.8em 1.5em;color:#1f2328}
+h1{margin:0;font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #d0d7de}
+.summary{margin:.2em 0}#verdict h2{margin-top:.6em}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
 table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left}
 th{background:#f6f8fa;cursor:pointer;user-select:none}
-th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
-.pill{display:inline-block;padding:0 .5em;border-radius:1em;white-space:nowrap;color:#fff;
-background:#2da44e}
-tr.s-failed .pill{background:#cf222e}tr.s-flaky .pill{background:#bf8700}
-tr.s-error .pill{background:#8250df}tr.s-unavailable .pill{background:#6e7781}
-.prov{display:block;color:#57606a;font-size:11px;word-break:break-all;max-width:28em}
-#cells-table td:last-child{min-width:22em}
+th[data-dir=asc]::after{content:" \\2191"}th[data-dir=desc]::after{content:" \\2193"}
+.pill{display:inline-flex;align-items:center;gap:3px;padding:0 .5em;border:1px solid #000;
+ border-radius:1em;white-space:nowrap}
+.wide{overflow-x:auto}
+#cells-table td{white-space:nowrap;vertical-align:top}
+#cells-table td.note{white-space:normal;min-width:16em;max-width:30em}
+#cells-table td.note summary{cursor:pointer;white-space:nowrap}
+#cells-table td.note .cause{display:inline-block;max-width:22em;overflow:hidden;
+ text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
+#cells-table td.note details[open] .cause{white-space:normal}
+#cells-table td.note pre{margin:.3em 0;font-size:12px;max-height:16em;overflow:auto}
+.srv{display:inline-block;max-width:13em;overflow:hidden;text-overflow:ellipsis;
+ vertical-align:bottom;cursor:help;border-bottom:1px dotted #57606a}
+tr:target{outline:3px solid #0072B2}
 .controls{display:flex;gap:.6em;align-items:center;margin:.5em 0}
-.legend span{display:inline-block;margin-right:.6em;padding:0 .4em;border-radius:3px}
+.legend{display:flex;flex-wrap:wrap;gap:.9em;font-size:12px}
+.legend span{display:inline-flex;align-items:center;gap:3px}
+.legend i.o{display:inline-block;width:14px;height:14px;border:1px solid #57606a}
 .scroll{overflow:auto;max-height:80vh;border:1px solid #d0d7de}
-#heatmap td.o{width:14px;min-width:14px;height:14px;padding:0;cursor:pointer}
+#heatmap td.o{width:16px;min-width:16px;max-width:16px;height:16px;padding:0;cursor:pointer}
 #heatmap th.cell{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;
- font-size:11px;padding:4px 1px;white-space:nowrap}
+ font-size:11px;padding:4px 1px;white-space:nowrap;min-width:16px;max-width:16px}
 #heatmap td.name{white-space:nowrap;font:12px ui-monospace,monospace;position:sticky;left:0;
- background:#fff}
-#heatmap thead th{position:sticky;top:0;z-index:1}
-.o-p{background:#2da44e}.o-f{background:#cf222e}.o-e{background:#8250df}
-.o-k{background:#e3a008}.o-s{background:#afb8c1}.o-x{background:#d0d7de}.o-X{background:#bf8700}
-.o-none,.o-n{background:repeating-linear-gradient(45deg,#fff,#fff 3px,#eaeef2 3px,#eaeef2 6px)}
-.legend .o-p,.legend .o-f,.legend .o-e{color:#fff}
-th.c-error{background:#eddeff}th.c-unavailable{background:#eaeef2}th.c-failed{background:#ffebe9}
-th.c-flaky{background:#fff8c5}
+ background:#fff;z-index:1;max-width:32em;overflow:hidden;text-overflow:ellipsis}
+#heatmap thead th{position:sticky;top:0;z-index:2}
+#heatmap thead th:first-child{left:0;z-index:3}
+.o-p{background:#009E73}.o-f{background:#D55E00}.o-e{background:#CC79A7}.o-k{background:#E69F00}
+.o-s{background:#e1e4e8}.o-x{background:#56B4E9}.o-X{background:#0072B2}
+.o-f{background-image:linear-gradient(45deg,transparent 43%,#000 43% 57%,transparent 57%),
+ linear-gradient(-45deg,transparent 43%,#000 43% 57%,transparent 57%)}
+.o-k{background-image:linear-gradient(to top right,transparent 50%,#fff 50%)}
+.o-e{box-shadow:inset 0 0 0 3px #000}
+.o-s{background-image:radial-gradient(circle,#57606a 22%,transparent 26%)}
+.o-x{background-image:linear-gradient(transparent 40%,#000 40% 60%,transparent 60%)}
+.o-X{background-image:linear-gradient(90deg,transparent 40%,#fff 40% 60%,transparent 60%)}
+.o-none,.o-n{background:repeating-linear-gradient(45deg,#fff,#fff 3px,#c8c8c8 3px,#c8c8c8 5px)}
+th.c-error{background:#f5dcea}th.c-unavailable{background:#eaeef2}th.c-failed{background:#f9dccb}
+th.c-flaky{background:#fbecc8}
 #detail{background:#f6f8fa;padding:.6em;white-space:pre-wrap;max-height:20em;overflow:auto}
 pre{white-space:pre-wrap}
+#cells,#history,#heatmap-section,#failures,#changes{content-visibility:auto;
+ contain-intrinsic-size:auto 900px}
 """
 
 PAGE_JS = r"""
@@ -70,31 +94,51 @@ PAGE_JS = r"""
     data.groups.forEach(function (g, i) {
       var option = el("option", "", g); option.value = String(i); groupSelect.appendChild(option);
     });
+    // one HTML string for the body: 100 000 squares built node by node take seconds
+    var html = [];
     data.tests.forEach(function (test, t) {
-      var id = test[0], codes = test[2], tr = el("tr"), problems = 0;
-      tr.appendChild(el("td", "name", id));
-      var count = el("td", "count"); tr.appendChild(count);
+      var id = test[0], codes = test[2], safe = escapeHtml(id), problems = 0, squares = [];
       for (var c = 0; c < codes.length; c++) {
         var code = codes.charAt(c);
-        var td = el("td", "o " + (code === "-" ? "o-n" : "o-" + code));
-        var cell = data.cells[c];
-        td.title = id + " @ " + cell.id + ": " +
-          (code === "-" ? "not run (cell " + cell.state + ")" : NAMES[code]);
         if (PROBLEM[code]) {
           problems++;
-          td.dataset.outcome = NAMES[code]; td.dataset.cell = cell.id; td.dataset.test = id;
-          td.dataset.message = t + "," + c;
+          squares.push('<td class="o o-' + code + '" data-outcome="' + NAMES[code] +
+            '" data-cell="' + escapeHtml(data.cells[c].id) + '" data-test="' + safe +
+            '" data-message="' + t + "," + c + '"></td>');
+        } else {
+          squares.push(code === "-" ? '<td class="o o-n"></td>' : '<td class="o o-' + code +
+            '"></td>');
         }
-        tr.appendChild(td);
       }
-      count.textContent = String(problems);
-      tr.dataset.problems = String(problems);
-      rows.push({tr: tr, id: id, lower: id.toLowerCase(), group: test[1], codes: codes,
+      html.push('<tr data-problems="' + problems + '"><td class="name" title="' + safe + '">' +
+        safe + '</td><td class="count">' + problems + "</td>" + squares.join("") + "</tr>");
+      rows.push({id: id, lower: id.toLowerCase(), group: test[1], codes: codes,
                  problems: problems});
-      body.appendChild(tr);
     });
+    body.innerHTML = html.join("");
+    Array.prototype.forEach.call(body.rows, function (tr, t) { rows[t].tr = tr; });
     table.appendChild(body);
     table.addEventListener("click", onClick);
+    table.addEventListener("mouseover", onOver);
+  }
+
+  function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, function (c) { return ESCAPES[c]; });
+  }
+  var ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
+
+  // a square's title is made when the pointer first reaches it, not for all 100 000 at once
+  function squareTitle(td) {
+    if (td.title) return td.title;
+    var code = td.className.slice(4), column = td.cellIndex - 2, cell = data.cells[column];
+    var id = rows[td.parentNode.sectionRowIndex].id;
+    return (td.title = id + " @ " + cell.id + ": " +
+      (code === "n" ? "not run (cell " + cell.state + ")" : NAMES[code]));
+  }
+
+  function onOver(event) {
+    var target = event.target;
+    if (target.tagName === "TD" && target.classList.contains("o")) squareTitle(target);
   }
 
   function onClick(event) {
@@ -103,7 +147,7 @@ PAGE_JS = r"""
     if (target.tagName === "TD" && target.classList.contains("o")) {
       var key = target.dataset.message;
       var text = key ? data.messages[key] : "";
-      detail.textContent = target.title + (text ? "\n\n" + text : "");
+      detail.textContent = squareTitle(target) + (text ? "\n\n" + text : "");
     }
   }
 
@@ -168,7 +212,25 @@ PAGE_JS = r"""
     });
   }
 
+  function filterCells() {
+    var text = document.getElementById("cells-filter").value.toLowerCase();
+    var state = document.getElementById("cells-state").value;
+    var body = document.getElementById("cells-table").tBodies[0], shown = 0;
+    Array.prototype.forEach.call(body.rows, function (tr) {
+      var visible = (!text || tr.textContent.toLowerCase().indexOf(text) >= 0) &&
+        (!state || tr.dataset.state === state);
+      tr.hidden = !visible;
+      if (visible) shown++;
+    });
+    document.getElementById("cells-status").textContent =
+      "showing " + shown + " of " + body.rows.length + " cells";
+  }
+
   build();
+  ["cells-filter", "cells-state"].forEach(function (id) {
+    document.getElementById(id).addEventListener("input", filterCells);
+  });
+  filterCells();
   ["filter", "show", "group"].forEach(function (id) {
     document.getElementById(id).addEventListener("input", applyFilter);
   });

@@ -8,9 +8,14 @@ import json
 from html import escape
 
 from scripts.report.model import BackendVerdict
+from scripts.report.states import LOOKS, TEXT_COLOUR
+from scripts.report.verdict import STATE_WORDS, summarise
 
-COLOURS = {"green": "#2da44e", "yellow": "#bf8700", "red": "#cf222e", "grey": "#6e7781"}
+# each colour is a state's, and the badge draws that state's shape too (not colour alone)
+COLOUR_STATES = {"green": "passed", "yellow": "flaky", "red": "failed", "grey": "unavailable"}
+COLOURS = {colour: LOOKS[state].fill for colour, state in COLOUR_STATES.items()}
 _CHAR_WIDTH = 6.6  # average width of an 11 px Verdana glyph, close enough for a badge
+_SHAPE_W = 16  # the state's shape, left of the message
 
 
 def badge_text_and_colour(verdict: BackendVerdict) -> tuple[str, str]:
@@ -34,11 +39,13 @@ def render_badge(verdict: BackendVerdict) -> str:
     label = verdict.name
     message, colour = badge_text_and_colour(verdict)
     left = round(len(label) * _CHAR_WIDTH + 10)
-    right = round(len(message) * _CHAR_WIDTH + 10)
+    right = round(len(message) * _CHAR_WIDTH + 10) + _SHAPE_W
     total = left + right
     fill = COLOURS[colour]
-    title = escape(f"{label}: {verdict.summary}")
-    label_x, message_x = left / 2, left + right / 2
+    state = COLOUR_STATES[colour]
+    words = summarise_words(verdict)
+    title = escape(f"{label}: {words}")
+    label_x, message_x = left / 2, left + _SHAPE_W + (right - _SHAPE_W) / 2
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img"'
         f' aria-label="{title}"><title>{title}</title>'
@@ -48,11 +55,19 @@ def render_badge(verdict: BackendVerdict) -> str:
         f'<g clip-path="url(#r)"><rect width="{left}" height="20" fill="#555"/>'
         f'<rect x="{left}" width="{right}" height="20" fill="{fill}"/>'
         f'<rect width="{total}" height="20" fill="url(#s)"/></g>'
-        '<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif"'
+        f'<svg x="{left + 4}" y="4" width="12" height="12" viewBox="0 0 12 12"'
+        f' color="{TEXT_COLOUR}" data-state="{state}">{LOOKS[state].shape}</svg>'
+        '<g text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif"'
         ' font-size="11">'
-        f'<text x="{label_x}" y="14">{escape(label)}</text>'
-        f'<text x="{message_x}" y="14" data-colour="{colour}">{escape(message)}</text></g></svg>\n'
+        f'<text x="{label_x}" y="14" fill="#fff">{escape(label)}</text>'
+        f'<text x="{message_x}" y="14" fill="{TEXT_COLOUR}" data-colour="{colour}">'
+        f"{escape(message)}</text></g></svg>\n"
     )
+
+
+def summarise_words(verdict: BackendVerdict) -> str:
+    """The verdict's summary in words (a badge's title must not need an emoji font)."""
+    return summarise(verdict.versions, STATE_WORDS)
 
 
 SHIELDS_COLOURS = {"green": "brightgreen", "yellow": "yellow", "red": "red", "grey": "lightgrey"}

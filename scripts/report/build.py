@@ -1,4 +1,5 @@
-"""From result folders to the report's files: compat.json, COMPATIBILITY.md, compat.html, badges."""
+"""From result folders to the report's files: compat.json, COMPATIBILITY.md, compat.html,
+grid.svg, badges."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from scripts.files import atomic_write
 from scripts.report.badge import render_badge, render_endpoint
 from scripts.report.collect import collect
 from scripts.report.diff import PreviousReportError, compare, load_previous, snapshot
+from scripts.report.grid import grid_rows
+from scripts.report.grid_svg import render_grid_svg
 from scripts.report.history import DEFAULT_LIMIT, History, load_history, record_run, save_history
 from scripts.report.html import render_html
-from scripts.report.markdown import render_markdown
+from scripts.report.markdown import GRID_SVG_NAME, render_markdown
 from scripts.report.matrix_info import MatrixInfo, read_matrix_info
 from scripts.report.model import Report
 from scripts.report.run_info import run_info
@@ -35,6 +38,7 @@ class Written:
     markdown: Path
     html: Path
     badges: list[Path]
+    grid: Path  # grid.svg: the version grid as an image
     previous_copy: Path | None
     endpoints: list[Path]  # a shields.io endpoint JSON per badge
     history: Path | None  # the history file the run was added to
@@ -108,6 +112,7 @@ def write_report(
     )
     markdown_path = atomic_write(out / MARKDOWN_NAME, render_markdown(report))
     html_path = atomic_write(out / HTML_NAME, render_html(report))
+    grid_path = atomic_write(out / GRID_SVG_NAME, render_grid_svg(grid_rows(report)))
     badges = [
         atomic_write(out / BADGES_DIR / f"{verdict.backend}.svg", render_badge(verdict))
         for verdict in report.verdict
@@ -128,6 +133,7 @@ def write_report(
         markdown_path,
         html_path,
         badges,
+        grid_path,
         previous_copy,
         endpoints,
         history_path,

@@ -9,7 +9,8 @@ from html import escape
 
 from scripts.report.history import CELL_STATE_CODES
 from scripts.report.model import Report, Trends
-from scripts.report.symbols import CELL_STATE_SYMBOLS, NOT_RUN_CODE
+from scripts.report.states import shape_svg
+from scripts.report.symbols import NOT_RUN_CODE
 
 MAX_FIRST_FAILURES = 200
 MAX_FLAKY = 200
@@ -17,9 +18,14 @@ MAX_CELLS_NAMED = 10  # per flaky test; compat.json names them all
 
 HISTORY_CSS = """
 .strip{white-space:nowrap;line-height:0}
-.strip i{display:inline-block;width:7px;height:16px;margin-right:1px;border-radius:1px}
-.h-p{background:#2da44e}.h-f{background:#cf222e}.h-k{background:#bf8700}
-.h-e{background:#8250df}.h-u{background:#6e7781}.h-n{background:#eaeef2}
+.strip i{display:inline-block;width:7px;height:16px;margin-right:1px;border-radius:1px;
+ box-sizing:border-box;vertical-align:bottom}
+.h-p{background:#009E73}
+.h-f{background:linear-gradient(#D55E00 35%,#000 35% 65%,#D55E00 65%)}
+.h-k{background:linear-gradient(#fff 50%,#E69F00 50%);border:1px solid #E69F00}
+.h-e{border:2px solid #CC79A7;background:#fff}
+.h-u{background:repeating-linear-gradient(45deg,#c8c8c8 0 2px,#8c8c8c 2px 3px)}
+.h-n{background:#eaeef2;height:6px!important}
 """
 
 HISTORY_JS = r"""
@@ -78,9 +84,7 @@ def _strips(report: Report, trends: Trends) -> str:
         strip = trends.strips.get(cell.cell, [])
         codes = "".join(CELL_STATE_CODES[s] if s else NOT_RUN_CODE for s in strip)
         since = trends.since(cell.cell)
-        now = f"{CELL_STATE_SYMBOLS[cell.state]} {cell.state}" + (
-            f" since {since}" if since else ""
-        )
+        now = f"{shape_svg(cell.state)}{cell.state}" + (f" since {since}" if since else "")
         rows.append(
             f'<tr data-cell="{escape(cell.cell)}"><td><code>{escape(cell.cell)}</code></td>'
             f'<td class="strip" data-strip="{codes}"></td><td>{now}</td></tr>'

@@ -1,6 +1,7 @@
 """compat.html: one self-contained page (inline CSS and JS, no network) with a sortable,
-filterable heat map of tests × cells. Every text from results is escaped: static parts with
-`html.escape`, the heat map from JSON data through `textContent` only."""
+filterable heat map of tests × cells, under a version grid. Every text from results is
+escaped: static parts with `html.escape`, the heat map's from JSON data by the page's own
+`escapeHtml` (names) or through `textContent` (messages)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,22 @@ import json
 from html import escape
 
 from scripts.report.assets import PAGE_CSS, PAGE_JS
+from scripts.report.cause import cell_cause
+from scripts.report.grid import grid_rows
+from scripts.report.grid_html import GRID_CSS, grid_section
 from scripts.report.history_html import HISTORY_CSS, history_script, history_section
 from scripts.report.model import Change, Report
+from scripts.report.states import shape_svg
 from scripts.report.symbols import (
-    CELL_STATE_SYMBOLS,
     FAILURES_HEADING,
     MESSAGE_OUTCOMES,
     NOT_RUN_CODE,
     OUTCOME_CODES,
-    OUTCOME_SYMBOLS,
     first_lines,
     missing_server_note,
 )
-from scripts.results import CellResult
+from scripts.report.verdict import STATE_WORDS, summarise
+from scripts.results import CellResult, Role
 
 MAX_LISTED_FAILURES = 500
 
@@ -32,12 +36,13 @@ def render_html(report: Report) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
-        f"<style>{PAGE_CSS}{HISTORY_CSS}</style></head>",
-        '<body data-heatmap="pending">',
+        f"<style>{PAGE_CSS}{GRID_CSS}{HISTORY_CSS}</style></head>",
+        '<body data-heatmap="pending"><main>',
         f"<h1>{title}</h1>",
+        grid_section(grid_rows(report)),
         f'<p class="summary">{escape(report.one_line())}</p>',
-        _run_info(report),
         _verdict(report),
+        _run_info(report),
         _cells_table(report.cells),
         history_section(report),
         _heatmap_shell(),
@@ -48,7 +53,7 @@ def render_html(report: Report) -> str:
         "</script>",
         f"<script>{PAGE_JS}</script>",
         history_script(report),
-        "</body></html>",
+        "</main></body></html>",
     ]
     return "\n".join(parts)
 
@@ -107,71 +112,96 @@ def _run_info(report: Report) -> str:
 
 def _verdict(report: Report) -> str:
     items = "".join(
-        f'<li data-backend="{escape(v.backend)}"><b>{escape(v.name)}</b> {escape(v.summary)}</li>'
+        f'<li data-backend="{escape(v.backend)}"><b>{escape(v.name)}</b>'
+        f" {escape(summarise(v.versions, STATE_WORDS))}</li>"
         for v in report.verdict
     )
     return f'<section id="verdict"><h2>Verdict</h2><ul>{items}</ul></section>'
 
 
+CELL_COLUMNS = ("Cell", "State", "Database", "Cache", "Passed", "Failed", "Skipped", "Flaky")
+
+
 def _cells_table(cells: list[CellResult]) -> str:
-    head = "".join(
-        f"<th>{name}</th>"
-        for name in (
-            "Cell",
-            "State",
-            "Database",
-            "Cache",
-            "Passed",
-            "Failed",
-            "Skipped",
-            "Flaky",
-            "Time (s)",
-            "Note",
-        )
-    )
+    """One line per cell: provenance in the server's tooltip, the whole reason in a detail."""
+    head = "".join(f"<th>{name}</th>" for name in (*CELL_COLUMNS, "Time (s)", "Note"))
     rows: list[str] = []
     for cell in cells:
-        servers = {server.role: server for server in cell.servers}
-        shown: list[str] = []
-        for role in ("database", "cache"):
-            server, axis = servers.get(role), cell.axes.get(role)
-            requested = escape(axis.id if axis else "?")
-            shown.append(
-                f"{requested}: {escape(server.reported)} via {escape(server.source or '?')}"
-                f'<small class="prov">{escape(server.provenance or "")}</small>'
-                if server and server.reported
-                else f"{requested} {missing_server_note(server)}"
-            )
         c = cell.counts
         rows.append(
-            f'<tr class="s-{cell.state}" data-cell="{escape(cell.cell)}">'
+            f'<tr class="s-{cell.state}" id="cell-{escape(cell.cell)}"'
+            f' data-cell="{escape(cell.cell)}" data-state="{cell.state}">'
             f"<td><code>{escape(cell.cell)}</code></td>"
-            f'<td><span class="pill">{CELL_STATE_SYMBOLS[cell.state]} {cell.state}</span></td>'
-            f"<td>{shown[0]}</td><td>{shown[1]}</td>"
+            f'<td><span class="pill st-{cell.state}">{state_label(cell.state)}</span></td>'
+            f"<td>{_server(cell, 'database')}</td><td>{_server(cell, 'cache')}</td>"
             f"<td>{c['passed']}</td><td>{c['failed'] + c['error']}</td><td>{c['skipped']}</td>"
             f"<td>{c['flaky']}</td><td>{cell.timings.total_s:.1f}</td>"
-            f"<td>{escape(cell.reason or '')}</td></tr>"
+            f'<td class="note">{_note(cell)}</td></tr>'
         )
+    states = "".join(
+        f'<option value="{state}">{state}</option>'
+        for state in ("passed", "failed", "flaky", "error", "unavailable")
+    )
     return (
-        '<section id="cells"><h2>Cells</h2><table class="sortable" id="cells-table">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+        '<section id="cells"><h2>Cells</h2><div class="controls">'
+        '<input id="cells-filter" type="search" placeholder="Filter cells…"'
+        ' aria-label="Filter cells by id, version or note">'
+        '<select id="cells-state" aria-label="Show cells in this state">'
+        f'<option value="">all states</option>{states}</select>'
+        '<span id="cells-status"></span></div>'
+        '<div class="wide" tabindex="0" role="region" aria-label="Cells, scrollable">'
+        '<table class="sortable" id="cells-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>"
+    )
+
+
+def state_label(state: str) -> str:
+    """A state as its shape and its word (never an emoji)."""
+    return f"{shape_svg(state)}{escape(state)}"
+
+
+def _server(cell: CellResult, role: Role) -> str:
+    """`16: 16.4 via binaries` (cut to a width), the whole and the provenance in its tooltip."""
+    server = next((s for s in cell.servers if s.role == role), None)
+    axis = cell.axes.get(role)
+    requested = escape(axis.id if axis else "?")
+    if server is None or not server.reported:
+        return f"{requested} {missing_server_note(server)}"
+    shown = f"{requested}: {escape(server.reported)} via {escape(server.source or '?')}"
+    title = escape(f"{server.reported}, {server.source}: {server.provenance or '?'}", quote=True)
+    return f'<span class="srv" title="{title}">{shown}</span>'
+
+
+def _note(cell: CellResult) -> str:
+    """The cause on one line; the whole reason (a log tail can be long) when opened."""
+    cause = cell_cause(cell)
+    if not cause:
+        return ""
+    whole = (cell.reason or "").strip()
+    more = f"<pre>{escape(whole)}</pre>" if whole and whole != cause else ""
+    title = escape(cause, quote=True)
+    return (
+        f'<details><summary title="{title}"><span class="cause">{escape(cause)}</span></summary>'
+        f"{more}</details>"
     )
 
 
 def _heatmap_shell() -> str:
     legend = "".join(
-        f'<span class="o-{code}">{OUTCOME_SYMBOLS[outcome]} {outcome}</span>'
+        f'<span><i class="o o-{code}"></i>{outcome}</span>'
         for outcome, code in OUTCOME_CODES.items()
     )
     return (
         '<section id="heatmap-section"><h2>Tests × cells</h2>'
-        '<div class="controls"><input id="filter" type="search" placeholder="Filter tests…">'
-        '<select id="show"><option value="all">all tests</option>'
+        '<div class="controls"><input id="filter" type="search" placeholder="Filter tests…"'
+        ' aria-label="Filter tests by name">'
+        '<select id="show" aria-label="Which tests"><option value="all">all tests</option>'
         '<option value="problems">failing, flaky or erroring only</option></select>'
-        '<select id="group"><option value="">all groups</option></select>'
+        '<select id="group" aria-label="Test group"><option value="">all groups</option></select>'
         '<span id="heatmap-status"></span></div>'
-        f'<div class="legend">{legend}<span class="o-none">not run</span></div>'
-        '<div class="scroll"><table id="heatmap"></table></div>'
+        f'<div class="legend">{legend}<span><i class="o o-n"></i>not run</span></div>'
+        '<div class="scroll" tabindex="0" role="region" aria-label="Tests × cells, scrollable">'
+        '<table id="heatmap"></table></div>'
         '<pre id="detail">Click a coloured square to see its message.</pre>'
         "<noscript>The heat map needs JavaScript; the tables above and below do not.</noscript>"
         "</section>"
@@ -183,8 +213,8 @@ def _failures(cells: list[CellResult]) -> str:
     for cell in cells:
         if cell.state in ("error", "unavailable"):
             entries.append(
-                f'<li class="s-{cell.state}"><code>{escape(cell.cell)}</code> {cell.state}:'
-                f" {escape(cell.reason or '')}</li>"
+                f'<li class="s-{cell.state}"><code>{escape(cell.cell)}</code>'
+                f" {state_label(cell.state)}: {escape(cell.reason or '')}</li>"
             )
     listed = 0
     for cell in cells:
@@ -195,7 +225,7 @@ def _failures(cells: list[CellResult]) -> str:
             entries.append(
                 f'<li class="o-{OUTCOME_CODES[test.outcome]}-text"><details>'
                 f"<summary><code>{escape(cell.cell)}</code> · <code>{escape(test.id)}</code>"
-                f" · {OUTCOME_SYMBOLS[test.outcome]} {test.outcome}</summary>"
+                f" · {test.outcome}</summary>"
                 f"<pre>{escape(first_lines(test.message, lines=20))}</pre></details></li>"
             )
     body = f"<ul>{''.join(entries)}</ul>" if entries else "<p>None.</p>"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from scripts.report.cause import cell_cause
+from scripts.report.grid import grid_rows
 from scripts.report.model import Change, Diff, Report
 from scripts.report.symbols import (
     CELL_STATE_SYMBOLS,
@@ -14,8 +16,10 @@ from scripts.report.symbols import (
     first_lines,
     missing_server_note,
 )
+from scripts.report.verdict import SYMBOLS
 from scripts.results import CellResult, ServerInfo, TestOutcomeKind
 
+GRID_SVG_NAME = "grid.svg"
 MAX_FAILURES = 40
 MAX_CHANGES = 60
 REASON_LINES = 3
@@ -31,6 +35,8 @@ def render_markdown(report: Report) -> str:
         f"**{report.one_line()}** — generated {run.generated_at} at {commit}"
         f" with Python {run.python}.",
         "",
+        *_grid(report),
+        "",
         "## Verdict",
         "",
     ]
@@ -44,6 +50,32 @@ def render_markdown(report: Report) -> str:
     legend = " · ".join(f"{symbol} {state}" for state, symbol in CELL_STATE_SYMBOLS.items())
     out += ["", f"<sub>Legend: {legend} · ⏭️ skipped · ➖ no tests</sub>", ""]
     return "\n".join(out)
+
+
+def _grid(report: Report) -> list[str]:
+    """The version grid: a row per backend, a box per version (symbol, word, reported version);
+    grid.svg beside this file is the same as an image."""
+    rows = grid_rows(report)
+    if not rows:
+        return []
+    widest = max(len(row.boxes) for row in rows)
+    lines = [
+        "## Versions",
+        "",
+        f"![The version grid: {len(rows)} rows]({GRID_SVG_NAME})",
+        "",
+        "| Backend |" + " |" * widest,
+        "|---|" + "---|" * widest,
+    ]
+    for row in rows:
+        boxes = [
+            f"**{escape(box.version)}** {SYMBOLS[box.state]}"
+            + (f"<br>{escape(box.shown)}" if box.shown != box.version else "")
+            for box in row.boxes
+        ]
+        boxes += [""] * (widest - len(boxes))
+        lines.append(f"| **{escape(row.label)}** | " + " | ".join(boxes) + " |")
+    return lines
 
 
 def _history(report: Report) -> list[str]:
@@ -74,7 +106,8 @@ def _cells(cells: list[CellResult]) -> list[str]:
                 origin = archive_origin(server.provenance)
                 shown.append(f"{requested}: {server.reported} via {source_shown(server)}{origin}")
         counts = cell.counts
-        note = short_reason(cell.reason) if cell.state != "passed" else ""
+        # a failure's cause ends with its root error; an error's whole reason is cut to lines
+        note = short_reason(cell_cause(cell) if cell.state in ("failed", "flaky") else cell.reason)
         lines.append(
             f"| {code(cell.cell)} | {CELL_STATE_SYMBOLS[cell.state]} {cell.state}"
             f" | {escape(shown[0])} | {escape(shown[1])}"

@@ -3,6 +3,7 @@
 site/
     index.html, compat.html     the page (index.html so that the site's address opens it)
     COMPATIBILITY.md, README.md the table (README.md so that the branch shows it)
+    grid.svg                    the version grid as an image (the table shows it)
     compat.json                 tomorrow's previous report
     history.json.gz             tomorrow's history
     badges/<backend>.svg        the badges, and beside each
@@ -19,8 +20,9 @@ PAGE = "compat.html"
 TABLE = "COMPATIBILITY.md"
 REPORT_JSON = "compat.json"
 HISTORY = "history.json.gz"
+GRID = "grid.svg"
 BADGES = "badges"
-REQUIRED = (PAGE, TABLE, REPORT_JSON, HISTORY)
+REQUIRED = (PAGE, TABLE, REPORT_JSON, HISTORY, GRID)
 
 
 class SiteError(Exception):

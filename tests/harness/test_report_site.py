@@ -26,6 +26,7 @@ def test_the_site_holds_everything_a_reader_and_the_next_night_need(tmp_path: Pa
             "README.md",
             "compat.html",
             "compat.json",
+            "grid.svg",
             "history.json.gz",
             "index.html",
             *badges,

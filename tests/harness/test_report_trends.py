@@ -89,9 +89,11 @@ def test_markdown_gives_the_flaky_rate(nights: Nights) -> None:
 
 def test_the_verdict_says_since_when(nights: Nights) -> None:
     verdict = _section(_markdown(nights), "Verdict")
-    assert "- **PostgreSQL** 15 ✅ since 2026-11-01; 16 ❌ failed since 2026-11-12" in verdict
-    assert "- **SQLite** stdlib ✅ since 2026-11-18" in verdict
-    assert "- **Redis** 7.0 ✅ since 2026-11-18" in verdict  # through the default cell
+    assert (
+        "- **PostgreSQL** 15 ✅ passed since 2026-11-01; 16 ❌ failed since 2026-11-12" in verdict
+    )
+    assert "- **SQLite** stdlib ✅ passed since 2026-11-18" in verdict
+    assert "- **Redis** 7.0 ✅ passed since 2026-11-18" in verdict  # through the default cell
 
 
 def test_compat_json_carries_the_findings(nights: Nights) -> None:
@@ -188,7 +190,7 @@ def test_the_page_draws_the_strips_and_shows_the_findings_in_chromium(
         (FLAKY_TEST, "0.2000")
     ]
     assert (
-        "PostgreSQL 15 ✅ since 2026-11-01; 16 ❌ failed since 2026-11-12" in page.texts["verdict"]
+        "PostgreSQL 15 passed since 2026-11-01; 16 failed since 2026-11-12" in page.texts["verdict"]
     )
 
 

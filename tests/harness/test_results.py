@@ -26,7 +26,12 @@ TIMINGS = Timings(0.1, 1.0, 0.1, 1.2)
 
 
 def _build(
-    junit: Path, *, exit_code: int = 0, rerun: Path | None = None, tail: str = "last lines"
+    junit: Path,
+    *,
+    exit_code: int = 0,
+    rerun: Path | None = None,
+    tail: str = "last lines",
+    log: str | None = None,
 ) -> CellResult:
     return build_result(
         cell="postgres-16",
@@ -39,6 +44,7 @@ def _build(
         finished_at="2026-01-01T00:00:01+00:00",
         pytest_exit_code=exit_code,
         output_tail=tail,
+        log_text=log,
     )
 
 
@@ -300,3 +306,16 @@ def test_a_truncated_result_keeps_the_outcomes_found_beside_it_and_says_so(
     assert (result.counts["passed"], result.counts["failed"]) == (1, 1)
     assert "not valid JSON" in (result.reason or "")
     assert f"recovered 2 test outcome(s) from {beside}" in (result.reason or "")
+
+
+def test_a_failed_cells_reason_ends_with_the_root_error_from_the_log(tmp_path: Path) -> None:
+    wrapper = (
+        '<testcase classname="t.test_m" name="test_x"><error message="tests.support.celery_worker.'
+        'WorkerStartError: the worker stopped; see the captured log"/></testcase>'
+    )
+    log = "Traceback ...\nredis.exceptions.ResponseError: value is not an integer or out of range\n"
+    result = _build(_junit(tmp_path / "j.xml", wrapper), exit_code=1, log=log)
+    assert result.reason == (
+        "1 test failed: t/test_m.py::test_x"
+        " — redis.exceptions.ResponseError: value is not an integer or out of range"
+    )

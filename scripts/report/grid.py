@@ -1,0 +1,87 @@
+"""The version grid as data: rows (a label and its boxes), each box one version in its state.
+
+The page, grid.svg and COMPATIBILITY.md draw the same rows. A row kind is a function from the
+report to rows, listed in `ROW_KINDS`: a new kind (a library, an interpreter, migrations) is
+one more such function, nothing else changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scripts.report.cause import cell_cause
+from scripts.report.model import BackendVerdict, Report, VersionState, VersionVerdict
+from scripts.results import CellResult
+
+
+@dataclass(frozen=True)
+class GridBox:
+    version: str  # what was asked for: "16", "stdlib"
+    state: VersionState  # a cell state, or "missing"; states.LOOKS says how it looks
+    shown: str  # what the box says: the version the server reported, else `version`
+    cell: str | None  # the cell whose details a click opens
+    details: tuple[tuple[str, str], ...]  # (label, text) lines of the hover/focus detail
+
+    @property
+    def summary(self) -> str:
+        """One line for a title or an accessible name: `16 (16.4): passed`."""
+        reported = f" ({self.shown})" if self.shown != self.version else ""
+        return f"{self.version}{reported}: {self.state}"
+
+
+@dataclass(frozen=True)
+class GridRow:
+    label: str  # "PostgreSQL"
+    kind: str  # "backend"; later "library", "interpreter", "migrations"
+    boxes: tuple[GridBox, ...]
+
+
+def backend_rows(report: Report) -> list[GridRow]:
+    """One row per backend of the verdict, its versions in the matrix's order."""
+    cells = {cell.cell: cell for cell in report.cells}
+    return [
+        GridRow(verdict.name, "backend", tuple(_box(verdict, v, cells) for v in verdict.versions))
+        for verdict in report.verdict
+    ]
+
+
+ROW_KINDS: tuple[Callable[[Report], list[GridRow]], ...] = (backend_rows,)
+
+
+def grid_rows(report: Report) -> list[GridRow]:
+    return [row for kind in ROW_KINDS for row in kind(report)]
+
+
+def _box(backend: BackendVerdict, version: VersionVerdict, cells: dict[str, CellResult]) -> GridBox:
+    counted = [cells[name] for name in version.cells if name in cells]
+    # the cell that gives the version its state (the worst one) is the one to show
+    cell = next((c for c in counted if c.state == version.state), counted[0] if counted else None)
+    if cell is None:
+        return GridBox(
+            version.version, version.state, version.version, None, (("Why", version.reason or ""),)
+        )
+    server = next((s for s in cell.servers if s.backend == backend.backend), None)
+    reported = server.reported if server and server.reported else version.version
+    c = cell.counts
+    details: list[tuple[str, str]] = [
+        ("Cell", cell.cell),
+        ("State", version.state + (f" since {version.since}" if version.since else "")),
+        (
+            "Source",
+            f"{server.source} {server.provenance or ''}".strip()
+            if server and server.source
+            else "none could serve",
+        ),
+        (
+            "Tests",
+            f"{c['passed']} passed, {c['failed'] + c['error']} failed, {c['skipped']} skipped,"
+            f" {c['flaky']} flaky",
+        ),
+    ]
+    if len(counted) > 1:
+        details.append(("Cells", ", ".join(x.cell for x in counted)))
+    cause = cell_cause(cell)
+    if cause:
+        details.append(("Cause", cause))
+    return GridBox(version.version, version.state, reported, cell.cell, tuple(details))
