@@ -5,6 +5,7 @@ results/<cell-id>/junit-rerun.xml  the failed tests, run once more (flaky detect
 results/<cell-id>/pytest.log       what pytest printed (pytest-rerun.log: the rerun's)
 results/<cell-id>/progress.jsonl   one line per test started and finished, as it happens
                                    (progress-rerun.jsonl: the rerun's; see scripts.suite_progress)
+results/<cell-id>/migrations.json  what the database-preparing step did (scripts.prepare_step)
 results/<cell-id>/result.json      the cell's result
 results/<cell-id>/.pytest_cache    pytest's cache, kept between runs of the cell (for `--lf`)
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from scripts.matrix import Cell, VersionSpec
 from scripts.paths import REPO_ROOT, SCRATCH_ENV, ScratchFolderError, bytecode_environment
+from scripts.prepare_step import MIGRATIONS_FILE, MIGRATIONS_FILE_ENV, read_outcome
 from scripts.providers import runs
 from scripts.providers.base import (
     Provider,
@@ -70,6 +72,7 @@ CELL_FILES = (
     "pytest-rerun.log",
     "progress.jsonl",
     "progress-rerun.jsonl",
+    MIGRATIONS_FILE,
     PYTEST_CACHE,
 )
 """Every file the runner writes in a cell's folder (a whole run removes folders of only these)."""
@@ -271,6 +274,7 @@ class _CellRun:
             *self.options.pytest_args,
         ]
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
+        env[MIGRATIONS_FILE_ENV] = str(self.folder / MIGRATIONS_FILE)
         # the suite's throwaway files (its SQLite databases) live in this run's folder: a
         # later run reaps them with it should this one be killed
         with suite_folder(self.cell.id) as suite_scratch:
@@ -327,6 +331,7 @@ class _CellRun:
             pytest_exit_code=suite.exit_code,
             output_tail=_tail(self.folder / "pytest.log"),
             crashed=read_progress(self.folder / "progress.jsonl").crashed,
+            prepared=read_outcome(self.folder / MIGRATIONS_FILE),
         )
 
     def _stopped(self, reason: str) -> CellResult:
@@ -350,6 +355,7 @@ class _CellRun:
             started_at=self.started_at,
             finished_at=_now(),
             log_tail=_tail(self.folder / log),
+            prepared=read_outcome(self.folder / MIGRATIONS_FILE),
         )
 
     def _pytest(

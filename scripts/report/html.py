@@ -9,6 +9,7 @@ from html import escape
 
 from scripts.report.assets import PAGE_CSS, PAGE_JS
 from scripts.report.history_html import HISTORY_CSS, history_script, history_section
+from scripts.report.migrations import migrations_shown
 from scripts.report.model import Change, Report
 from scripts.report.symbols import (
     CELL_STATE_SYMBOLS,
@@ -121,6 +122,7 @@ def _cells_table(cells: list[CellResult]) -> str:
             "State",
             "Database",
             "Cache",
+            "Migrations",
             "Passed",
             "Failed",
             "Skipped",
@@ -148,6 +150,7 @@ def _cells_table(cells: list[CellResult]) -> str:
             f"<td><code>{escape(cell.cell)}</code></td>"
             f'<td><span class="pill">{CELL_STATE_SYMBOLS[cell.state]} {cell.state}</span></td>'
             f"<td>{shown[0]}</td><td>{shown[1]}</td>"
+            f"<td>{escape(migrations_shown(cell.migrations))}</td>"
             f"<td>{c['passed']}</td><td>{c['failed'] + c['error']}</td><td>{c['skipped']}</td>"
             f"<td>{c['flaky']}</td><td>{cell.timings.total_s:.1f}</td>"
             f"<td>{escape(cell.reason or '')}</td></tr>"
