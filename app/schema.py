@@ -43,6 +43,15 @@ def upgrade_to_head(engine: Engine, migrations: Path = MIGRATIONS) -> None:
         connection.commit()
 
 
+def revision_after(current: str | None, migrations: Path = MIGRATIONS) -> str | None:
+    """The revision an upgrade applies after `current` (None: the first); None past the head."""
+    script = ScriptDirectory.from_config(alembic_config(migrations))
+    for revision in script.walk_revisions():
+        if revision.down_revision == current:
+            return revision.revision
+    return None
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database of `engine` is at; None for a database never migrated."""
     with engine.connect() as connection:

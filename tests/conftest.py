@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.prepare_step import PrepareCommandError
 from tests.support.databases import (
     DatabaseUnreachableError,
     UnsupportedDatabaseError,
@@ -64,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[TEMPLATE_ENV] = stack.enter_context(cell_template(server_url, run_id))
         if not os.environ.get("REDIS_URL"):
             os.environ["REDIS_URL"] = stack.enter_context(throwaway_redis_server())
-    except (SchemaPreparationError, RedisServerMissingError) as error:
+    except (SchemaPreparationError, PrepareCommandError, RedisServerMissingError) as error:
         stack.close()
         raise pytest.UsageError(str(error)) from error
     config.stash[_RUN_RESOURCES] = stack

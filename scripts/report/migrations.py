@@ -13,7 +13,6 @@ from scripts.report.symbols import CELL_STATE_SYMBOLS
 from scripts.results import CellResult
 
 NOT_RUN = "➖"
-MIGRATIONS_ROW = "migrations"
 
 
 def migrations_by_cell(cells: Sequence[CellResult]) -> dict[str, MigrationsOutcome | None]:

@@ -18,27 +18,12 @@ from scripts.report.build import Written, write_report
 from scripts.report.markdown import escape
 from scripts.results import CellResult, read_result
 from tests.harness.broken_migrations import BROKEN_REVISION, broken_migrations
+from tests.harness.report_scenario import write_planted_matrix
 
 SCHEMA = REPO_ROOT / "scripts" / "report" / "compat.schema.json"
 ONE_QUICK_TEST = ("tests/integration/test_migrations.py::test_single_head_revision",)
 SQLITE_REFUSES = 'near "ALTER": syntax error'
-MATRIX = """
-[matrix]
-strategy = "axis"
-default-database = "sqlite-stdlib"
-default-cache = "redis-7.0"
-workers = 1
-timeout = 300
-
-[database.postgres.15]
-url = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-
-[database.sqlite.stdlib]
-library = { module = "sqlite3" }
-
-[cache.redis."7.0"]
-url = "redis://127.0.0.1:6379/0"
-"""
+CELLS = ("sqlite-stdlib", "postgres-15")  # a library, and the machine's server by URL
 
 
 @dataclass(frozen=True)
@@ -51,8 +36,8 @@ class BrokenRun:
 @pytest.fixture(scope="module")
 def broken_run(tmp_path_factory: pytest.TempPathFactory) -> BrokenRun:
     root = tmp_path_factory.mktemp("broken-migrations")
-    matrix_file = root / "matrix.toml"
-    matrix_file.write_text(MATRIX, encoding="utf-8")
+    matrix_file = write_planted_matrix(root / "matrix.toml")
+    matrix = load_matrix(matrix_file)
     results = root / "results"
     env = broken_migrations(root)
     cells = {
@@ -64,7 +49,7 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> BrokenRun:
             test_paths=ONE_QUICK_TEST,
             extra_env=env,
         )
-        for cell in load_matrix(matrix_file).cells()
+        for cell in map(matrix.cell, CELLS)
     }
     report = write_report([results], root / "report", matrix_file=matrix_file, previous=None)
     return BrokenRun(results, cells, report)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
-from app.schema import head_revision
+from app.schema import current_revision, head_revision
 from scripts.prepare_step import (
     DEFAULT_PREPARE_COMMAND,
     PREPARE_COMMAND_ENV,
@@ -17,6 +18,7 @@ from scripts.prepare_step import (
     read_outcome,
     run_prepare_step,
     server_message,
+    upgrade_in_process,
     write_outcome,
 )
 from tests.harness.broken_migrations import BROKEN_REVISION, broken_migrations
@@ -69,13 +71,35 @@ def test_a_setting_that_cannot_be_run_says_what_is_wrong(
         prepare_command()
 
 
-def test_the_step_migrates_an_empty_sqlite_database_to_head(tmp_path: Path) -> None:
-    outcome = run_prepare_step(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+def test_by_default_the_step_migrates_in_this_process_to_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PREPARE_COMMAND_ENV, raising=False)
+    database = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    outcome = run_prepare_step(database)
     assert (outcome.state, outcome.step, outcome.message) == ("passed", None, None)
     assert outcome.command == DEFAULT_PREPARE_COMMAND
+    engine = create_engine(database)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
 
 
-def test_a_broken_migration_in_a_copy_fails_at_its_step_with_sqlites_message(
+def test_in_process_a_broken_migration_fails_at_its_step_with_sqlites_message(
+    tmp_path: Path,
+) -> None:
+    broken_migrations(tmp_path)
+    outcome = upgrade_in_process(
+        f"sqlite:///{tmp_path / 'empty.sqlite3'}", migrations=tmp_path / "migrations"
+    )
+    assert (outcome.state, outcome.step) == ("failed", BROKEN_REVISION)
+    assert outcome.message == (
+        'sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) near "ALTER": syntax error'
+    )
+
+
+def test_a_broken_migration_run_as_the_command_fails_at_its_step_with_sqlites_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in broken_migrations(tmp_path).items():

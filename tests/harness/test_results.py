@@ -27,7 +27,12 @@ TIMINGS = Timings(0.1, 1.0, 0.1, 1.2)
 
 
 def _build(
-    junit: Path, *, exit_code: int = 0, rerun: Path | None = None, tail: str = "last lines"
+    junit: Path,
+    *,
+    exit_code: int = 0,
+    rerun: Path | None = None,
+    tail: str = "last lines",
+    prepared: MigrationsOutcome | None = None,
 ) -> CellResult:
     return build_result(
         cell="postgres-16",
@@ -40,6 +45,7 @@ def _build(
         finished_at="2026-01-01T00:00:01+00:00",
         pytest_exit_code=exit_code,
         output_tail=tail,
+        prepared=prepared,
     )
 
 
@@ -277,27 +283,11 @@ MIGRATIONS_FAIL = (
 )
 
 
-def _build_prepared(junit: Path, prepared: MigrationsOutcome | None, exit_code: int) -> CellResult:
-    return build_result(
-        cell="postgres-16",
-        axes=AXES,  # type: ignore[arg-type]
-        servers=SERVERS,
-        junit=junit,
-        rerun_junit=None,
-        timings=TIMINGS,
-        started_at="2026-01-01T00:00:00+00:00",
-        finished_at="2026-01-01T00:00:01+00:00",
-        pytest_exit_code=exit_code,
-        output_tail="ERROR: the database-preparing step failed",
-        prepared=prepared,
-    )
-
-
 def test_a_failed_preparing_step_fails_the_cell_with_its_step_and_the_servers_message(
     tmp_path: Path,
 ) -> None:
     failed = MigrationsOutcome("failed", "alembic upgrade head", "0002_x", '(1054, "Unknown")')
-    result = _build_prepared(tmp_path / "absent.xml", failed, exit_code=4)
+    result = _build(tmp_path / "absent.xml", prepared=failed, exit_code=4)
     assert (result.state, result.tests, result.migrations) == ("failed", [], failed)
     assert result.reason == ('the database-preparing step failed at 0002_x: (1054, "Unknown")')
 
@@ -307,20 +297,20 @@ def test_a_failing_migrations_test_fails_the_cells_migrations_with_its_message(
 ) -> None:
     passed = MigrationsOutcome("passed", "alembic upgrade head", seconds=1.0)
     junit = _junit(tmp_path / "j.xml", MIGRATIONS_PASS, MIGRATIONS_FAIL, PASS)
-    result = _build_prepared(junit, passed, exit_code=1)
+    result = _build(junit, prepared=passed, exit_code=1)
     assert result.migrations == MigrationsOutcome(
         "failed",
         "alembic upgrade head",
         "test_up_down_consistency",
         "Failed to upgrade through each revision individually.",
     )
-    ok = _build_prepared(_junit(tmp_path / "ok.xml", MIGRATIONS_PASS, PASS), passed, exit_code=0)
+    ok = _build(_junit(tmp_path / "ok.xml", MIGRATIONS_PASS, PASS), prepared=passed)
     assert (ok.state, ok.migrations) == ("passed", passed)
 
 
 def test_the_migrations_outcome_round_trips_through_result_json(tmp_path: Path) -> None:
     failed = MigrationsOutcome("failed", "alembic upgrade head", "0002_x", "boom", 2.5)
-    result = _build_prepared(tmp_path / "absent.xml", failed, exit_code=4)
+    result = _build(tmp_path / "absent.xml", prepared=failed, exit_code=4)
     write_result(result, tmp_path)
     assert read_result(tmp_path).migrations == failed
     assert CellResult.from_json(result.to_json()) == result
