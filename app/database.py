@@ -7,16 +7,26 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from app.config import get_settings
 
+# Constraint and index names the migrations can name again on every backend (SQLite's batch
+# mode and MySQL's DROP INDEX need a name; a server-chosen one differs from server to server).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+}
+
 
 class Base(DeclarativeBase):
     """The declarative base every model derives from."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def is_sqlite(url: URL) -> bool:
@@ -107,13 +117,6 @@ def dispose_engines() -> None:
 def session_factory() -> sessionmaker[Session]:
     """A sessionmaker bound to the current engine."""
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    from app import models  # noqa: F401  (registers the tables on Base.metadata)
-
-    Base.metadata.create_all(engine)
 
 
 def get_db() -> Iterator[Session]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 NAME_MAX = 100
 EMAIL_MAX = 254
-TITLE_MAX = 200
+TITLE_MAX = 300  # 200 until migration 0003
 CONTENT_MAX = 20_000
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128

@@ -12,11 +12,12 @@ from sqlalchemy.exc import OperationalError
 
 from app.cache import close_redis_clients
 from app.config import get_settings
-from app.database import create_tables, dispose_engines, get_db, get_engine
+from app.database import dispose_engines, get_db, get_engine
 from app.errors import method_not_allowed, validation_error
 from app.openapi import install_openapi
 from app.request_body import BodySizeLimit
 from app.routers import auth, posts, protected, users
+from app.schema import upgrade_to_head
 
 __all__ = ["app", "create_app", "get_db"]
 
@@ -26,14 +27,15 @@ class StartupError(RuntimeError):
 
 
 def _start_up() -> None:
-    """Read the settings and create missing tables, or stop with one line saying why."""
+    """Read the settings and migrate the database to the newest revision, or stop with one
+    line saying why."""
     try:
         get_settings()
     except ValidationError as error:
         reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
         raise StartupError(f"the service cannot start: {reasons}") from None
     try:
-        create_tables(get_engine())
+        upgrade_to_head(get_engine())
     except OperationalError as error:
         url = get_engine().url.render_as_string(hide_password=True)
         raise StartupError(
@@ -44,7 +46,7 @@ def _start_up() -> None:
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Check the settings, create missing tables; close connections at shutdown."""
+    """Check the settings, migrate the database; close connections at shutdown."""
     _start_up()
     try:
         yield

@@ -79,9 +79,10 @@ class Post(Base):
     __table_args__ = TABLE_OPTIONS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), index=True)
     content: Mapped[str] = mapped_column(ContentText)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
 
     author: Mapped[User] = relationship(back_populates="posts")

@@ -5,6 +5,7 @@ results/<cell-id>/junit-rerun.xml  the failed tests, run once more (flaky detect
 results/<cell-id>/pytest.log       what pytest printed (pytest-rerun.log: the rerun's)
 results/<cell-id>/progress.jsonl   one line per test started and finished, as it happens
                                    (progress-rerun.jsonl: the rerun's; see scripts.suite_progress)
+results/<cell-id>/migrations.json  what the database-preparing step did (scripts.prepare_step)
 results/<cell-id>/result.json      the cell's result
 results/<cell-id>/.pytest_cache    pytest's cache, kept between runs of the cell (for `--lf`)
 """
@@ -32,6 +33,7 @@ from scripts.paths import (
     bytecode_environment,
     run_markers_dir,
 )
+from scripts.prepare_step import MIGRATIONS_FILE, MIGRATIONS_FILE_ENV, read_outcome
 from scripts.providers import runs
 from scripts.providers.base import (
     Provider,
@@ -80,6 +82,7 @@ CELL_FILES = (
     "pytest-rerun.log",
     "progress.jsonl",
     "progress-rerun.jsonl",
+    MIGRATIONS_FILE,
     PYTEST_CACHE,
 )
 """Every file the runner writes in a cell's folder (a whole run removes folders of only these)."""
@@ -285,6 +288,7 @@ class _CellRun:
             *self.options.pytest_args,
         ]
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
+        env[MIGRATIONS_FILE_ENV] = str(self.folder / MIGRATIONS_FILE)
         # the suite's throwaway files (its SQLite databases) live in this run's folder: a
         # later run reaps them with it should this one be killed
         # its run markers stay outside that folder: they must outlive it (a killed run's
@@ -347,6 +351,7 @@ class _CellRun:
             crashed=progress.crashed,
             lost_workers=progress.lost_workers,
             log_text=_log_text(self.folder / "pytest.log"),
+            prepared=read_outcome(self.folder / MIGRATIONS_FILE),
         )
 
     def _interrupted(self, result: CellResult) -> CellResult:
@@ -375,6 +380,7 @@ class _CellRun:
             started_at=self.started_at,
             finished_at=_now(),
             log_tail=_tail(self.folder / log),
+            prepared=read_outcome(self.folder / MIGRATIONS_FILE),
         )
 
     def _pytest(

@@ -28,11 +28,14 @@ from scripts.backends import BACKENDS, CACHE_BACKENDS
 from scripts.files import atomic_write
 from scripts.junit import JUnitCase, JUnitError, read_junit
 from scripts.paths import REPO_ROOT
+from scripts.prepare_step import MigrationsOutcome
 from scripts.root_error import root_error
 
 RESULT_FORMAT = 1
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.jsonl"
+MIGRATIONS_GROUP = "tests/integration/test_migrations.py"
+"""The test group that checks the migrations; a failure there fails the cell's migrations."""
 
 CellState = Literal["passed", "failed", "flaky", "error", "unavailable"]
 TestOutcomeKind = Literal["passed", "failed", "skipped", "error", "flaky", "xfailed", "xpassed"]
@@ -128,6 +131,9 @@ class CellResult:
     format: int = RESULT_FORMAT
     environment: dict[str, str] = field(default_factory=dict)  # python, platform, libraries
     extra: dict[str, object] = field(default_factory=dict)
+    migrations: MigrationsOutcome | None = None
+    """The database-preparing step and the migrations group together (`cell_migrations`);
+    None when neither ran (a cell that never started, or a result from before migrations)."""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; `CellResult.from_json` reads it back unchanged.
@@ -158,6 +164,7 @@ class CellResult:
             "log_tail": self.log_tail,
             "environment": dict(self.environment),
             "extra": dict(self.extra),
+            "migrations": None if self.migrations is None else self.migrations.to_json(),
         }
 
     @classmethod
@@ -206,6 +213,7 @@ def build_result(
     crashed: Mapping[str, str] | None = None,
     lost_workers: Sequence[str] = (),
     log_text: str | None = None,
+    prepared: MigrationsOutcome | None = None,
 ) -> CellResult:
     """Turn a finished pytest run (and its rerun of the failures) into a cell result.
 
@@ -214,7 +222,9 @@ def build_result(
     is an `error` whatever its rerun did, and the cell is an `error`. `lost_workers` are the
     workers that died outside any test (xdist replaced them): the reason says so. A failed
     cell's reason carries its root error's line, from the failure messages or `log_text`
-    (pytest.log).
+    (pytest.log). `prepared` is what the suite's database-preparing step recorded: when it
+    failed no test could run, and the cell is `failed` with the failing migration step and
+    the server's message as its reason.
     """
 
     lost_note = (
@@ -227,6 +237,7 @@ def build_result(
     def result(state: CellState, reason: str | None, tests: list[TestOutcome]) -> CellResult:
         reason = "; ".join(part for part in (reason, lost_note) if part) or None
         return CellResult(
+            migrations=cell_migrations(prepared, tests),
             cell=cell,
             axes=dict(axes),
             state=state,
@@ -241,6 +252,8 @@ def build_result(
             environment=environment(),
         )
 
+    if prepared is not None and prepared.state == "failed":
+        return result("failed", f"the database-preparing step {prepared.line()}", [])
     try:
         first = read_junit(junit, root=REPO_ROOT).tests
     except JUnitError as error:
@@ -320,6 +333,7 @@ def stopped_result(
     started_at: str,
     finished_at: str,
     log_tail: str | None,
+    prepared: MigrationsOutcome | None = None,
 ) -> CellResult:
     """A cell stopped while its suite ran (timed out, interrupted): an `error` that keeps the
     outcomes of the tests that finished (test id -> outcome, seconds, message) and names the
@@ -343,7 +357,33 @@ def stopped_result(
         finished_at=finished_at,
         log_tail=log_tail,
     )
-    return replace(stopped, tests=tests, counts=count_outcomes(tests))
+    return replace(
+        stopped,
+        tests=tests,
+        counts=count_outcomes(tests),
+        migrations=cell_migrations(prepared, tests),
+    )
+
+
+def cell_migrations(
+    prepared: MigrationsOutcome | None, tests: list[TestOutcome]
+) -> MigrationsOutcome | None:
+    """The cell's migrations: the preparing step's failure, else the first failing test of the
+    migrations group (named as the step, its message the server's), else passed when either
+    ran; None when neither did."""
+    if prepared is not None and prepared.state == "failed":
+        return prepared
+    group = [test for test in tests if test.group == MIGRATIONS_GROUP]
+    command = prepared.command if prepared is not None else ""
+    seconds = prepared.seconds if prepared is not None else 0.0
+    for test in group:
+        if test.outcome in ("failed", "error"):
+            step = test.id.split("::", 1)[-1]
+            message = (test.message or "").strip().splitlines()
+            return MigrationsOutcome("failed", command, step, message[0] if message else None)
+    if prepared is None and not group:
+        return None
+    return MigrationsOutcome("passed", command, seconds=seconds)
 
 
 def interrupted(result: CellResult, how: Interruption) -> CellResult:
@@ -581,7 +621,17 @@ def _result_from_json(data: object) -> CellResult:
             str(k): str(v) for k, v in _mapping(top.get("environment", {}), "environment").items()
         },
         extra=dict(_mapping(top.get("extra", {}), "extra")),
+        migrations=_migrations(top.get("migrations")),
     )
+
+
+def _migrations(value: object) -> MigrationsOutcome | None:
+    if value is None:
+        return None
+    try:
+        return MigrationsOutcome.from_json(value)
+    except ValueError as error:
+        raise ResultFormatError(f"migrations: {error}") from None
 
 
 _T = TypeVar("_T", bound=str)

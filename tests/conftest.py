@@ -1,4 +1,5 @@
-"""Run-wide setup: the run id, a throwaway Redis server when no REDIS_URL is given, and the
+"""Run-wide setup: the run id, a throwaway Redis server when no REDIS_URL is given, the cell's
+template database (migrated once, copied per worker: tests/support/template.py), and the
 suite's repetition switch (tests/support/repetition.py)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.prepare_step import PrepareCommandError
 from tests.support.databases import (
     DatabaseUnreachableError,
     UnsupportedDatabaseError,
@@ -19,9 +21,10 @@ from tests.support.naming import RUN_ID_ENV, new_run_id, register_run, unregiste
 from tests.support.redis_db import RedisUnreachableError, check_redis_url
 from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
 from tests.support.repetition import repeat_each_test
+from tests.support.template import TEMPLATE_ENV, SchemaPreparationError, cell_template
 from tests.support.worker import DEFAULT_DATABASE_URL
 
-_REDIS_SERVER = pytest.StashKey[ExitStack]()
+_RUN_RESOURCES = pytest.StashKey[ExitStack]()
 _PREVIOUS_ENV = pytest.StashKey[dict[str, str | None]]()
 _HARNESS_TESTS = Path(__file__).parent / "harness"
 
@@ -47,21 +50,25 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("APP_ENV", "test")
     if hasattr(config, "workerinput"):
         return  # an xdist worker: it inherits the controller's environment
-    config.stash[_PREVIOUS_ENV] = {name: os.environ.get(name) for name in (RUN_ID_ENV, "REDIS_URL")}
+    config.stash[_PREVIOUS_ENV] = {
+        name: os.environ.get(name) for name in (RUN_ID_ENV, "REDIS_URL", TEMPLATE_ENV)
+    }
     os.environ[RUN_ID_ENV] = new_run_id()
     register_run(os.environ[RUN_ID_ENV])  # a later run reaps this one's databases if it dies
     if _runs_only_harness_tests(config):
         return
     _check_servers_once()
-    if os.environ.get("REDIS_URL"):
-        return
     stack = ExitStack()
     try:
-        os.environ["REDIS_URL"] = stack.enter_context(throwaway_redis_server())
-    except RedisServerMissingError as error:
+        server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        run_id = os.environ[RUN_ID_ENV]
+        os.environ[TEMPLATE_ENV] = stack.enter_context(cell_template(server_url, run_id))
+        if not os.environ.get("REDIS_URL"):
+            os.environ["REDIS_URL"] = stack.enter_context(throwaway_redis_server())
+    except (SchemaPreparationError, PrepareCommandError, RedisServerMissingError) as error:
         stack.close()
         raise pytest.UsageError(str(error)) from error
-    config.stash[_REDIS_SERVER] = stack
+    config.stash[_RUN_RESOURCES] = stack
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -71,7 +78,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput") and os.environ.get(RUN_ID_ENV):
         unregister_run(os.environ[RUN_ID_ENV])
-    stack = config.stash.get(_REDIS_SERVER, None)
+    stack = config.stash.get(_RUN_RESOURCES, None)
     if stack is not None:
         stack.close()
     for name, value in config.stash.get(_PREVIOUS_ENV, {}).items():

@@ -6,7 +6,7 @@ Sections, in this order:
   provisioning  one server from nothing to "answers": the harness, a fresh data directory
                 (pytest-postgresql's executor, mysqld --initialize-insecure, ...), a container
                 on the local engine, and the floor (a start on a ready data directory)
-  isolation     what undoing one test costs: SAVEPOINT rollback, TRUNCATE, drop_all/create_all,
+  isolation     what undoing one test costs: SAVEPOINT rollback, TRUNCATE, drop + migrations,
                 a fresh database from a template
   matrix        the default run against a naive one and the other layout, the floor, the
                 parallel efficiency, the peak memory

@@ -43,7 +43,7 @@ NAIVE_PLAN = RunPlan(
     "naive",
     ("--jobs", "1", "--workers", "0", "--cold-start", "--cold-servers", "--isolation", "recreate"),
     "one cell after another, each in a new pytest process, every server initialised from scratch, "
-    "drop_all/create_all after each test",
+    "drop every table + migrations after each test",
 )
 COLD_START_PLAN = RunPlan(
     "cold start",

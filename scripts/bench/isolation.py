@@ -53,7 +53,7 @@ WARM_UP_TESTS = 3
 BLOCK = 10
 COMPARISON_SECONDS_PER_ROUND = 0.5
 """A comparison way whose `tests` would take longer per round runs fewer (the note says so):
-fresh databases and drop_all/create_all take tens of milliseconds per test on a server, and
+fresh databases and drop + migrations take tens of milliseconds per test on a server, and
 the section must stay well under a minute."""
 FEWEST_TESTS = 5
 

@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from app.database import Base, build_engine
 from app.models import Post, User
+from app.schema import upgrade_to_head
 from tests.support.isolation import recreated_tables_session, savepoint_session
 
 WORK_DATABASE = "isolation_work"
@@ -119,7 +120,7 @@ class ServerDatabases:
     """Creates and drops databases on one server, through one AUTOCOMMIT connection.
 
     PostgreSQL makes a fresh database from a template (CREATE DATABASE ... TEMPLATE). MySQL
-    and MariaDB have no templates: there a fresh database is CREATE DATABASE, then create_all.
+    and MariaDB have no templates: there a fresh database is CREATE DATABASE, then the migrations.
     """
 
     def __init__(self, admin: Connection, server_url: URL) -> None:
@@ -129,7 +130,7 @@ class ServerDatabases:
         self.fresh_way = (
             "CREATE DATABASE ... TEMPLATE"
             if self.uses_template
-            else "CREATE DATABASE + create_all (no templates here)"
+            else "CREATE DATABASE + migrations (no templates here)"
         )
         self._numbers = itertools.count()
 
@@ -156,7 +157,7 @@ class ServerDatabases:
         try:
             with _created_engine(url) as engine:
                 if not self.uses_template:
-                    Base.metadata.create_all(engine)
+                    upgrade_to_head(engine)
                 yield engine
         finally:
             self.drop(name)
@@ -177,7 +178,7 @@ def bench_database(server_url: str) -> Iterator[BenchDatabase]:
             try:
                 for name in made:
                     with _created_engine(databases.create(name)) as engine:
-                        Base.metadata.create_all(engine)
+                        upgrade_to_head(engine)
                 with _created_engine(url.set(database=WORK_DATABASE)) as engine:
                     yield BenchDatabase(engine, databases.fresh_engine, databases.fresh_way)
             finally:
@@ -211,7 +212,7 @@ def sqlite_bench_database(folder: Path) -> Iterator[BenchDatabase]:
     try:
         for path in (template, work):
             with _created_engine(url_of(path)) as engine:
-                Base.metadata.create_all(engine)
+                upgrade_to_head(engine)
         with _created_engine(url_of(work)) as engine:
             yield BenchDatabase(engine, fresh_engine, "a copy of a template file")
     finally:
@@ -261,7 +262,7 @@ class Strategy:
 NO_ISOLATION = Strategy("none", "no isolation", _no_isolation)
 SAVEPOINT_ROLLBACK = Strategy("savepoint", "SAVEPOINT rollback (the suite's)", _savepoint_rollback)
 EMPTIED_TABLES = Strategy("empty", "empty every table", _emptied_tables)
-RECREATED_TABLES = Strategy("recreate", "drop_all + create_all", _recreated_tables)
+RECREATED_TABLES = Strategy("recreate", "drop every table + migrations", _recreated_tables)
 FRESH_DATABASE = Strategy("fresh", "fresh database", _fresh_database)
 ISOLATING = (SAVEPOINT_ROLLBACK, EMPTIED_TABLES, RECREATED_TABLES, FRESH_DATABASE)
 """The strategies compared; NO_ISOLATION is what their added cost is measured against."""

@@ -46,7 +46,39 @@ def backend_rows(report: Report) -> list[GridRow]:
     ]
 
 
-ROW_KINDS: tuple[Callable[[Report], list[GridRow]], ...] = (backend_rows,)
+def migrations_rows(report: Report) -> list[GridRow]:
+    """One "Migrations" row: a box per database backend, in the state of the worst of its
+    cells' migrations (the preparing step and the migrations group), each cell's line in the
+    detail. A backend none of whose cells prepared a database has no box."""
+    boxes: list[GridBox] = []
+    for verdict in report.verdict:
+        cells = [
+            cell
+            for cell in report.cells
+            if cell.migrations is not None and _database_backend(cell) == verdict.backend
+        ]
+        if not cells:
+            continue
+        failed = [cell for cell in cells if cell.migrations and cell.migrations.state == "failed"]
+        shown = next(iter(failed), cells[0])
+        details = tuple(
+            (cell.cell, cell.migrations.line() if cell.migrations else "") for cell in cells
+        )
+        state: VersionState = "failed" if failed else "passed"
+        boxes.append(GridBox(verdict.name, state, verdict.name, shown.cell, details))
+    return [GridRow("Migrations", "migrations", tuple(boxes))] if boxes else []
+
+
+def _database_backend(cell: CellResult) -> str | None:
+    """The backend of the database a cell ran on: its axis, or (a cell that varied the cache
+    only) the default database's server it reported."""
+    axis = cell.axes.get("database")
+    if axis is not None:
+        return axis.backend
+    return next((s.backend for s in cell.servers if s.role == "database"), None)
+
+
+ROW_KINDS: tuple[Callable[[Report], list[GridRow]], ...] = (backend_rows, migrations_rows)
 
 
 def grid_rows(report: Report) -> list[GridRow]:

@@ -119,7 +119,17 @@ def _verdict(report: Report) -> str:
     return f'<section id="verdict"><h2>Verdict</h2><ul>{items}</ul></section>'
 
 
-CELL_COLUMNS = ("Cell", "State", "Database", "Cache", "Passed", "Failed", "Skipped", "Flaky")
+CELL_COLUMNS = (
+    "Cell",
+    "State",
+    "Database",
+    "Cache",
+    "Migrations",
+    "Passed",
+    "Failed",
+    "Skipped",
+    "Flaky",
+)
 
 
 def _cells_table(cells: list[CellResult]) -> str:
@@ -134,6 +144,7 @@ def _cells_table(cells: list[CellResult]) -> str:
             f"<td><code>{escape(cell.cell)}</code></td>"
             f'<td><span class="pill st-{cell.state}">{state_label(cell.state)}</span></td>'
             f"<td>{_server(cell, 'database')}</td><td>{_server(cell, 'cache')}</td>"
+            f"<td>{_migrations(cell)}</td>"
             f"<td>{c['passed']}</td><td>{c['failed'] + c['error']}</td><td>{c['skipped']}</td>"
             f"<td>{c['flaky']}</td><td>{cell.timings.total_s:.1f}</td>"
             f'<td class="note">{_note(cell)}</td></tr>'
@@ -170,6 +181,16 @@ def _server(cell: CellResult, role: Role) -> str:
     shown = f"{requested}: {escape(server.reported)} via {escape(server.source or '?')}"
     title = escape(f"{server.reported}, {server.source}: {server.provenance or '?'}", quote=True)
     return f'<span class="srv" title="{title}">{shown}</span>'
+
+
+def _migrations(cell: CellResult) -> str:
+    """`passed` or `failed` with its shape, the failing step and the server's message in the
+    tooltip; empty when the cell never prepared a database."""
+    outcome = cell.migrations
+    if outcome is None:
+        return ""
+    title = escape(outcome.line(), quote=True)
+    return f'<span class="srv" title="{title}">{state_label(outcome.state)}</span>'
 
 
 def _note(cell: CellResult) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from scripts.report.cause import cell_cause
 from scripts.report.grid import grid_rows
+from scripts.report.migrations import migrations_shown
 from scripts.report.model import Change, Diff, Report
 from scripts.report.symbols import (
     CELL_STATE_SYMBOLS,
@@ -90,8 +91,9 @@ def _cells(cells: list[CellResult]) -> list[str]:
     lines = [
         "## Cells",
         "",
-        "| Cell | State | Database | Cache | Passed | Failed | Skipped | Flaky | Time | Note |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| Cell | State | Database | Cache | Migrations | Passed | Failed | Skipped | Flaky | Time"
+        " | Note |",
+        "|---|---|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for cell in cells:
         servers = {server.role: server for server in cell.servers}
@@ -111,6 +113,7 @@ def _cells(cells: list[CellResult]) -> list[str]:
         lines.append(
             f"| {code(cell.cell)} | {CELL_STATE_SYMBOLS[cell.state]} {cell.state}"
             f" | {escape(shown[0])} | {escape(shown[1])}"
+            f" | {escape(short_reason(migrations_shown(cell.migrations)) or '')}"
             f" | {counts['passed']} | {counts['failed'] + counts['error']} | {counts['skipped']}"
             f" | {counts['flaky']} | {cell.timings.total_s:.1f} s | {escape(note or '')} |"
         )

@@ -1,5 +1,6 @@
-"""A report of the shipped matrix.toml's cells in every state, with long provenance paths and a
-long failure (what made the page run past 6,000 px), rendered without running a cell."""
+"""A report of the shipped matrix.toml's cells in every state, with long provenance paths, a
+long failure (what made the page run past 6,000 px) and a failed migration step, rendered
+without running a cell."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE
+from scripts.prepare_step import MigrationsOutcome
 from scripts.report.build import Written, write_report
 from scripts.results import CellState, ServerInfo, TestOutcomeKind, write_result
 from tests.harness.result_factories import cell_result
@@ -44,6 +46,12 @@ def shipped_matrix_report(root: Path) -> Written:
             )
             for spec in cell.specs
         ]
+        if state in ("passed", "flaky"):
+            result.migrations = MigrationsOutcome("passed", "alembic upgrade head", seconds=0.3)
+        elif state == "failed":
+            result.migrations = MigrationsOutcome(
+                "failed", "alembic upgrade head", "0002_posts_updated_at", LONG_REASON
+            )
         write_result(result, results / cell.id)
     return write_report(
         [results], root / "reports", matrix_file=MATRIX_FILE, previous=None, history=None

@@ -228,10 +228,10 @@ def test_the_section_on_sqlite_alone_measures_every_way_and_cleans_up(scratch: P
     assert [f.name for f in figures] == [
         "sqlite-stdlib: SAVEPOINT rollback (the suite's)",
         "sqlite-stdlib: DELETE FROM every table",
-        "sqlite-stdlib: drop_all + create_all",
+        "sqlite-stdlib: drop every table + migrations",
         "sqlite-stdlib: fresh database: a copy of a template file",
         "sqlite-stdlib: DELETE FROM every table vs SAVEPOINT",
-        "sqlite-stdlib: drop_all + create_all vs SAVEPOINT",
+        "sqlite-stdlib: drop every table + migrations vs SAVEPOINT",
         "sqlite-stdlib: fresh database: a copy of a template file vs SAVEPOINT",
     ]
     assert all(len(f.samples) == 1 for f in figures)

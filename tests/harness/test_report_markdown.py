@@ -65,8 +65,8 @@ def test_one_row_per_cell_with_state_and_counts(planted_report: Written) -> None
         "sqlite-stdlib": "✅ passed",
     }
     # passed, failed, skipped, flaky
-    assert rows["mariadb-10.11"][3:7] == ["3", "1", "1", "0"]
-    assert rows["postgres-15"][3:7] == ["3", "0", "1", "1"]
+    assert rows["mariadb-10.11"][4:8] == ["3", "1", "1", "0"]
+    assert rows["postgres-15"][4:8] == ["3", "0", "1", "1"]
     assert rows["mariadb-10.11"][1].startswith("mariadb-10.11: 10.11.")
     assert rows["mysql-8.0"][1] == "mysql-8.0 (not started)"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.prepare_step import MigrationsOutcome
 from scripts.results import (
     Axis,
     CellResult,
@@ -32,6 +33,7 @@ def _build(
     rerun: Path | None = None,
     tail: str = "last lines",
     log: str | None = None,
+    prepared: MigrationsOutcome | None = None,
 ) -> CellResult:
     return build_result(
         cell="postgres-16",
@@ -45,6 +47,7 @@ def _build(
         pytest_exit_code=exit_code,
         output_tail=tail,
         log_text=log,
+        prepared=prepared,
     )
 
 
@@ -319,3 +322,47 @@ def test_a_failed_cells_reason_ends_with_the_root_error_from_the_log(tmp_path: P
         "1 test failed: t/test_m.py::test_x"
         " — redis.exceptions.ResponseError: value is not an integer or out of range"
     )
+
+
+MIGRATIONS_PASS = (
+    '<testcase classname="tests.integration.test_migrations" name="test_upgrade" '
+    'file="tests/integration/test_migrations.py"/>'
+)
+MIGRATIONS_FAIL = (
+    '<testcase classname="tests.integration.test_migrations" name="test_up_down_consistency" '
+    'file="tests/integration/test_migrations.py">'
+    '<failure message="Failed to upgrade through each revision individually."/></testcase>'
+)
+
+
+def test_a_failed_preparing_step_fails_the_cell_with_its_step_and_the_servers_message(
+    tmp_path: Path,
+) -> None:
+    failed = MigrationsOutcome("failed", "alembic upgrade head", "0002_x", '(1054, "Unknown")')
+    result = _build(tmp_path / "absent.xml", prepared=failed, exit_code=4)
+    assert (result.state, result.tests, result.migrations) == ("failed", [], failed)
+    assert result.reason == ('the database-preparing step failed at 0002_x: (1054, "Unknown")')
+
+
+def test_a_failing_migrations_test_fails_the_cells_migrations_with_its_message(
+    tmp_path: Path,
+) -> None:
+    passed = MigrationsOutcome("passed", "alembic upgrade head", seconds=1.0)
+    junit = _junit(tmp_path / "j.xml", MIGRATIONS_PASS, MIGRATIONS_FAIL, PASS)
+    result = _build(junit, prepared=passed, exit_code=1)
+    assert result.migrations == MigrationsOutcome(
+        "failed",
+        "alembic upgrade head",
+        "test_up_down_consistency",
+        "Failed to upgrade through each revision individually.",
+    )
+    ok = _build(_junit(tmp_path / "ok.xml", MIGRATIONS_PASS, PASS), prepared=passed)
+    assert (ok.state, ok.migrations) == ("passed", passed)
+
+
+def test_the_migrations_outcome_round_trips_through_result_json(tmp_path: Path) -> None:
+    failed = MigrationsOutcome("failed", "alembic upgrade head", "0002_x", "boom", 2.5)
+    result = _build(tmp_path / "absent.xml", prepared=failed, exit_code=4)
+    write_result(result, tmp_path)
+    assert read_result(tmp_path).migrations == failed
+    assert CellResult.from_json(result.to_json()) == result

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect
 
 from app.config import Settings, get_settings
 from app.main import StartupError, app
+from app.schema import current_revision, head_revision
 
 
 def test_missing_jwt_secret_fails_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +58,7 @@ def test_celery_broker_defaults_to_the_redis_url(monkeypatch: pytest.MonkeyPatch
     assert Settings().broker_url == "amqp://guest@mq//"
 
 
-def test_start_up_creates_missing_tables(
+def test_start_up_migrates_an_empty_database_to_the_newest_revision(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker_resources: object
 ) -> None:
     database = tmp_path / "standalone.sqlite3"
@@ -71,7 +72,8 @@ def test_start_up_creates_missing_tables(
         get_settings.cache_clear()
     engine = create_engine(f"sqlite:///{database}")
     try:
-        assert set(inspect(engine).get_table_names()) == {"users", "posts"}
+        assert set(inspect(engine).get_table_names()) == {"users", "posts", "alembic_version"}
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
 

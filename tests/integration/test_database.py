@@ -11,8 +11,9 @@ from sqlalchemy import String, Text, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.database import Base, build_engine, create_tables
+from app.database import Base, build_engine
 from app.models import Post, User
+from app.schema import upgrade_to_head
 
 
 def test_user_crud_operations(db_session: Session) -> None:
@@ -119,7 +120,7 @@ def test_every_string_column_has_a_length() -> None:
 def test_an_in_memory_sqlite_database_is_one_database_that_threads_take_turns_on() -> None:
     # the service on DATABASE_URL=sqlite:// serves requests from a thread pool
     engine = build_engine("sqlite://")
-    create_tables(engine)
+    upgrade_to_head(engine)
 
     def add_user(number: int) -> None:
         with Session(engine) as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import shutil
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
@@ -39,13 +40,20 @@ class WorkerDatabases(ABC):
         """Create database `name`; return a URL that connects to it."""
 
     @abstractmethod
+    def copy(self, template: str, name: str) -> str:
+        """Create database `name` as a copy of database `template` (its tables, their rows,
+        indexes and constraints); return a URL that connects to it. Nothing may be connected
+        to `template` meanwhile."""
+
+    @abstractmethod
     def drop(self, name: str) -> None:
         """Drop database `name` (and anything that belongs to it), if it exists."""
 
     @contextmanager
-    def worker_database(self, name: str) -> Iterator[str]:
-        """Create database `name`, yield its URL, drop it afterwards."""
-        url = self.create(name)
+    def worker_database(self, name: str, template: str | None = None) -> Iterator[str]:
+        """Create database `name` (empty, or a copy of `template`), yield its URL, drop it
+        afterwards."""
+        url = self.create(name) if template is None else self.copy(template, name)
         try:
             yield url
         finally:
@@ -119,6 +127,42 @@ class ServerProvisioner(WorkerDatabases):
         self._execute(self._create_statement(name))
         return self.server_url.set(database=name).render_as_string(hide_password=False)
 
+    def copy(self, template: str, name: str) -> str:
+        """PostgreSQL: CREATE DATABASE ... TEMPLATE. MySQL/MariaDB have no templates: each
+        table is created from the template's own SHOW CREATE TABLE and its rows copied."""
+        if not self.is_mysql:
+            self._execute(f"{self._create_statement(name)} TEMPLATE {self._quote(template)}")
+            return self.server_url.set(database=name).render_as_string(hide_password=False)
+        url = self.create(name)
+        engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                self._copy_mysql_tables(connection, template, name)
+        except BaseException:
+            self.drop(name)
+            raise
+        finally:
+            engine.dispose()
+        return url
+
+    def _copy_mysql_tables(self, connection: Connection, template: str, name: str) -> None:
+        source, target = self._quote(template), self._quote(name)
+        tables = [
+            str(row[0])
+            for row in connection.exec_driver_sql(
+                f"SHOW FULL TABLES FROM {source} WHERE Table_type = 'BASE TABLE'"
+            )
+        ]
+        # foreign keys name their tables without the database: they point into the copy
+        connection.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+        connection.exec_driver_sql(f"USE {target}")
+        for table in tables:
+            create = connection.exec_driver_sql(f"SHOW CREATE TABLE {source}.`{table}`").one()[1]
+            connection.exec_driver_sql(str(create))
+            # the names are the suite's own (ct_..., the migrations' tables), not input
+            copy_rows = f"INSERT INTO {target}.`{table}` SELECT * FROM {source}.`{table}`"  # noqa: S608
+            connection.exec_driver_sql(copy_rows)
+
     def drop(self, name: str) -> None:
         self._execute(self._drop_statement(name))
 
@@ -165,6 +209,12 @@ class SqliteProvisioner(WorkerDatabases):
         """Create the (empty) database file `name`; return a URL that connects to it."""
         path = self._path(name)
         path.touch(exist_ok=False)
+        return self.server_url.set(database=str(path)).render_as_string(hide_password=False)
+
+    def copy(self, template: str, name: str) -> str:
+        """A copy of the template's file (its writers closed their connections)."""
+        path = self._path(name)
+        shutil.copyfile(self._path(template), path)
         return self.server_url.set(database=str(path)).render_as_string(hide_password=False)
 
     def drop(self, name: str) -> None:

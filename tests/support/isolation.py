@@ -2,9 +2,10 @@
 
 `savepoint` (the default) joins the test's session into an outer transaction that is rolled
 back at the end. `recreate` (COMPAT_TEST_ISOLATION=recreate, the harness's `--isolation
-recreate`) lets the test commit for real, then drops and creates every table: what a suite
-without the SAVEPOINT pattern does, kept as the benchmark's baseline. The isolation benchmark
-(scripts/bench/isolation.py) measures `savepoint_session` itself, not a copy of it.
+recreate`) lets the test commit for real, then drops every table and runs the migrations
+again: what a suite without the SAVEPOINT pattern does, kept as the benchmark's baseline. The
+isolation benchmark (scripts/bench/isolation.py) measures `savepoint_session` itself, not a
+copy of it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import Session
 
-from app.database import Base, create_tables
+from app.schema import upgrade_to_head
 from scripts.suite_switches import Isolation, isolation_from
 
 
@@ -38,15 +39,17 @@ def savepoint_session(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def recreated_tables_session(engine: Engine) -> Iterator[Session]:
-    """A plain session whose commits are real; every table is dropped and created again at
-    the end, so the next test starts from empty tables."""
+    """A plain session whose commits are real; every table (Alembic's own included) is dropped
+    at the end and the migrations run again, so the next test starts from empty tables."""
     session = Session(bind=engine)
     try:
         yield session
     finally:
         session.close()
-        Base.metadata.drop_all(engine)
-        create_tables(engine)
+        existing = MetaData()
+        existing.reflect(engine)
+        existing.drop_all(engine)
+        upgrade_to_head(engine)
 
 
 @contextmanager

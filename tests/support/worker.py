@@ -11,11 +11,12 @@ import pytest
 
 from app.cache import close_redis_clients
 from app.config import Settings, get_settings
-from app.database import create_tables, dispose_engines, get_engine
+from app.database import dispose_engines
 from app.tasks import configure_celery
 from tests.support.databases import provisioner_for
 from tests.support.naming import current_run_id, owner_is_dead, worker_resource_name
 from tests.support.redis_db import claimed_redis_db, reap_dead_claims
+from tests.support.template import exported_template
 
 DEFAULT_DATABASE_URL = "sqlite://"
 TEST_JWT_SECRET = "integration-suite-secret-0123456789abcdef0123456789"
@@ -56,7 +57,8 @@ def _app_environment(environment: dict[str, str]) -> Iterator[Settings]:
 
 @contextmanager
 def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
-    """Everything a worker needs, created once and dropped when the block ends."""
+    """Everything a worker needs, created once and dropped when the block ends; its database
+    is a copy of the cell's template (already migrated to the newest revision)."""
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     sqlite_module = os.environ.get("SQLITE_MODULE") or None  # checked once, by the root conftest
     base_redis_url = os.environ.get("REDIS_URL")
@@ -67,7 +69,9 @@ def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
     provisioner.reap_stale()
     reap_dead_claims(base_redis_url, f"{name}:reaper", owner_is_dead)
     with ExitStack() as stack:
-        database_url = stack.enter_context(provisioner.worker_database(name))
+        database_url = stack.enter_context(
+            provisioner.worker_database(name, template=exported_template())
+        )
         redis_url = stack.enter_context(claimed_redis_db(base_redis_url, name, worker_id))
         environment = {
             "APP_ENV": "test",
@@ -80,6 +84,5 @@ def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
         if sqlite_module:
             environment["SQLITE_MODULE"] = sqlite_module
         settings = stack.enter_context(_app_environment(environment))
-        create_tables(get_engine())
         configure_celery(settings)
         yield WorkerResources(name, server_url, database_url, redis_url, name, settings)

@@ -1,0 +1,191 @@
+"""The database-preparing step: the command that gives an empty database the service's schema.
+
+    COMPAT_PREPARE_COMMAND   the command, run once per cell with DATABASE_URL naming the
+                             suite's template database; unset, `alembic upgrade head` runs
+                             in the suite's own process (no interpreter to start: seconds
+                             less per cell on a loaded machine)
+    COMPAT_MIGRATIONS_FILE   where the suite writes what the step did (the cell runner sets it
+                             to results/<cell>/migrations.json and reads it into the result)
+
+This is the one seam for a `[suite]` table in matrix.toml (the "your own service" issue):
+its prepare setting becomes `COMPAT_PREPARE_COMMAND` in the suite's environment, or replaces
+`prepare_command()`. A failure is recorded with the step Alembic was running (its "Running
+upgrade A -> B" line) and the server's message (the last exception line it printed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from scripts.files import atomic_write
+from scripts.paths import REPO_ROOT
+
+PREPARE_COMMAND_ENV = "COMPAT_PREPARE_COMMAND"
+MIGRATIONS_FILE_ENV = "COMPAT_MIGRATIONS_FILE"
+DEFAULT_PREPARE_COMMAND = "alembic upgrade head"
+MIGRATIONS_FILE = "migrations.json"
+MESSAGE_CHARS = 2000
+
+_RUNNING_STEP = re.compile(r"Running (?:upgrade|downgrade) (?P<before>\S*) -> (?P<after>[^,\s]+)")
+_EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception|Failure)\b.*")
+
+MigrationsState = Literal["passed", "failed"]
+
+
+class PrepareCommandError(ValueError):
+    """COMPAT_PREPARE_COMMAND cannot be run as written."""
+
+
+@dataclass(frozen=True)
+class MigrationsOutcome:
+    """What preparing a cell's database did: passed, or the step that failed and why."""
+
+    state: MigrationsState
+    command: str
+    step: str | None = None  # the revision being applied when it failed ("0002_posts_...")
+    message: str | None = None  # the server's message (the error line the command printed)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """`passed` or `failed at 0002_x: (1054, "Unknown column ...")`."""
+        if self.state == "passed":
+            return "passed"
+        where = f" at {self.step}" if self.step else ""
+        return f"failed{where}: {self.message or 'no message'}"
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> MigrationsOutcome:
+        if not isinstance(data, dict) or data.get("state") not in ("passed", "failed"):
+            raise ValueError(f"not a migrations outcome: {data!r}")
+        return cls(
+            state=data["state"],
+            command=str(data.get("command", "")),
+            step=_optional_str(data.get("step")),
+            message=_optional_str(data.get("message")),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def prepare_command() -> list[str]:
+    """The command, split like a shell would; the program is looked for beside this Python
+    first (the project's virtualenv need not be on PATH)."""
+    written = os.environ.get(PREPARE_COMMAND_ENV) or DEFAULT_PREPARE_COMMAND
+    try:
+        command = shlex.split(written)
+    except ValueError as error:
+        raise PrepareCommandError(f"{PREPARE_COMMAND_ENV}={written!r}: {error}") from None
+    if not command:
+        raise PrepareCommandError(
+            f"{PREPARE_COMMAND_ENV} is set but empty; unset it for `{DEFAULT_PREPARE_COMMAND}`"
+        )
+    beside = Path(sys.executable).parent / command[0]
+    if "/" not in command[0] and beside.is_file():
+        command[0] = str(beside)
+    return command
+
+
+def run_prepare_step(
+    database_url: str, extra_env: dict[str, str] | None = None
+) -> MigrationsOutcome:
+    """Prepare the database at `database_url`; never raises for the step's own failure."""
+    if not os.environ.get(PREPARE_COMMAND_ENV):
+        return upgrade_in_process(database_url, (extra_env or {}).get("SQLITE_MODULE"))
+    command = prepare_command()
+    shown = shlex.join([Path(command[0]).name, *command[1:]])
+    env = {**os.environ, **(extra_env or {}), "DATABASE_URL": database_url}
+    started = time.monotonic()
+    try:
+        done = subprocess.run(  # noqa: S603 - the project's own setting
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+        )
+    except OSError as error:
+        return MigrationsOutcome("failed", shown, None, f"cannot run {shown}: {error}")
+    took = round(time.monotonic() - started, 3)
+    if done.returncode == 0:
+        return MigrationsOutcome("passed", shown, seconds=took)
+    output = f"{done.stdout}\n{done.stderr}"
+    return MigrationsOutcome("failed", shown, failed_step(output), server_message(output), took)
+
+
+def upgrade_in_process(
+    database_url: str, sqlite_module: str | None = None, migrations: Path | None = None
+) -> MigrationsOutcome:
+    """`alembic upgrade head` in this process (the service's migrations, or `migrations`);
+    a failure names the revision after the last one recorded, and the error's first line."""
+    # the service's modules, imported when the step runs: the harness never needs them else
+    from app.database import build_engine
+    from app.schema import MIGRATIONS, current_revision, revision_after, upgrade_to_head
+
+    folder = migrations or MIGRATIONS
+    started = time.monotonic()
+    engine = build_engine(database_url, sqlite_module)
+    try:
+        try:
+            upgrade_to_head(engine, folder)
+        except Exception as error:  # whatever the step raised is its outcome
+            try:
+                step = revision_after(current_revision(engine), folder)
+            except Exception:  # the server went away too: the message says why
+                step = None
+            took = round(time.monotonic() - started, 3)
+            return MigrationsOutcome(
+                "failed", DEFAULT_PREPARE_COMMAND, step, error_line(error), took
+            )
+    finally:
+        engine.dispose()
+    took = round(time.monotonic() - started, 3)
+    return MigrationsOutcome("passed", DEFAULT_PREPARE_COMMAND, seconds=took)
+
+
+def error_line(error: BaseException) -> str:
+    """`sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) ...`, as Alembic prints it."""
+    lines = str(error).strip().splitlines()
+    kind = type(error)
+    return f"{kind.__module__}.{kind.__qualname__}: {lines[0] if lines else ''}"[:MESSAGE_CHARS]
+
+
+def failed_step(output: str) -> str | None:
+    """The revision Alembic was applying last (its last "Running upgrade A -> B" line)."""
+    steps = _RUNNING_STEP.findall(output)
+    return steps[-1][1] if steps else None
+
+
+def server_message(output: str) -> str:
+    """The last exception line of the output (the server's error), else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    chosen = errors[-1] if errors else (lines[-1] if lines else "the command printed nothing")
+    return chosen[:MESSAGE_CHARS]
+
+
+def write_outcome(outcome: MigrationsOutcome, path: Path | None = None) -> None:
+    """Write the outcome where the cell runner asked (MIGRATIONS_FILE_ENV); else nowhere."""
+    target = path or (
+        Path(os.environ[MIGRATIONS_FILE_ENV]) if os.environ.get(MIGRATIONS_FILE_ENV) else None
+    )
+    if target is not None:
+        atomic_write(target, json.dumps(outcome.to_json(), indent=2) + "\n")
+
+
+def read_outcome(path: Path) -> MigrationsOutcome | None:
+    """The outcome written at `path`; None when there is none (or it is unreadable)."""
+    try:
+        return MigrationsOutcome.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,28 @@
+"""The migrations of each cell, as the report shows them (cells table; the grid's row).
+
+A cell's `migrations` (scripts.results.cell_migrations) is the database-preparing step and
+the migrations test group together: passed, or the failing step with the server's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scripts.prepare_step import MigrationsOutcome
+from scripts.report.symbols import CELL_STATE_SYMBOLS
+from scripts.results import CellResult
+
+NOT_RUN = "➖ not run"
+
+
+def migrations_by_cell(cells: Sequence[CellResult]) -> dict[str, MigrationsOutcome | None]:
+    """Cell id -> its migrations (None: they never ran there)."""
+    return {cell.cell: cell.migrations for cell in cells}
+
+
+def migrations_shown(outcome: MigrationsOutcome | None) -> str:
+    """`✅ passed`, `❌ failed at 0002_x: <the server's message>`, or `➖ not run`: a symbol
+    GitHub renders, and the state in words beside it."""
+    if outcome is None:
+        return NOT_RUN
+    return f"{CELL_STATE_SYMBOLS[outcome.state]} {outcome.line()}"
