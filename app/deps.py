@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from app.auth import TokenClaims, TokenError, TokenType, decode_token
@@ -23,9 +24,24 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 CacheDep = Annotated[UserCache, Depends(get_user_cache)]
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
-_ID_RANGE = f"{ID_MIN}..{ID_MAX} (ids are 32-bit); anything else is 422"
-UserId = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description=f"A user id: {_ID_RANGE}")]
-PostId = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description=f"A post id: {_ID_RANGE}")]
+_ID_RANGE = f"ASCII digits, {ID_MIN}..{ID_MAX} (ids are 32-bit); anything else is 422"
+
+
+def _plain_digits(segment: object) -> object:
+    """A path id is ASCII digits only: no sign, space, underscore, decimal point or other
+    script's digits, which int() would otherwise read (`+5`, ` 5`, `1_0` as 10, `1.0`)."""
+    if isinstance(segment, str) and not (segment.isascii() and segment.isdigit()):
+        raise ValueError("must be written in ASCII digits only (e.g. 42)")
+    return segment
+
+
+_PlainDigits = BeforeValidator(_plain_digits)
+UserId = Annotated[
+    int, Path(ge=ID_MIN, le=ID_MAX, description=f"A user id: {_ID_RANGE}"), _PlainDigits
+]
+PostId = Annotated[
+    int, Path(ge=ID_MIN, le=ID_MAX, description=f"A post id: {_ID_RANGE}"), _PlainDigits
+]
 
 
 def unauthorized(detail: str) -> HTTPException:

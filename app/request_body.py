@@ -2,7 +2,9 @@
 
 `json.loads` takes NaN, Infinity and lone surrogates ("\\ud800"), none of which is JSON text
 (RFC 8259) and none of which the service could store or send back: they are refused as a JSON
-error (422) like any other malformed body.
+error (422) like any other malformed body. So is a document nested deeper than
+MAX_JSON_DEPTH (no body of this API nests more than 2 levels; 1,000 levels would exhaust the
+parser's recursion).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import get_settings
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_JSON_DEPTH = 32
 
 
 class BodyTooLargeError(Exception):
@@ -116,23 +119,30 @@ def _finite(text: str) -> float:
     return number
 
 
-def _holds_lone_surrogate(document: Any) -> bool:
-    stack = [document]
+def _check_strings_and_depth(document: Any, text: str) -> None:
+    """Raises json.JSONDecodeError for a lone surrogate or nesting beyond MAX_JSON_DEPTH."""
+    stack: list[tuple[Any, int]] = [(document, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         if isinstance(item, str):
             if _LONE_SURROGATE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+                raise json.JSONDecodeError(
+                    "a lone surrogate (\\ud800-\\udfff) is not text", text, 0
+                )
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise _too_deep(text)
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def _too_deep(text: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} arrays or objects", text, 0)
 
 
 def strict_json(body: bytes) -> Any:
-    """UTF-8 JSON text without NaN, Infinity or lone surrogates; json.JSONDecodeError otherwise."""
+    """UTF-8 JSON text without NaN, Infinity or lone surrogates, nested at most MAX_JSON_DEPTH
+    levels; json.JSONDecodeError otherwise."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -145,8 +155,9 @@ def strict_json(body: bytes) -> Any:
         if isinstance(error, json.JSONDecodeError):
             raise
         raise json.JSONDecodeError(str(error), text, 0) from None
-    if _holds_lone_surrogate(document):
-        raise json.JSONDecodeError("a lone surrogate (\\ud800-\\udfff) is not text", text, 0)
+    except RecursionError:  # deeper than the parser can go: far beyond the limit
+        raise _too_deep(text) from None
+    _check_strings_and_depth(document, text)
     return document
 
 
