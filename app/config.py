@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # At most this many password hashes run at once (each takes ARGON2_MEMORY_COST_KIB), and
+    # at most PASSWORD_HASHING_QUEUE more requests wait for a turn, up to
+    # PASSWORD_HASHING_WAIT_SECONDS; any further login or registration is answered 429 with
+    # Retry-After at once, so a burst of logins never takes every worker thread or gigabytes.
+    password_hashing_slots: int = Field(default=2, ge=1)
+    password_hashing_queue: int = Field(default=4, ge=0)
+    password_hashing_wait_seconds: float = Field(default=2.0, gt=0)
     # A request body larger than this is refused with 413 before it is parsed.
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     # How long an SQLite connection waits for another one's write lock before giving up.

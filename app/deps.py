@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
-from app.auth import TokenClaims, TokenError, TokenType, decode_token
+from app.auth import HashingBusyError, TokenClaims, TokenError, TokenType, decode_token
 from app.cache import UserCache, get_user_cache
 from app.config import get_settings
 from app.database import get_db
@@ -65,8 +65,14 @@ def token_owner(db: Session, token: str, token_type: TokenType) -> User:
         raise unauthorized(str(error)) from error
     user = db.get(User, claims.user_id)
     if user is None or not claims.matches(user):
-        raise unauthorized("Invalid token: unknown user")
+        raise caller_gone()
     return user
+
+
+def caller_gone() -> HTTPException:
+    """The 401 of a token whose account does not exist (any more: a request may find it
+    deleted half-way, by the owner's own concurrent DELETE)."""
+    return unauthorized("Invalid token: unknown user")
 
 
 def get_current_user(credentials: CredentialsDep, db: SessionDep) -> User:
@@ -114,4 +120,13 @@ def not_found(detail: str) -> HTTPException:
 def email_taken() -> HTTPException:
     return HTTPException(
         status_code=status.HTTP_400_BAD_REQUEST, detail="A user with this email already exists"
+    )
+
+
+def too_busy(error: HashingBusyError) -> HTTPException:
+    """429 with Retry-After: the password hashing pool is full (see PASSWORD_HASHING_*)."""
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        detail="Too many logins and registrations at once; retry after Retry-After seconds",
+        headers={"Retry-After": str(error.retry_after_seconds)},
     )

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, status
 
-from app.auth import create_access_token, create_refresh_token, hash_password, verify_password
-from app.deps import SessionDep, email_taken, token_owner, unauthorized
+from app.auth import (
+    HashingBusyError,
+    create_access_token,
+    create_refresh_token,
+    hash_password,
+    verify_password,
+)
+from app.deps import SessionDep, email_taken, token_owner, too_busy, unauthorized
 from app.errors import documented
 from app.models import User
 from app.request_body import StrictJSONRoute
@@ -25,10 +31,13 @@ router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictJSONRoute)
 BAD_CREDENTIALS = "Incorrect email or password"
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, responses=documented(400, 413))
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=documented(400, 413, 429))
 def register(body: RegisterRequest, db: SessionDep, background: BackgroundTasks) -> UserRead:
     # Hashed before the insert's transaction begins: no lock is held while argon2 works.
-    password_hash = hash_password(body.password)
+    try:
+        password_hash = hash_password(body.password)
+    except HashingBusyError as error:
+        raise too_busy(error) from None
     user = insert_user(db, body.name, body.email, password_hash)
     if user is None:
         raise email_taken()
@@ -36,14 +45,18 @@ def register(body: RegisterRequest, db: SessionDep, background: BackgroundTasks)
     return UserRead.model_validate(user)
 
 
-@router.post("/login", responses=documented(401, 413))
+@router.post("/login", responses=documented(401, 413, 429))
 def login(body: LoginRequest, db: SessionDep) -> TokenPair:
     user = db.query(User).filter(User.email == body.email).one_or_none()
     # End the read before the slow hash check: on SQLite every transaction holds the write
     # lock, and elsewhere the connection goes back to the pool for other requests.
     db.commit()
     # Same answer (and same hashing effort) for an unknown email and a wrong password.
-    if not verify_password(body.password, user.password_hash if user else None) or user is None:
+    try:
+        matches = verify_password(body.password, user.password_hash if user else None)
+    except HashingBusyError as error:
+        raise too_busy(error) from None
+    if not matches or user is None:
         raise unauthorized(BAD_CREDENTIALS)
     return TokenPair(
         access_token=create_access_token(user), refresh_token=create_refresh_token(user)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.deps import CurrentUser, PostId, SessionDep, forbidden, not_found
+from app.deps import CurrentUser, PostId, SessionDep, caller_gone, forbidden, not_found
 from app.errors import documented
 from app.models import Post
 from app.request_body import StrictJSONRoute
 from app.schemas import PostCreate, PostRead, PostUpdate
+from app.users_store import delete_and_commit
 
 router = APIRouter(prefix="/posts", tags=["posts"], route_class=StrictJSONRoute)
 
@@ -19,8 +22,13 @@ POST_NOT_FOUND = "Post not found"
 def create_post(body: PostCreate, db: SessionDep, current: CurrentUser) -> PostRead:
     post = Post(title=body.title, content=body.content, author_id=current.id)
     db.add(post)
-    db.commit()
-    db.refresh(post)
+    try:
+        db.commit()
+    except IntegrityError:  # the only constraint a post can break: its author was deleted
+        db.rollback()
+        raise caller_gone() from None
+    # No refresh: every column was set here (expire_on_commit is off), and the row may
+    # already be gone again with its author.
     return PostRead.model_validate(post)
 
 
@@ -48,8 +56,11 @@ def update_post(
     post = _own_post(db, post_id, current)
     for field, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(post, field, value)
-    db.commit()
-    db.refresh(post)
+    try:
+        db.commit()
+    except StaleDataError:  # the UPDATE matched no row: deleted since it was read
+        db.rollback()
+        raise not_found(POST_NOT_FOUND) from None
     return PostRead.model_validate(post)
 
 
@@ -57,5 +68,7 @@ def update_post(
     "/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(401, 403, 404)
 )
 def delete_post(post_id: PostId, db: SessionDep, current: CurrentUser) -> None:
-    db.delete(_own_post(db, post_id, current))
-    db.commit()
+    post = _own_post(db, post_id, current)
+    # A statement, not session.delete(): a row deleted meanwhile is a 404, not a warning
+    if not delete_and_commit(db, Post, post.id):
+        raise not_found(POST_NOT_FOUND)

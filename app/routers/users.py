@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import redis
 from fastapi import APIRouter, BackgroundTasks, Response, status
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.cache import CacheStatus
 from app.config import get_settings
@@ -14,6 +15,7 @@ from app.deps import (
     UserCreator,
     UserId,
     Viewer,
+    caller_gone,
     email_taken,
     forbidden,
     not_found,
@@ -23,7 +25,7 @@ from app.models import User
 from app.request_body import StrictJSONRoute
 from app.schemas import PostList, PostRead, UserCreate, UserPublic, UserRead, UserUpdate
 from app.tasks import enqueue_welcome_email
-from app.users_store import commit_or_conflict, insert_user
+from app.users_store import commit_or_conflict, delete_and_commit, insert_user
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=StrictJSONRoute)
 
@@ -90,10 +92,15 @@ def update_user(
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     for field, value in changes.items():
         setattr(current, field, value)
-    if not commit_or_conflict(db):
-        raise email_taken()
+    try:
+        if not commit_or_conflict(db):
+            raise email_taken()
+    except StaleDataError:  # the caller's account was deleted since the token was checked
+        db.rollback()
+        raise caller_gone() from None
     cache.invalidate(user_id)
-    db.refresh(current)
+    # No refresh: the columns hold what was committed (expire_on_commit is off), and the
+    # account may be gone again by now.
     return UserRead.model_validate(current)
 
 
@@ -101,9 +108,12 @@ def update_user(
 def delete_user(user_id: UserId, db: SessionDep, cache: CacheDep, current: CurrentUser) -> None:
     if current.id != user_id:
         raise forbidden("You can only delete your own account")
-    db.delete(current)
-    db.commit()
+    # A statement, not session.delete(): deleted meanwhile (by the owner's other request) is
+    # a 401 like any request of a deleted account. Posts go with it (ON DELETE CASCADE).
+    deleted = delete_and_commit(db, User, user_id)
     cache.invalidate(user_id)
+    if not deleted:
+        raise caller_gone()
 
 
 @router.get("/{user_id}/posts", responses=documented(404))

@@ -1,0 +1,111 @@
+"""The concurrency group: races and bursts against a real uvicorn on the cell's own servers.
+
+Real threads send a bounded number of requests at once to the app served by uvicorn, whose
+sessions commit for real on this worker's database (not the test's SAVEPOINT): deletes racing
+writes, registrations of one email, logins beyond the password hashing pool. No answer may be
+a 5xx, and each must be one the route documents. Each test records its request and 5xx counts
+as JUnit properties (`requests`, `server_errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from app.auth import hashing_pool
+from app.config import get_settings
+from tests.support.fixtures import CommittedEmails
+from tests.support.live_server import live_app_server
+from tests.support.race_probes import (
+    ProbeResult,
+    account_delete_race,
+    all_at_once,
+    login_burst,
+    post_delete_race,
+    same_email_registrations,
+)
+
+pytestmark = pytest.mark.concurrency
+
+RecordProperty = Callable[[str, object], None]
+
+
+@pytest.fixture
+def live_http(committed_emails: CommittedEmails) -> Iterator[httpx.Client]:
+    """A client of the app under a real uvicorn (users it creates are deleted afterwards)."""
+    with live_app_server() as base_url, httpx.Client(base_url=base_url, timeout=60) as http:
+        yield http
+
+
+def _assert_documented(result: ProbeResult, record_property: RecordProperty) -> None:
+    record_property("requests", result.requests)
+    record_property("server_errors", result.server_errors)
+    print(result.summary())  # in the cell's pytest.log with -rA / on failure
+    assert result.unexpected == [], result.summary()
+    assert result.server_errors == 0
+
+
+def test_a_post_deleted_while_its_author_updates_it_is_404_never_500(
+    live_http: httpx.Client, committed_emails: CommittedEmails, record_property: RecordProperty
+) -> None:
+    result = post_delete_race(live_http, committed_emails.new)
+    _assert_documented(result, record_property)
+    assert result.count("DELETE /posts/{id}", 204) == 3  # one per round
+
+
+def test_an_account_deleted_during_its_own_writes_is_401_never_500(
+    live_http: httpx.Client, committed_emails: CommittedEmails, record_property: RecordProperty
+) -> None:
+    result = account_delete_race(live_http, committed_emails.new)
+    _assert_documented(result, record_property)
+    assert result.count("DELETE /users/{id}", 204) == 3
+    assert result.count("GET /users/{id} afterwards", 404) == 3
+
+
+def test_parallel_registrations_of_one_email_create_one_account(
+    live_http: httpx.Client, committed_emails: CommittedEmails, record_property: RecordProperty
+) -> None:
+    result = same_email_registrations(live_http, committed_emails.new())
+    _assert_documented(result, record_property)
+    assert result.count("POST /auth/register", 201) == 1
+
+
+def test_a_login_burst_beyond_the_hashing_pool_is_401_or_429_never_500(
+    live_http: httpx.Client, committed_emails: CommittedEmails, record_property: RecordProperty
+) -> None:
+    result = login_burst(live_http, committed_emails.new, count=40)
+    _assert_documented(result, record_property)
+
+
+@pytest.fixture
+def one_hashing_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PASSWORD_HASHING_SLOTS=1, no queue, a short wait: the pool is easy to fill."""
+    settings = get_settings()
+    monkeypatch.setattr(settings, "password_hashing_slots", 1)
+    monkeypatch.setattr(settings, "password_hashing_queue", 0)
+    monkeypatch.setattr(settings, "password_hashing_wait_seconds", 0.5)
+
+
+def test_with_the_hashing_pool_full_logins_and_registrations_are_429_with_retry_after(
+    one_hashing_slot: None,
+    live_http: httpx.Client,
+    committed_emails: CommittedEmails,
+    record_property: RecordProperty,
+) -> None:
+    login = {"email": committed_emails.new(), "password": "whatever-password"}
+    register = {"name": "Late", "email": committed_emails.new(), "password": "long-enough"}
+    result = ProbeResult("logins and registrations with the hashing pool full")
+    with hashing_pool().slot():  # the only slot, held here: every request is beyond the pool
+        answers = all_at_once(
+            [lambda: live_http.post("/auth/login", json=login)] * 10
+            + [lambda: live_http.post("/auth/register", json=register)] * 10
+        )
+    for response in answers:
+        result.record(f"POST {response.request.url.path}", response.status_code, {429})
+        assert response.headers["Retry-After"] == "1"
+    _assert_documented(result, record_property)
+    # The slot is free again: the same requests are served.
+    assert live_http.post("/auth/login", json=login).status_code == 401
+    assert live_http.post("/auth/register", json=register).status_code == 201
