@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, status
 
 from app.auth import (
     HashingBusyError,
@@ -23,7 +23,7 @@ from app.schemas import (
     TokenPair,
     UserRead,
 )
-from app.tasks import enqueue_welcome_email
+from app.tasks import queue_welcome_email
 from app.users_store import insert_user
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictJSONRoute)
@@ -32,7 +32,7 @@ BAD_CREDENTIALS = "Incorrect email or password"
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, responses=documented(400, 413, 429))
-def register(body: RegisterRequest, db: SessionDep, background: BackgroundTasks) -> UserRead:
+def register(body: RegisterRequest, db: SessionDep) -> UserRead:
     # Hashed before the insert's transaction begins: no lock is held while argon2 works.
     try:
         password_hash = hash_password(body.password)
@@ -41,7 +41,7 @@ def register(body: RegisterRequest, db: SessionDep, background: BackgroundTasks)
     user = insert_user(db, body.name, body.email, password_hash)
     if user is None:
         raise email_taken()
-    background.add_task(enqueue_welcome_email, user.email, user.name)
+    queue_welcome_email(user.email, user.name)
     return UserRead.model_validate(user)
 
 
