@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
     cache_ttl_seconds: int = Field(default=300, gt=0)
+    # How often a cache entry whose invalidation failed (Redis down) is deleted again, in the
+    # background: other processes stop serving it at most this long (plus
+    # REDIS_SOCKET_TIMEOUT_SECONDS) after Redis answers again.
+    cache_retry_interval_seconds: float = Field(default=0.5, gt=0)
     external_api_base_url: str = "https://api.external.com"
     external_api_timeout_seconds: float = Field(default=5.0, gt=0)
     # Argon2 cost: the defaults are argon2-cffi's recommended ones (~0.1 s per hash).
