@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     password_hashing_wait_seconds: float = Field(default=2.0, gt=0)
     # A request body larger than this is refused with 413 before it is parsed.
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # A request body must have fully arrived this long after the request began, or it gets
+    # 408 and the connection is closed: a client that sends less than its Content-Length
+    # cannot hold a connection open for ever.
+    body_read_timeout_seconds: float = Field(default=5.0, gt=0)
     # How long an SQLite connection waits for another one's write lock before giving up.
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     # Off (the examples' contract): anyone creates users with POST /users and reads any

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import anyio
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,10 +38,12 @@ def _content_length(scope: Scope) -> int | None:
 
 
 class BodySizeLimit:
-    """ASGI middleware: a body over MAX_BODY_BYTES gets 413 before the app reads any of it.
+    """ASGI middleware: a body over MAX_BODY_BYTES gets 413 before the app reads any of it,
+    and one that has not fully arrived within BODY_READ_TIMEOUT_SECONDS gets 408.
 
     A declared Content-Length over the limit is refused at once; a body sent without one
-    (chunked) is read up to the limit, then handed on whole.
+    (chunked) is read up to the limit, then handed on whole. A client that sends less than
+    its Content-Length (or stops half-way) is answered 408 and the connection closed.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -50,15 +53,20 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = get_settings().max_body_bytes
+        settings = get_settings()
+        limit = settings.max_body_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _too_large(limit, send)
             return
         try:
-            messages = await _read_within(receive, limit)
+            with anyio.fail_after(settings.body_read_timeout_seconds):
+                messages = await _read_within(receive, limit)
         except BodyTooLargeError:
             await _too_large(limit, send)
+            return
+        except TimeoutError:
+            await _refuse(408, _TOO_SLOW.format(settings.body_read_timeout_seconds), send)
             return
         await self.app(scope, _replay(messages, receive), send)
 
@@ -90,14 +98,24 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
+_TOO_SLOW = (
+    "The request body did not arrive within {} s (BODY_READ_TIMEOUT_SECONDS): send the whole "
+    "body that Content-Length announces"
+)
+
+
 async def _too_large(limit: int, send: Send) -> None:
-    body = json.dumps(
-        {"detail": f"Request body too large: send at most {limit} bytes (MAX_BODY_BYTES)"}
-    ).encode()
+    detail = f"Request body too large: send at most {limit} bytes (MAX_BODY_BYTES)"
+    await _refuse(413, detail, send)
+
+
+async def _refuse(status: int, detail: str, send: Send) -> None:
+    """Answer `status` with `detail` and close the connection (the body was not all read)."""
+    body = json.dumps({"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

@@ -31,7 +31,9 @@ router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictJSONRoute)
 BAD_CREDENTIALS = "Incorrect email or password"
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, responses=documented(400, 413, 429))
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, responses=documented(400, 408, 413, 429)
+)
 def register(body: RegisterRequest, db: SessionDep) -> UserRead:
     # Hashed before the insert's transaction begins: no lock is held while argon2 works.
     try:
@@ -45,7 +47,7 @@ def register(body: RegisterRequest, db: SessionDep) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.post("/login", responses=documented(401, 413, 429))
+@router.post("/login", responses=documented(401, 408, 413, 429))
 def login(body: LoginRequest, db: SessionDep) -> TokenPair:
     user = db.query(User).filter(User.email == body.email).one_or_none()
     # End the read before the slow hash check: on SQLite every transaction holds the write
@@ -63,7 +65,7 @@ def login(body: LoginRequest, db: SessionDep) -> TokenPair:
     )
 
 
-@router.post("/refresh", responses=documented(401, 413))
+@router.post("/refresh", responses=documented(401, 408, 413))
 def refresh(body: RefreshRequest, db: SessionDep) -> AccessToken:
     user = token_owner(db, body.refresh_token, "refresh")
     return AccessToken(access_token=create_access_token(user))

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/posts", tags=["posts"], route_class=StrictJSONRoute)
 POST_NOT_FOUND = "Post not found"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(401, 413))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(401, 408, 413))
 def create_post(body: PostCreate, db: SessionDep, current: CurrentUser) -> PostRead:
     post = Post(title=body.title, content=body.content, author_id=current.id)
     db.add(post)
@@ -49,7 +49,7 @@ def _own_post(db: SessionDep, post_id: int, current: CurrentUser) -> Post:
     return post
 
 
-@router.put("/{post_id}", responses=documented(401, 403, 404, 413))
+@router.put("/{post_id}", responses=documented(401, 403, 404, 408, 413))
 def update_post(
     post_id: PostId, body: PostUpdate, db: SessionDep, current: CurrentUser
 ) -> PostRead:

@@ -32,7 +32,7 @@ router = APIRouter(prefix="/users", tags=["users"], route_class=StrictJSONRoute)
 USER_NOT_FOUND = "User not found"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(400, 401, 413))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(400, 401, 408, 413))
 def create_user(body: UserCreate, db: SessionDep, _creator: UserCreator) -> UserRead:
     user = insert_user(db, body.name, body.email)
     if user is None:
@@ -81,7 +81,7 @@ def get_user(
     return _as_seen_by(body, viewer)
 
 
-@router.put("/{user_id}", responses=documented(400, 401, 403, 413))
+@router.put("/{user_id}", responses=documented(400, 401, 403, 408, 413))
 def update_user(
     user_id: UserId, body: UserUpdate, db: SessionDep, cache: CacheDep, current: CurrentUser
 ) -> UserRead:
