@@ -114,7 +114,7 @@ def _fire(result: ProbeResult, requests: list[Request]) -> None:
 
 
 def post_delete_race(
-    http: httpx.Client, new_email: Callable[[], str], writers: int = 19, rounds: int = 3
+    http: httpx.Client, new_email: Callable[[], str], writers: int = 19, rounds: int = 2
 ) -> ProbeResult:
     """`writers` PUT /posts/{id} and one DELETE of that post by its author, all at once."""
     result = ProbeResult("a post's DELETE racing its PUTs")
@@ -142,7 +142,7 @@ def _post_race_requests(http: httpx.Client, user: ApiUser, writers: int) -> list
 
 
 def account_delete_race(
-    http: httpx.Client, new_email: Callable[[], str], writers: int = 30, rounds: int = 3
+    http: httpx.Client, new_email: Callable[[], str], writers: int = 30, rounds: int = 2
 ) -> ProbeResult:
     """A user deletes their account while their POST /posts, PUT /users/{id} and
     PUT /posts/{id} run: each write finds the account there (2xx) or gone (401, or 404 for
