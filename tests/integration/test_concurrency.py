@@ -9,11 +9,14 @@ as JUnit properties (`requests`, `server_errors`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from app import auth
 from app.auth import hashing_pool
 from app.config import get_settings
 from tests.support.fixtures import CommittedEmails
@@ -72,11 +75,52 @@ def test_parallel_registrations_of_one_email_create_one_account(
     assert result.count("POST /auth/register", 201) == 1
 
 
-def test_a_login_burst_beyond_the_hashing_pool_is_401_or_429_never_500(
-    live_http: httpx.Client, committed_emails: CommittedEmails, record_property: RecordProperty
+class CountingContext:
+    """Wraps the password context: counts the hashes running at once, each made to last a
+    little longer (HASH_SECONDS) so that a burst's hashes would overlap if allowed to."""
+
+    HASH_SECONDS = 0.05
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._lock = threading.Lock()
+        self._running = 0
+        self.most_at_once = 0
+
+    def _counted(self, work: Callable[[], Any]) -> Any:
+        with self._lock:
+            self._running += 1
+            self.most_at_once = max(self.most_at_once, self._running)
+        try:
+            threading.Event().wait(self.HASH_SECONDS)
+            return work()
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def dummy_verify(self) -> Any:
+        return self._counted(self._real.dummy_verify)
+
+    def verify(self, password: str, password_hash: str) -> Any:
+        return self._counted(lambda: self._real.verify(password, password_hash))
+
+    def hash(self, password: str) -> Any:
+        return self._counted(lambda: self._real.hash(password))
+
+
+def test_a_login_burst_hashes_at_most_the_pool_at_once_and_is_401_or_429_never_500(
+    live_http: httpx.Client,
+    committed_emails: CommittedEmails,
+    record_property: RecordProperty,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Each hash holds ARGON2_MEMORY_COST_KIB (64 MiB by default) while it runs: before the
+    # pool, 40 logins hashed 40 at once (2.5 GB), and held every worker thread.
+    counting = CountingContext(auth.password_context())
+    monkeypatch.setattr(auth, "password_context", lambda settings=None: counting)
     result = login_burst(live_http, committed_emails.new, count=40)
     _assert_documented(result, record_property)
+    assert 1 <= counting.most_at_once <= get_settings().password_hashing_slots
 
 
 @pytest.fixture
