@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.conflicts import retried_on_conflict
 from app.deps import CurrentUser, PostId, SessionDep, caller_gone, forbidden, not_found
 from app.errors import documented
 from app.models import Post
@@ -19,6 +20,7 @@ POST_NOT_FOUND = "Post not found"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=documented(401, 408, 413))
+@retried_on_conflict
 def create_post(body: PostCreate, db: SessionDep, current: CurrentUser) -> PostRead:
     post = Post(title=body.title, content=body.content, author_id=current.id)
     db.add(post)
@@ -50,6 +52,7 @@ def _own_post(db: SessionDep, post_id: int, current: CurrentUser) -> Post:
 
 
 @router.put("/{post_id}", responses=documented(401, 403, 404, 408, 413))
+@retried_on_conflict
 def update_post(
     post_id: PostId, body: PostUpdate, db: SessionDep, current: CurrentUser
 ) -> PostRead:
@@ -67,6 +70,7 @@ def update_post(
 @router.delete(
     "/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(401, 403, 404)
 )
+@retried_on_conflict
 def delete_post(post_id: PostId, db: SessionDep, current: CurrentUser) -> None:
     post = _own_post(db, post_id, current)
     # A statement, not session.delete(): a row deleted meanwhile is a 404, not a warning

@@ -8,6 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.cache import CacheStatus
 from app.config import get_settings
+from app.conflicts import retried_on_conflict
 from app.deps import (
     CacheDep,
     CurrentUser,
@@ -82,6 +83,7 @@ def get_user(
 
 
 @router.put("/{user_id}", responses=documented(400, 401, 403, 408, 413))
+@retried_on_conflict
 def update_user(
     user_id: UserId, body: UserUpdate, db: SessionDep, cache: CacheDep, current: CurrentUser
 ) -> UserRead:
@@ -103,6 +105,7 @@ def update_user(
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(401, 403))
+@retried_on_conflict
 def delete_user(user_id: UserId, db: SessionDep, cache: CacheDep, current: CurrentUser) -> None:
     if current.id != user_id:
         raise forbidden("You can only delete your own account")
