@@ -154,8 +154,9 @@ def test_a_publish_to_a_silent_broker_gives_up_within_its_attempts_timeouts(
     started = time.monotonic()
     assert enqueue_welcome_email("silent@example.com", "Silent") is False
     elapsed = time.monotonic() - started
-    # The cache's timeout bounds the publish: before, a silent broker cost it ~8 timeouts (2 s)
-    assert elapsed < 4 * silent_broker
+    # The cache's timeout bounds the publish (one or two of them, with a margin for a loaded
+    # machine): before, a silent broker cost it ~8 timeouts (2.1 s)
+    assert elapsed < 6 * silent_broker
 
 
 THREAD_POOL_SIZE = 40  # anyio's default: the threads FastAPI runs sync routes and tasks in
