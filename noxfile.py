@@ -4,7 +4,7 @@
     nox -s matrix                every cell of matrix.toml, then the report
     nox -s "cell(postgres-16)"   one cell;  nox -t postgres  every PostgreSQL cell
     nox -s fetch | images | report | lint | bench
-    nox -s fuzz                  schemathesis against a live service (DATABASE_URL: the backend)
+    nox -s fuzz                  schemathesis, races and bursts against a live service
     nox -l --json                the sessions with their tags (CI builds its job matrix from it)
 
 Every session whose dependencies are the same shares one virtualenv (`.nox/shared`): the
@@ -143,7 +143,8 @@ def ci_dry_run(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def fuzz(session: nox.Session) -> None:
-    """Fuzz a live uvicorn app.main:app with schemathesis (--checks all, 150 examples each)."""
+    """Fuzz a live uvicorn app.main:app with schemathesis (--checks all, 150 examples each),
+    then probe it with races and a login burst (`-- --probes-only` skips schemathesis)."""
     python = shared_python(session)
     env = {"PATH": f"{SHARED_ENV / 'bin'}:{session.env.get('PATH') or ''}"}
     session.run(python, "-m", "tests.support.live_fuzz", *session.posargs, external=True, env=env)

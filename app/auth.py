@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -70,18 +74,84 @@ def password_context(settings: Settings | None = None) -> CryptContext:
     )
 
 
+class HashingBusyError(Exception):
+    """Every hashing slot is taken and the queue is full (or the wait ran out): retry later."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"password hashing is busy; retry after {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class HashingPool:
+    """Bounds the hashes running at once (`slots`) and the requests waiting for one (`queue`).
+
+    Memory for hashing is at most `slots` times the argon2 memory cost, and at most
+    `slots + queue` request threads are busy with passwords; anything beyond gets
+    HashingBusyError at once.
+    """
+
+    def __init__(self, slots: int, queue: int, wait_seconds: float) -> None:
+        self.slots = slots
+        self.queue = queue
+        self.wait_seconds = wait_seconds
+        self._running = threading.BoundedSemaphore(slots)
+        self._admitted = 0  # running or waiting
+        self._lock = threading.Lock()
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return max(1, math.ceil(self.wait_seconds))
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one hashing slot for the block; HashingBusyError when none comes in time."""
+        with self._lock:
+            if self._admitted >= self.slots + self.queue:
+                raise HashingBusyError(self.retry_after_seconds)
+            self._admitted += 1
+        try:
+            if not self._running.acquire(timeout=self.wait_seconds):
+                raise HashingBusyError(self.retry_after_seconds)
+            try:
+                yield
+            finally:
+                self._running.release()
+        finally:
+            with self._lock:
+                self._admitted -= 1
+
+
+@lru_cache(maxsize=4)
+def _hashing_pool(slots: int, queue: int, wait_seconds: float) -> HashingPool:
+    return HashingPool(slots, queue, wait_seconds)
+
+
+def hashing_pool(settings: Settings | None = None) -> HashingPool:
+    """The process's hashing pool for the configured PASSWORD_HASHING_* settings."""
+    settings = settings or get_settings()
+    return _hashing_pool(
+        settings.password_hashing_slots,
+        settings.password_hashing_queue,
+        settings.password_hashing_wait_seconds,
+    )
+
+
 def hash_password(password: str) -> str:
-    """An argon2 hash of `password`."""
-    return str(password_context().hash(password))
+    """An argon2 hash of `password`; HashingBusyError when the hashing pool is full."""
+    context = password_context()
+    with hashing_pool().slot():
+        return str(context.hash(password))
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
-    """True when `password` matches; spends the same effort when there is no hash to check."""
+    """True when `password` matches; spends the same effort when there is no hash to check.
+    HashingBusyError when the hashing pool is full."""
     context = password_context()
-    if not password_hash:
-        context.dummy_verify()
-        return False
-    return bool(context.verify(password, password_hash))
+    with hashing_pool().slot():
+        if not password_hash:
+            context.dummy_verify()
+            return False
+        return bool(context.verify(password, password_hash))
 
 
 def _create_token(

@@ -1,15 +1,18 @@
 """The Redis read-through cache for users; Redis being down never fails a request.
 
 A write invalidates the user's entry. When Redis cannot be reached at that moment, the key is
-remembered as pending, and this process deletes every pending key before it reads from or
-writes to the cache again: a change made during an outage is never undone by an entry cached
-before it.
+remembered as pending: this process deletes every pending key before it reads from or writes
+to the cache again, so a change made during an outage is never undone by an entry cached
+before it; and a background thread retries the deletion every CACHE_RETRY_INTERVAL_SECONDS,
+so other processes on the same Redis stop serving the old entry at most that long (plus a
+socket timeout) after Redis answers again, whether this process is used or not.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from enum import StrEnum
 
 import redis
@@ -37,6 +40,8 @@ class PendingInvalidations:
         self._keys: set[str] = set()
         self._lock = threading.Lock()
         self.generation = 0  # grows with every invalidation, failed or not
+        self._retrier: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def written(self) -> None:
         """An invalidation happened: a read that began before it must not be cached."""
@@ -55,6 +60,41 @@ class PendingInvalidations:
         """`keys` were deleted; forget them (a key added again since stays)."""
         with self._lock:
             self._keys.difference_update(keys)
+
+    def retry_in_background(
+        self, delete: Callable[[list[str]], object], interval_seconds: float
+    ) -> None:
+        """Call `delete(keys)` every `interval_seconds` until it succeeds and nothing is
+        pending; one thread at a time, started here when none runs."""
+        with self._lock:
+            if self._retrier is not None or self._stopped.is_set():
+                return
+            self._retrier = threading.Thread(
+                target=self._retry,
+                args=(delete, interval_seconds),
+                name="cache-invalidation-retry",
+                daemon=True,
+            )
+            self._retrier.start()
+
+    def _retry(self, delete: Callable[[list[str]], object], interval_seconds: float) -> None:
+        while not self._stopped.wait(interval_seconds):
+            keys = self.keys()
+            if keys:
+                try:
+                    delete(keys)
+                except redis.RedisError:
+                    continue  # still down: next interval
+                self.settled(keys)
+                log.info("deleted %d cache entries whose invalidation had failed", len(keys))
+            with self._lock:
+                if not self._keys:  # checked with the lock held: an add() starts a new thread
+                    self._retrier = None
+                    return
+
+    def stop(self) -> None:
+        """Stop retrying (the client is being closed)."""
+        self._stopped.set()
 
 
 _clients: dict[str, tuple[redis.Redis, PendingInvalidations]] = {}
@@ -93,7 +133,8 @@ def redis_client_for(url: str, timeout_seconds: float) -> redis.Redis:
 def close_redis_clients() -> None:
     """Close every client built by `get_redis` and forget them (and their pending keys)."""
     with _clients_lock:
-        for client, _pending in _clients.values():
+        for client, pending in _clients.values():
+            pending.stop()
             client.close()
         _clients.clear()
 
@@ -102,11 +143,16 @@ class UserCache:
     """Caches UserRead bodies under `user:<id>` for `ttl_seconds`."""
 
     def __init__(
-        self, client: redis.Redis, ttl_seconds: int, pending: PendingInvalidations | None = None
+        self,
+        client: redis.Redis,
+        ttl_seconds: int,
+        pending: PendingInvalidations | None = None,
+        retry_interval_seconds: float = 0.5,
     ) -> None:
         self._client = client
         self._ttl_seconds = ttl_seconds
         self._pending = pending if pending is not None else PendingInvalidations()
+        self._retry_interval_seconds = retry_interval_seconds
         self._generation_at_read = self._pending.generation
 
     @staticmethod
@@ -147,13 +193,16 @@ class UserCache:
 
     def invalidate(self, user_id: int) -> None:
         """Forget `user_id`; when Redis cannot be reached, the key is deleted before the cache
-        is used again."""
+        is used again, and retried in the background until Redis answers."""
         key = self.key(user_id)
         self._pending.written()
         try:
             self._client.delete(key)
         except redis.RedisError as error:
             self._pending.add(key)
+            self._pending.retry_in_background(
+                lambda keys: self._client.delete(*keys), self._retry_interval_seconds
+            )
             log.warning("could not invalidate cached user %s (deleted later): %s", user_id, error)
 
 
@@ -161,4 +210,6 @@ def get_user_cache() -> UserCache:
     """FastAPI dependency: the user cache for the current settings."""
     settings = get_settings()
     client, pending = _client_and_pending(settings)
-    return UserCache(client, settings.cache_ttl_seconds, pending)
+    return UserCache(
+        client, settings.cache_ttl_seconds, pending, settings.cache_retry_interval_seconds
+    )

@@ -42,14 +42,29 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
     cache_ttl_seconds: int = Field(default=300, gt=0)
+    # How often a cache entry whose invalidation failed (Redis down) is deleted again, in the
+    # background: other processes stop serving it at most this long (plus
+    # REDIS_SOCKET_TIMEOUT_SECONDS) after Redis answers again.
+    cache_retry_interval_seconds: float = Field(default=0.5, gt=0)
     external_api_base_url: str = "https://api.external.com"
     external_api_timeout_seconds: float = Field(default=5.0, gt=0)
     # Argon2 cost: the defaults are argon2-cffi's recommended ones (~0.1 s per hash).
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # At most this many password hashes run at once (each takes ARGON2_MEMORY_COST_KIB), and
+    # at most PASSWORD_HASHING_QUEUE more requests wait for a turn, up to
+    # PASSWORD_HASHING_WAIT_SECONDS; any further login or registration is answered 429 with
+    # Retry-After at once, so a burst of logins never takes every worker thread or gigabytes.
+    password_hashing_slots: int = Field(default=2, ge=1)
+    password_hashing_queue: int = Field(default=4, ge=0)
+    password_hashing_wait_seconds: float = Field(default=2.0, gt=0)
     # A request body larger than this is refused with 413 before it is parsed.
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # A request body must have fully arrived this long after the request began, or it gets
+    # 408 and the connection is closed: a client that sends less than its Content-Length
+    # cannot hold a connection open for ever.
+    body_read_timeout_seconds: float = Field(default=5.0, gt=0)
     # How long an SQLite connection waits for another one's write lock before giving up.
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     # Off (the examples' contract): anyone creates users with POST /users and reads any

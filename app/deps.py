@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
-from app.auth import TokenClaims, TokenError, TokenType, decode_token
+from app.auth import HashingBusyError, TokenClaims, TokenError, TokenType, decode_token
 from app.cache import UserCache, get_user_cache
 from app.config import get_settings
 from app.database import get_db
@@ -23,9 +24,24 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 CacheDep = Annotated[UserCache, Depends(get_user_cache)]
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
-_ID_RANGE = f"{ID_MIN}..{ID_MAX} (ids are 32-bit); anything else is 422"
-UserId = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description=f"A user id: {_ID_RANGE}")]
-PostId = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description=f"A post id: {_ID_RANGE}")]
+_ID_RANGE = f"ASCII digits, {ID_MIN}..{ID_MAX} (ids are 32-bit); anything else is 422"
+
+
+def _plain_digits(segment: object) -> object:
+    """A path id is ASCII digits only: no sign, space, underscore, decimal point or other
+    script's digits, which int() would otherwise read (`+5`, ` 5`, `1_0` as 10, `1.0`)."""
+    if isinstance(segment, str) and not (segment.isascii() and segment.isdigit()):
+        raise ValueError("must be written in ASCII digits only (e.g. 42)")
+    return segment
+
+
+_PlainDigits = BeforeValidator(_plain_digits)
+UserId = Annotated[
+    int, Path(ge=ID_MIN, le=ID_MAX, description=f"A user id: {_ID_RANGE}"), _PlainDigits
+]
+PostId = Annotated[
+    int, Path(ge=ID_MIN, le=ID_MAX, description=f"A post id: {_ID_RANGE}"), _PlainDigits
+]
 
 
 def unauthorized(detail: str) -> HTTPException:
@@ -49,8 +65,14 @@ def token_owner(db: Session, token: str, token_type: TokenType) -> User:
         raise unauthorized(str(error)) from error
     user = db.get(User, claims.user_id)
     if user is None or not claims.matches(user):
-        raise unauthorized("Invalid token: unknown user")
+        raise caller_gone()
     return user
+
+
+def caller_gone() -> HTTPException:
+    """The 401 of a token whose account does not exist (any more: a request may find it
+    deleted half-way, by the owner's own concurrent DELETE)."""
+    return unauthorized("Invalid token: unknown user")
 
 
 def get_current_user(credentials: CredentialsDep, db: SessionDep) -> User:
@@ -98,4 +120,13 @@ def not_found(detail: str) -> HTTPException:
 def email_taken() -> HTTPException:
     return HTTPException(
         status_code=status.HTTP_400_BAD_REQUEST, detail="A user with this email already exists"
+    )
+
+
+def too_busy(error: HashingBusyError) -> HTTPException:
+    """429 with Retry-After: the password hashing pool is full (see PASSWORD_HASHING_*)."""
+    return HTTPException(
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        detail="Too many logins and registrations at once; retry after Retry-After seconds",
+        headers={"Retry-After": str(error.retry_after_seconds)},
     )

@@ -17,7 +17,13 @@ _MEANINGS = {
     status.HTTP_401_UNAUTHORIZED: "No valid access token (or wrong credentials)",
     status.HTTP_403_FORBIDDEN: "The token's user may not do this",
     status.HTTP_404_NOT_FOUND: "No such user or post",
+    status.HTTP_408_REQUEST_TIMEOUT: (
+        "The request body did not fully arrive within BODY_READ_TIMEOUT_SECONDS"
+    ),
     status.HTTP_413_CONTENT_TOO_LARGE: "The request body is larger than MAX_BODY_BYTES",
+    status.HTTP_429_TOO_MANY_REQUESTS: (
+        "Too many passwords are being checked at once: retry after the Retry-After seconds"
+    ),
 }
 
 

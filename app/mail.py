@@ -29,7 +29,8 @@ class LoggingEmailSender:
     """The default sender: writes the message to the log (no mail server is configured)."""
 
     def send(self, message: EmailMessage) -> None:
-        log.info("email to %s: %s", message.to, message.subject)
+        # The domain only: an address is personal data, and logs are kept and shared
+        log.info("email to a recipient at %s: %s", message.to.rpartition("@")[2], message.subject)
 
 
 class InMemoryOutbox:

@@ -2,7 +2,9 @@
 
 `json.loads` takes NaN, Infinity and lone surrogates ("\\ud800"), none of which is JSON text
 (RFC 8259) and none of which the service could store or send back: they are refused as a JSON
-error (422) like any other malformed body.
+error (422) like any other malformed body. So is a document nested deeper than
+MAX_JSON_DEPTH (no body of this API nests more than 2 levels; 1,000 levels would exhaust the
+parser's recursion).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import anyio
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import get_settings
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_JSON_DEPTH = 32
 
 
 class BodyTooLargeError(Exception):
@@ -34,10 +38,12 @@ def _content_length(scope: Scope) -> int | None:
 
 
 class BodySizeLimit:
-    """ASGI middleware: a body over MAX_BODY_BYTES gets 413 before the app reads any of it.
+    """ASGI middleware: a body over MAX_BODY_BYTES gets 413 before the app reads any of it,
+    and one that has not fully arrived within BODY_READ_TIMEOUT_SECONDS gets 408.
 
     A declared Content-Length over the limit is refused at once; a body sent without one
-    (chunked) is read up to the limit, then handed on whole.
+    (chunked) is read up to the limit, then handed on whole. A client that sends less than
+    its Content-Length (or stops half-way) is answered 408 and the connection closed.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -47,15 +53,20 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = get_settings().max_body_bytes
+        settings = get_settings()
+        limit = settings.max_body_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _too_large(limit, send)
             return
         try:
-            messages = await _read_within(receive, limit)
+            with anyio.fail_after(settings.body_read_timeout_seconds):
+                messages = await _read_within(receive, limit)
         except BodyTooLargeError:
             await _too_large(limit, send)
+            return
+        except TimeoutError:
+            await _refuse(408, _TOO_SLOW.format(settings.body_read_timeout_seconds), send)
             return
         await self.app(scope, _replay(messages, receive), send)
 
@@ -87,14 +98,24 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
+_TOO_SLOW = (
+    "The request body did not arrive within {} s (BODY_READ_TIMEOUT_SECONDS): send the whole "
+    "body that Content-Length announces"
+)
+
+
 async def _too_large(limit: int, send: Send) -> None:
-    body = json.dumps(
-        {"detail": f"Request body too large: send at most {limit} bytes (MAX_BODY_BYTES)"}
-    ).encode()
+    detail = f"Request body too large: send at most {limit} bytes (MAX_BODY_BYTES)"
+    await _refuse(413, detail, send)
+
+
+async def _refuse(status: int, detail: str, send: Send) -> None:
+    """Answer `status` with `detail` and close the connection (the body was not all read)."""
+    body = json.dumps({"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
@@ -116,23 +137,30 @@ def _finite(text: str) -> float:
     return number
 
 
-def _holds_lone_surrogate(document: Any) -> bool:
-    stack = [document]
+def _check_strings_and_depth(document: Any, text: str) -> None:
+    """Raises json.JSONDecodeError for a lone surrogate or nesting beyond MAX_JSON_DEPTH."""
+    stack: list[tuple[Any, int]] = [(document, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         if isinstance(item, str):
             if _LONE_SURROGATE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+                raise json.JSONDecodeError(
+                    "a lone surrogate (\\ud800-\\udfff) is not text", text, 0
+                )
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise _too_deep(text)
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def _too_deep(text: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} arrays or objects", text, 0)
 
 
 def strict_json(body: bytes) -> Any:
-    """UTF-8 JSON text without NaN, Infinity or lone surrogates; json.JSONDecodeError otherwise."""
+    """UTF-8 JSON text without NaN, Infinity or lone surrogates, nested at most MAX_JSON_DEPTH
+    levels; json.JSONDecodeError otherwise."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -145,8 +173,9 @@ def strict_json(body: bytes) -> Any:
         if isinstance(error, json.JSONDecodeError):
             raise
         raise json.JSONDecodeError(str(error), text, 0) from None
-    if _holds_lone_surrogate(document):
-        raise json.JSONDecodeError("a lone surrogate (\\ud800-\\udfff) is not text", text, 0)
+    except RecursionError:  # deeper than the parser can go: far beyond the limit
+        raise _too_deep(text) from None
+    _check_strings_and_depth(document, text)
     return document
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.database import Base
 from app.models import User
 
 
@@ -31,3 +35,12 @@ def commit_or_conflict(db: Session) -> bool:
         db.rollback()
         return False
     return True
+
+
+def delete_and_commit(db: Session, model: type[Base], row_id: int) -> bool:
+    """Delete the row `row_id` of `model` with a statement and commit; False when there was
+    none (deleted meanwhile by another request). The database cascades to dependent rows."""
+    table: Any = model
+    result = cast(CursorResult[Any], db.execute(delete(model).where(table.id == row_id)))
+    db.commit()
+    return bool(result.rowcount)

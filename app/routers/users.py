@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import redis
-from fastapi import APIRouter, BackgroundTasks, Response, status
+from fastapi import APIRouter, Response, status
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.cache import CacheStatus
 from app.config import get_settings
+from app.conflicts import retried_on_conflict
 from app.deps import (
     CacheDep,
     CurrentUser,
@@ -14,6 +16,7 @@ from app.deps import (
     UserCreator,
     UserId,
     Viewer,
+    caller_gone,
     email_taken,
     forbidden,
     not_found,
@@ -22,23 +25,21 @@ from app.errors import documented
 from app.models import User
 from app.request_body import StrictJSONRoute
 from app.schemas import PostList, PostRead, UserCreate, UserPublic, UserRead, UserUpdate
-from app.tasks import enqueue_welcome_email
-from app.users_store import commit_or_conflict, insert_user
+from app.tasks import queue_welcome_email
+from app.users_store import commit_or_conflict, delete_and_commit, insert_user
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=StrictJSONRoute)
 
 USER_NOT_FOUND = "User not found"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(400, 401, 413))
-def create_user(
-    body: UserCreate, db: SessionDep, _creator: UserCreator, background: BackgroundTasks
-) -> UserRead:
+@router.post("", status_code=status.HTTP_201_CREATED, responses=documented(400, 401, 408, 413))
+def create_user(body: UserCreate, db: SessionDep, _creator: UserCreator) -> UserRead:
     user = insert_user(db, body.name, body.email)
     if user is None:
         raise email_taken()
-    # After the answer is sent: a slow or silent broker never holds the client up.
-    background.add_task(enqueue_welcome_email, user.email, user.name)
+    # Published by the publishing thread: a slow or silent broker holds up no request.
+    queue_welcome_email(user.email, user.name)
     return UserRead.model_validate(user)
 
 
@@ -81,7 +82,8 @@ def get_user(
     return _as_seen_by(body, viewer)
 
 
-@router.put("/{user_id}", responses=documented(400, 401, 403, 413))
+@router.put("/{user_id}", responses=documented(400, 401, 403, 408, 413))
+@retried_on_conflict
 def update_user(
     user_id: UserId, body: UserUpdate, db: SessionDep, cache: CacheDep, current: CurrentUser
 ) -> UserRead:
@@ -90,20 +92,29 @@ def update_user(
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     for field, value in changes.items():
         setattr(current, field, value)
-    if not commit_or_conflict(db):
-        raise email_taken()
+    try:
+        if not commit_or_conflict(db):
+            raise email_taken()
+    except StaleDataError:  # the caller's account was deleted since the token was checked
+        db.rollback()
+        raise caller_gone() from None
     cache.invalidate(user_id)
-    db.refresh(current)
+    # No refresh: the columns hold what was committed (expire_on_commit is off), and the
+    # account may be gone again by now.
     return UserRead.model_validate(current)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(401, 403))
+@retried_on_conflict
 def delete_user(user_id: UserId, db: SessionDep, cache: CacheDep, current: CurrentUser) -> None:
     if current.id != user_id:
         raise forbidden("You can only delete your own account")
-    db.delete(current)
-    db.commit()
+    # A statement, not session.delete(): deleted meanwhile (by the owner's other request) is
+    # a 401 like any request of a deleted account. Posts go with it (ON DELETE CASCADE).
+    deleted = delete_and_commit(db, User, user_id)
     cache.invalidate(user_id)
+    if not deleted:
+        raise caller_gone()
 
 
 @router.get("/{user_id}/posts", responses=documented(404))

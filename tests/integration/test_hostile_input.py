@@ -1,8 +1,10 @@
-"""What no client may break: non-JSON numbers, lone surrogates, huge bodies, huge ids."""
+"""What no client may break: non-JSON numbers, lone surrogates, huge or short bodies, huge ids."""
 
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.config import get_settings
 from app.models import User
+from tests.support.live_server import live_app_server
 
 SECRET = "do-not-echo-this-password"
 
@@ -139,3 +142,33 @@ def test_a_body_that_is_not_utf8_is_422(client: TestClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+@pytest.fixture
+def short_body_read_timeout(monkeypatch: pytest.MonkeyPatch) -> float:
+    """BODY_READ_TIMEOUT_SECONDS set to 0.5 s for the test."""
+    monkeypatch.setattr(get_settings(), "body_read_timeout_seconds", 0.5)
+    return 0.5
+
+
+def test_a_body_shorter_than_its_content_length_is_408_and_the_connection_closed(
+    short_body_read_timeout: float,
+) -> None:
+    request = (
+        b"POST /users HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n" + b'{"name": "Slow"'
+    )
+    with live_app_server() as base_url:
+        port = int(base_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            # Before, the server waited for the rest of the body for ever.
+            connection.settimeout(10 * short_body_read_timeout)
+            started = time.monotonic()
+            connection.sendall(request)
+            answer = b""
+            while chunk := connection.recv(65536):  # until the server closes the connection
+                answer += chunk
+            waited = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"BODY_READ_TIMEOUT_SECONDS" in answer
+    assert short_body_read_timeout <= waited < 4 * short_body_read_timeout

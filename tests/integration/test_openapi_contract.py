@@ -22,8 +22,8 @@ ERROR_ANSWERS = {
     ("get", "/posts/{post_id}"): {404},
     ("put", "/posts/{post_id}"): {401, 403, 404, 413},
     ("delete", "/posts/{post_id}"): {401, 403, 404},
-    ("post", "/auth/register"): {400, 413},
-    ("post", "/auth/login"): {401, 413},
+    ("post", "/auth/register"): {400, 413, 429},
+    ("post", "/auth/login"): {401, 413, 429},
     ("post", "/auth/refresh"): {401, 413},
     ("get", "/api/protected"): {401},
 }

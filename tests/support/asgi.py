@@ -1,7 +1,8 @@
 """The app as an ASGI callable whose lifespan does nothing, for in-process callers.
 
-The worker already created the tables (inside a test's transaction, create_tables would wait
-for SQLite's write lock), and the app's shutdown would dispose of the worker's engine.
+The worker's database is already a copy of the migrated template (inside a test's transaction,
+the start-up migration would wait for SQLite's write lock), and the app's shutdown would
+dispose of the worker's engine.
 """
 
 from __future__ import annotations

@@ -1,15 +1,20 @@
-"""The long fuzz run (`nox -s fuzz`): schemathesis against a real `uvicorn app.main:app`.
+"""The long fuzz run (`nox -s fuzz`): schemathesis against a real `uvicorn app.main:app`,
+then the race and burst probes (tests/support/live_probes.py) against the same service.
 
-    python -m tests.support.live_fuzz [schemathesis run options...]
+    python -m tests.support.live_fuzz [--probes-only] [--app-dir DIR] [schemathesis options...]
+
+--probes-only skips schemathesis; --app-dir serves the `app` package of another checkout
+(e.g. a clone of main, to compare its figures with this one's).
 
 DATABASE_URL names the server (default: SQLite) and REDIS_URL the Redis (default: a throwaway
 redis-server), as for the suite: the run gets its own database and Redis db index, dropped at
 the end. The service runs on a free 127.0.0.1 port, started here and stopped afterwards. The
-exit status is schemathesis's.
+exit status is schemathesis's, or 1 when a probe got an undocumented answer (a 5xx).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import subprocess
@@ -23,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.databases import provisioner_for
+from tests.support.live_probes import run_probes
 from tests.support.live_server import free_port
 from tests.support.naming import new_run_id, worker_resource_name
 from tests.support.redis_db import claimed_redis_db
@@ -41,11 +47,16 @@ class ServiceStartError(RuntimeError):
 
 
 @contextmanager
-def running_service(environment: dict[str, str]) -> Iterator[str]:
-    """`uvicorn app.main:app` on a free 127.0.0.1 port; yields its base URL, stops it after."""
+def running_service(
+    environment: dict[str, str], app_dir: Path | None = None
+) -> Iterator[tuple[str, int]]:
+    """`uvicorn app.main:app` on a free 127.0.0.1 port (the `app` of `app_dir` when given);
+    yields its base URL and process id, stops it after."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    if app_dir is not None:
+        command += ["--app-dir", str(app_dir)]
     process = subprocess.Popen(command, env={**os.environ, **environment})  # noqa: S603
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -61,13 +72,24 @@ def running_service(environment: dict[str, str]) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise ServiceStartError(f"uvicorn did not answer on {base_url} in time")
             time.sleep(0.1)
-        yield base_url
+        yield base_url, process.pid
     finally:
         stop_process(process, timeout_seconds=10)
 
 
-def fuzz(extra_options: Sequence[str]) -> int:
-    """Provision a database and a Redis db, run the service and schemathesis against it."""
+def _options(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="nox -s fuzz --", add_help=False)
+    parser.add_argument("--probes-only", action="store_true")
+    parser.add_argument("--app-dir", type=Path)
+    options, schemathesis_options = parser.parse_known_args(argv)
+    if options.app_dir is not None and not (options.app_dir / "app" / "main.py").is_file():
+        parser.error(f"--app-dir {options.app_dir}: no app/main.py there (a checkout's root)")
+    return options, schemathesis_options
+
+
+def fuzz(argv: Sequence[str]) -> int:
+    """Provision a database and a Redis db, run the service, schemathesis and the probes."""
+    options, extra_options = _options(argv)
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     name = worker_resource_name(new_run_id(), "fuzz")
     with ExitStack() as stack:
@@ -81,7 +103,9 @@ def fuzz(extra_options: Sequence[str]) -> int:
             "CELERY_QUEUE": name,
             "JWT_SECRET": secrets.token_urlsafe(48),
         }
-        base_url = stack.enter_context(running_service(environment))
+        base_url, pid = stack.enter_context(running_service(environment, options.app_dir))
+        if options.probes_only:
+            return 0 if run_probes(base_url, pid) else 1
         command = ["schemathesis", "--config-file", str(CONFIG_FILE), "run"]
         command += [f"{base_url}/openapi.json", *SCHEMATHESIS_OPTIONS]
         print("$", " ".join([*command, *extra_options]), flush=True)
@@ -89,7 +113,8 @@ def fuzz(extra_options: Sequence[str]) -> int:
         # working folder: a scratch one, not the checkout.
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="ct_fuzz_"))
         run = subprocess.run([*command, *extra_options], cwd=scratch, check=False)  # noqa: S603
-        return run.returncode
+        probes_held = run_probes(base_url, pid)
+        return run.returncode or (0 if probes_held else 1)
     return 1  # unreachable: the ExitStack re-raises
 
 
