@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tarfile
 from pathlib import Path
 
 from scripts.sources import fetched
 from scripts.sources.fetched import FetchError
+from scripts.sources.unpack import unpack_tar
 
 
 def fetch_npm(package: str) -> str:
@@ -34,8 +34,7 @@ def fetch_npm(package: str) -> str:
                 if len(tarballs) != 1:
                     raise FetchError(f"npm pack {package} left {len(tarballs)} tarballs")
                 unpacked = work / "unpacked"
-                with tarfile.open(tarballs[0]) as archive:
-                    archive.extractall(unpacked, filter="data")
+                unpack_tar(tarballs[0], unpacked, what=f"npm pack {package}")
                 package_dir = unpacked / "package"
                 hydrate_symlinks(package_dir)
                 tarballs[0].unlink()
