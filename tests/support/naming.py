@@ -1,7 +1,7 @@
 """Names of per-run and per-worker resources, and whether a leftover one is stale.
 
 A leftover is stale when its run is over an hour old, or at once when its run is provably
-dead: each run leaves a marker, `<scratch>/compat-suite-runs/<run id>.json`, naming the
+dead: each run leaves a marker, `<scratch>/compat-suite-runs-<uid>/<run id>.json`, naming the
 process that runs it (pid and start time, which no later process can share); a marker whose
 process no longer runs marks a killed run.
 """
@@ -53,8 +53,14 @@ def is_stale(name: str, now: float | None = None) -> bool:
     return now - int(match["epoch"]) > STALE_AFTER_SECONDS or run_is_dead(match["run"])
 
 
+def markers_folder(scratch: Path) -> Path:
+    """This account's markers: one folder per account, or the first account to run the suite
+    on a machine would own the folder and every other one could not leave its marker."""
+    return scratch / f"{RUN_MARKERS}-{os.geteuid()}"
+
+
 def _marker(run_id: str) -> Path:
-    return paths.scratch_dir() / RUN_MARKERS / f"{run_id}.json"
+    return markers_folder(paths.scratch_dir()) / f"{run_id}.json"
 
 
 def register_run(run_id: str) -> None:
