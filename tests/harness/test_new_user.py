@@ -96,7 +96,11 @@ def clone(ordinary_account: Account) -> Path:
     refuses to install into itself)."""
     target = ordinary_account.home / "fastapi-compat-matrix"
     subprocess.run(  # noqa: S603
-        ["git", "clone", "--quiet", "--no-hardlinks", str(REPOSITORY), str(target)],  # noqa: S607
+        # (in a CI container the checkout belongs to the runner's account, not to root)
+        [
+            *("git", "-c", f"safe.directory={REPOSITORY}", "clone", "--quiet", "--no-hardlinks"),
+            *(str(REPOSITORY), str(target)),
+        ],
         check=True,
     )
     if os.geteuid() == 0:
