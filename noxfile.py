@@ -8,21 +8,29 @@
     nox -l --json                the sessions with their tags (CI builds its job matrix from it)
 
 Every session whose dependencies are the same shares one virtualenv (`.nox/shared`): the
-project with its `test` and `lint` extras, reinstalled only when pyproject.toml changes.
+project with its `test` and `lint` extras, reinstalled only when pyproject.toml changes, and
+built again when another Python builds it: the one nox runs on, or `COMPAT_PYTHON`
+(`COMPAT_PYTHON=/usr/bin/python3 nox -s tests`: the tests on that Python).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import sys
 from pathlib import Path
-
-import nox
 
 ROOT = Path(__file__).parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.command_line import session_arguments  # noqa: E402 - the harness lives beside this file
+# first: an interpreter too old for the harness stops here with one line (scripts/__init__.py)
+from scripts import unsupported_python_message  # noqa: E402 - the harness lives beside this file
+
+# isort: split
+import nox  # noqa: E402
+
+from scripts.command_line import session_arguments  # noqa: E402
 from scripts.matrix import MatrixError, load_matrix  # noqa: E402
 from scripts.paths import bytecode_environment  # noqa: E402
 from scripts.system_packages import plan_for_this_machine  # noqa: E402
@@ -32,6 +40,7 @@ try:
 except MatrixError as error:  # say what is wrong with the file, not where nox tripped on it
     raise SystemExit(f"error: {error}") from None
 SHARED_ENV = ROOT / ".nox" / "shared"
+PYTHON_VARIABLE = "COMPAT_PYTHON"  # the Python the shared virtualenv is built with
 
 nox.needs_version = ">=2024.10.9"
 nox.options.sessions = ["lint", "tests"]
@@ -39,16 +48,44 @@ nox.options.error_on_missing_interpreters = True
 
 
 def shared_python(session: nox.Session) -> str:
-    """The shared virtualenv's interpreter, created or updated when pyproject.toml changed."""
+    """The shared virtualenv's interpreter: built with `COMPAT_PYTHON` (default: the Python
+    running nox), built again when that interpreter or pyproject.toml changed."""
+    base, version = base_python(session)
     python = SHARED_ENV / "bin" / "python"
     stamp = SHARED_ENV / ".installed"
+    built_with = SHARED_ENV / ".built-with"  # never a virtualenv made by another interpreter
+    if not python.exists() or not built_with.exists() or built_with.read_text() != version:
+        session.log(f"building {SHARED_ENV} with Python {version}")
+        session.run(base, "-m", "venv", "--clear", str(SHARED_ENV), external=True)
+        built_with.write_text(version)
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if not python.exists():
-        session.run(sys.executable, "-m", "venv", str(SHARED_ENV), external=True)
     if not stamp.exists() or stamp.read_text() != wanted:
         session.run(str(python), "-m", "pip", "install", "-q", "-e", ".[test,lint]", external=True)
         stamp.write_text(wanted)
     return str(python)
+
+
+def base_python(session: nox.Session) -> tuple[str, str]:
+    """The interpreter `COMPAT_PYTHON` names (a path or a name on PATH), else nox's own, and
+    `3.11.2 /usr/bin/python3`: its version and real path."""
+    asked = os.environ.get(PYTHON_VARIABLE) or sys.executable
+    found = shutil.which(asked)
+    if found is None:
+        session.error(f"{PYTHON_VARIABLE}={asked}: no such interpreter (a path or a name on PATH)")
+    described = session.run(
+        found,
+        "-c",
+        "import os, platform, sys;"
+        "print(platform.python_version(), os.path.realpath(sys.executable))",
+        silent=True,
+        external=True,
+    )
+    version = str(described).strip()
+    number, _, path = version.partition(" ")
+    too_old = unsupported_python_message(tuple(int(part) for part in number.split(".")), path)
+    if too_old is not None:
+        session.error(f"{PYTHON_VARIABLE}={asked}: {too_old.removeprefix('error: ')}")
+    return found, version
 
 
 def harness(session: nox.Session, *args: str) -> None:

@@ -89,8 +89,14 @@ def check_writable(folder: Path, chosen_because: str) -> None:
 
 def run_markers_dir() -> Path:
     """Where each run of the suite leaves the marker naming its process (`tests.support.naming`):
-    `COMPAT_RUN_MARKERS_DIR`, else `<scratch>/compat-suite-runs`. The harness points it at its
-    own scratch folder, outside the run folder a killed run's watchdog removes, so that the
+    `COMPAT_RUN_MARKERS_DIR`, else `<scratch>/compat-suite-runs-<uid>`. The harness points it at
+    its own scratch folder, outside the run folder a killed run's watchdog removes, so that the
     next run can still tell a killed run's databases and Redis keys from a live one's."""
     explicit = os.environ.get(RUN_MARKERS_ENV)
-    return Path(explicit).expanduser() if explicit else scratch_dir() / RUN_MARKERS
+    return Path(explicit).expanduser() if explicit else account_markers_folder(scratch_dir())
+
+
+def account_markers_folder(scratch: Path) -> Path:
+    """This account's run markers in `scratch`: one folder per account, or the first account to
+    run the suite on a machine would own the folder and no other could leave its marker."""
+    return scratch / f"{RUN_MARKERS}-{os.geteuid()}"

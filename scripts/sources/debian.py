@@ -1,7 +1,7 @@
 """Programs from Debian's archive: any suite's packages, runnable here without installing them.
 
     debs = download_closure("sid", ["mysql-server-core"], cache)   # the closure, as .deb files
-    extract_debs(debs, root)                                       # dpkg-deb -x each into root
+    extract_debs(debs, root)                                       # each one's files into root
     make_runnable(root)                                            # its own loader and libraries
 
 The dependency closure comes from the suite's own package index, resolved and downloaded by
@@ -36,6 +36,7 @@ from scripts import paths
 from scripts.matrix import DEBIAN_PACKAGE_PATTERN, DEBIAN_SUITE_PATTERN
 from scripts.sources import fetched
 from scripts.sources.fetched import FetchError
+from scripts.sources.unpack import unpack_deb
 
 MIRROR_VARIABLE = "COMPAT_DEBIAN_MIRROR"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -233,10 +234,11 @@ def package_versions(debs: Sequence[Path]) -> dict[str, str]:
 
 
 def extract_debs(debs: Sequence[Path], root: Path) -> None:
-    """`dpkg-deb -x` each package into `root` (no maintainer scripts run, nothing installed)."""
+    """Each package's files into `root`, every member checked (`scripts.sources.unpack`): what
+    `dpkg-deb -x` writes, with no maintainer script run and nothing installed."""
     root.mkdir(parents=True, exist_ok=True)
     for deb in debs:
-        fetched.run_tool(["dpkg-deb", "-x", str(deb), str(root)], what=f"dpkg-deb -x {deb.name}")
+        unpack_deb(deb, root)
 
 
 def loader_of(root: Path) -> Path:

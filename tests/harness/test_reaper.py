@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from scripts.paths import RUN_MARKERS
 from scripts.providers.accounts import server_account
 from scripts.providers.process import tied_command
 from scripts.providers.runs import (
@@ -29,6 +28,7 @@ from tests.harness.providers_support import fast_folder
 from tests.support.databases import provisioner_for
 from tests.support.naming import (
     is_stale,
+    markers_folder,
     new_run_id,
     register_run,
     unregister_run,
@@ -170,7 +170,7 @@ def test_sqlite_files_of_a_killed_run_are_reaped_by_the_next(scratch: Path) -> N
 
 
 def marker_of(scratch: Path, run_id: str) -> Path:
-    folder = scratch / RUN_MARKERS
+    folder = markers_folder(scratch)
     folder.mkdir(exist_ok=True)
     return folder / f"{run_id}.json"
 

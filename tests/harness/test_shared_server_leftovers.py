@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from scripts.paths import REPO_ROOT, RUN_MARKERS
+from scripts.paths import REPO_ROOT, account_markers_folder
 from scripts.suite_progress import read_progress
 from tests.support.databases import provisioner_for
 from tests.support.redis_db import LOCK_INDEX, OWNED_PREFIX, with_db_index
@@ -140,7 +140,7 @@ def test_the_next_run_reaps_a_killed_runs_databases_redis_keys_and_queues_at_onc
         scratch,
         results / cell / "progress.jsonl",
     )
-    [marker] = (scratch / RUN_MARKERS).glob("ct_*.json")  # it outlived the run's folder
+    [marker] = account_markers_folder(scratch).glob("ct_*.json")  # it outlived the run's folder
     dead_run = marker.stem
     databases = provisioner_for(SHARED_DATABASES[backend][1])
     left_databases = [name for name in databases.list_databases() if name.startswith(dead_run)]

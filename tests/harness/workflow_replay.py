@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from scripts.sources.unpack import unpack_tar
 from tests.harness.workflow_expressions import Evaluator, as_text
 from tests.support.naming import RUN_ID_ENV
 
@@ -347,8 +348,7 @@ class JobReplay:
         if self.pages_site.exists():
             shutil.rmtree(self.pages_site)
         self.pages_site.mkdir(parents=True)
-        with tarfile.open(bundle) as tar:
-            tar.extractall(self.pages_site, filter="data")
+        unpack_tar(bundle, self.pages_site, what=f"the {PAGES_ARTIFACT} artifact")
         url = self.pages_site.as_uri() + "/"
         return StepOutcome(key, "success", 0, log=f"deployed to {url}", outputs={"page_url": url})
 

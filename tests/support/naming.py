@@ -1,10 +1,10 @@
 """Names of per-run and per-worker resources, and whether a leftover one is stale.
 
 A leftover is stale when its run is over an hour old, or at once when its run is provably
-dead: each run leaves a marker, `<markers>/<run id>.json` (`scripts.paths.run_markers_dir`:
-outside the harness's run folder, which a killed run's watchdog removes), naming the process
-that runs it (pid and start time, which no later process can share); a marker whose process
-no longer runs marks a killed run.
+dead: each run leaves a marker, `<markers>/<run id>.json` (`scripts.paths.run_markers_dir`: one
+folder per account, outside the harness's run folder, which a killed run's watchdog removes),
+naming the process that runs it (pid and start time, which no later process can share); a
+marker whose process no longer runs marks a killed run.
 """
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ def is_stale(name: str, now: float | None = None) -> bool:
         return False
     now = time.time() if now is None else now
     return now - int(match["epoch"]) > STALE_AFTER_SECONDS or run_is_dead(match["run"])
+
+
+def markers_folder(scratch: Path) -> Path:
+    """This account's markers in `scratch` (see `scripts.paths.account_markers_folder`)."""
+    return paths.account_markers_folder(scratch)
 
 
 def _marker(run_id: str) -> Path:
