@@ -18,6 +18,9 @@ from app.openapi import install_openapi
 from app.request_body import BodySizeLimit
 from app.routers import auth, posts, protected, users
 from app.schema import upgrade_to_head
+from app.tasks import wait_for_publishing
+
+SHUTDOWN_PUBLISH_WAIT_SECONDS = 5.0  # queued welcome emails get this long at shutdown
 
 __all__ = ["app", "create_app", "get_db"]
 
@@ -46,11 +49,13 @@ def _start_up() -> None:
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """Check the settings, migrate the database; close connections at shutdown."""
+    """Check the settings, migrate the database; at shutdown, publish what is queued (within
+    the broker's timeouts), then close connections."""
     _start_up()
     try:
         yield
     finally:
+        wait_for_publishing(SHUTDOWN_PUBLISH_WAIT_SECONDS)
         dispose_engines()
         close_redis_clients()
 

@@ -162,6 +162,15 @@ def get_publisher() -> Publisher:
         return _publisher
 
 
+def wait_for_publishing(timeout_seconds: float) -> bool:
+    """True once this process's queued publishing jobs have run (or none was ever queued);
+    False after `timeout_seconds`. For a shutdown, and for a test worker before it gives up
+    its Redis database: a job that ran later would write into a database it no longer owns."""
+    with _publisher_lock:
+        publisher = _publisher
+    return publisher is None or publisher.wait_until_idle(timeout_seconds)
+
+
 def queue_welcome_email(email: str, name: str) -> bool:
     """Hand the welcome email to the publishing thread; returns at once (False when the
     backlog is full)."""

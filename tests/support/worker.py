@@ -12,13 +12,14 @@ import pytest
 from app.cache import close_redis_clients
 from app.config import Settings, get_settings
 from app.database import dispose_engines
-from app.tasks import configure_celery
+from app.tasks import configure_celery, wait_for_publishing
 from tests.support.databases import provisioner_for
 from tests.support.naming import current_run_id, owner_is_dead, worker_resource_name
 from tests.support.redis_db import claimed_redis_db, reap_dead_claims
 from tests.support.template import exported_template
 
 DEFAULT_DATABASE_URL = "sqlite://"
+PUBLISHING_DRAIN_SECONDS = 10.0
 TEST_JWT_SECRET = "integration-suite-secret-0123456789abcdef0123456789"
 
 # Argon2 at its cheapest legal cost (1 pass, 8 KiB, 1 lane): still real argon2 hashes,
@@ -73,6 +74,9 @@ def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
             provisioner.worker_database(name, template=exported_template())
         )
         redis_url = stack.enter_context(claimed_redis_db(base_redis_url, name, worker_id))
+        # runs before the claim is given up: what the tests queued is published (or given up)
+        # while the database is still this worker's, never into one another worker claims
+        stack.callback(wait_for_publishing, PUBLISHING_DRAIN_SECONDS)
         environment = {
             "APP_ENV": "test",
             "DATABASE_URL": database_url,
