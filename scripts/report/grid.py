@@ -65,7 +65,8 @@ def migrations_rows(report: Report) -> list[GridRow]:
             (cell.cell, cell.migrations.line() if cell.migrations else "") for cell in cells
         )
         state: VersionState = "failed" if failed else "passed"
-        boxes.append(GridBox(verdict.name, state, verdict.name, shown.cell, details))
+        count = f"{len(cells)} cell{'s' if len(cells) > 1 else ''}"
+        boxes.append(GridBox(verdict.backend, state, count, shown.cell, details))
     return [GridRow("Migrations", "migrations", tuple(boxes))] if boxes else []
 
 

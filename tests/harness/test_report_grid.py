@@ -39,16 +39,17 @@ def test_a_failed_step_fails_its_backends_box_and_names_every_cell(tmp_path: Pat
     )
     boxes = {box.version: box for box in row.boxes}
     assert {name: box.state for name, box in boxes.items()} == {
-        "PostgreSQL": "passed",
-        "MySQL": "failed",
-        "MariaDB": "passed",
-        "SQLite": "passed",
+        "postgres": "passed",
+        "mysql": "failed",
+        "mariadb": "passed",
+        "sqlite": "passed",
     }
-    assert boxes["MySQL"].cell == "mysql-9.7"
-    assert dict(boxes["MySQL"].details) == {
+    assert boxes["mysql"].cell == "mysql-9.7"
+    assert dict(boxes["mysql"].details) == {
         "mysql-9.7": "failed at 0002_x: (1054, 'Unknown column')"
     }
-    assert dict(boxes["SQLite"].details) == {"redis-6.0": "passed"}
+    assert dict(boxes["sqlite"].details) == {"redis-6.0": "passed"}
+    assert (boxes["sqlite"].shown, boxes["postgres"].shown) == ("1 cell", "1 cell")
 
 
 def test_cells_that_never_prepared_a_database_give_no_migrations_row(tmp_path: Path) -> None:
