@@ -34,6 +34,18 @@ _ON_FDS_3_AND_4 = (
 )
 
 
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",  # as root (CI containers) Chromium refuses to start with its sandbox
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+"""A quiet headless Chromium: no GPU, no sandbox, nothing fetched in the background."""
+
+
 class BrowserError(Exception):
     """Chromium did not start, stopped, answered with an error or not in time."""
 
@@ -154,13 +166,7 @@ def headless_chromium(
         str(to_browser[0]),
         str(from_browser[1]),
         executable,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        *HEADLESS_FLAGS,
         "--hide-scrollbars",
         "--remote-debugging-pipe",
         f"--user-data-dir={profile}",

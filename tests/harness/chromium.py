@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.report.browser import HEADLESS_FLAGS
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 INSTALL_HINT = (
     "headless Chromium is needed to check compat.html: install it with"
@@ -30,13 +32,7 @@ def chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProc
     return subprocess.run(  # noqa: S603 - our own browser and file
         [
             browser(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *HEADLESS_FLAGS,
             f"--user-data-dir={profile}",
             *extra,
             page.as_uri(),
