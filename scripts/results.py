@@ -338,11 +338,12 @@ def stopped_result(
     """A cell stopped while its suite ran (timed out, interrupted): an `error` that keeps the
     outcomes of the tests that finished (test id -> outcome, seconds, message) and names the
     tests that were still running, each an `error` too."""
-    tests = finished_outcomes(finished)
-    tests += [
+    done = finished_outcomes(finished)
+    cut_short = [
         TestOutcome(test_id, group_of(test_id), "error", 0.0, f"still running: {reason}")
         for test_id in running
     ]
+    tests = done + cut_short
     if running:
         more = f" and {len(running) - 1} more" if len(running) > 1 else ""
         reason = f"{reason}; still running: {running[0]}{more}"
@@ -361,8 +362,21 @@ def stopped_result(
         stopped,
         tests=tests,
         counts=count_outcomes(tests),
-        migrations=cell_migrations(prepared, tests),
+        migrations=_stopped_migrations(prepared, done, cut_short),
     )
+
+
+def _stopped_migrations(
+    prepared: MigrationsOutcome | None, done: list[TestOutcome], cut_short: list[TestOutcome]
+) -> MigrationsOutcome | None:
+    """A stopped cell's migrations: failed when a finished step failed; not known (None) when
+    a step was still running, for a test cut short is no failed migration."""
+    outcome = cell_migrations(prepared, done)
+    if outcome is not None and outcome.state == "failed":
+        return outcome
+    if any(test.group == MIGRATIONS_GROUP for test in cut_short):
+        return None
+    return outcome
 
 
 def cell_migrations(

@@ -16,6 +16,7 @@ from scripts.results import (
     Timings,
     build_result,
     read_result,
+    stopped_result,
     unrunnable_result,
     write_result,
 )
@@ -366,3 +367,36 @@ def test_the_migrations_outcome_round_trips_through_result_json(tmp_path: Path) 
     write_result(result, tmp_path)
     assert read_result(tmp_path).migrations == failed
     assert CellResult.from_json(result.to_json()) == result
+
+
+MIGRATIONS_TEST = "tests/integration/test_migrations.py::test_rows_survive"
+
+
+def _stopped(running: list[str], finished_outcome: str) -> CellResult:
+    return stopped_result(
+        cell="postgres-16",
+        axes={"database": Axis("postgres", "16")},
+        servers=[],
+        reason="interrupted while running the suite",
+        finished={
+            "tests/integration/test_migrations.py::test_upgrade": (finished_outcome, 0.1, None)
+        },
+        running=running,
+        timings=Timings(0.0, 1.0, 0.0, 1.0),
+        started_at="2026-01-01T00:00:00+00:00",
+        finished_at="2026-01-01T00:00:01+00:00",
+        log_tail=None,
+        prepared=MigrationsOutcome("passed", "alembic upgrade head", seconds=0.3),
+    )
+
+
+def test_a_migrations_test_cut_short_by_an_interruption_is_no_failed_migration() -> None:
+    result = _stopped([MIGRATIONS_TEST], "passed")
+    assert result.state == "error"
+    assert result.migrations is None  # not known: a step never finished
+
+
+def test_a_migrations_test_that_failed_before_the_interruption_still_fails_the_migrations() -> None:
+    result = _stopped([MIGRATIONS_TEST], "failed")
+    assert result.migrations is not None
+    assert (result.migrations.state, result.migrations.step) == ("failed", "test_upgrade")
