@@ -9,6 +9,7 @@ from scripts.report.cause import cell_cause
 from scripts.report.html import render_html
 from scripts.report.markdown import render_markdown
 from scripts.report.model import Report, RunInfo
+from scripts.results import CellResult
 from scripts.root_error import root_error
 from tests.harness.result_factories import cell_result
 
@@ -54,7 +55,9 @@ def test_nothing_stating_an_exception_gives_none() -> None:
     assert root_error(["boom"], "all fine\n") is None
 
 
-def test_a_failed_cell_from_before_the_reason_named_it_still_shows_the_root_error() -> None:
+def _cell_failed_by_the_wrapper() -> CellResult:
+    """redis-6.0 as results from before the reason named the root error: the wrapper's
+    message on the test, the root error only in the log."""
     cell = cell_result(
         "redis-6.0",
         "failed",
@@ -63,6 +66,11 @@ def test_a_failed_cell_from_before_the_reason_named_it_still_shows_the_root_erro
     )
     cell.tests[0].message = WRAPPER
     cell.log_tail = LOG
+    return cell
+
+
+def test_a_failed_cell_from_before_the_reason_named_it_still_shows_the_root_error() -> None:
+    cell = _cell_failed_by_the_wrapper()
     assert cell_cause(cell) == (
         f"1 test failed: tests/integration/test_tasks.py::test_worker — {ROOT}"
     )
@@ -77,14 +85,7 @@ def test_a_cause_already_in_the_reason_is_not_repeated() -> None:
 
 
 def test_the_cells_note_in_both_reports_carries_the_root_error() -> None:
-    cell = cell_result(
-        "redis-6.0",
-        "failed",
-        {"tests/integration/test_tasks.py::test_worker": "error"},
-        reason="1 test failed: tests/integration/test_tasks.py::test_worker",
-    )
-    cell.tests[0].message = WRAPPER
-    cell.log_tail = LOG
+    cell = _cell_failed_by_the_wrapper()
     run = RunInfo("2026-01-01T00:00:00+00:00", None, None, "3.11", "linux", {}, "m", None, [], [])
     report = Report(run, [cell], [], None, None)
     row = next(line for line in render_markdown(report).splitlines() if "`redis-6.0` |" in line)

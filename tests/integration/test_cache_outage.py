@@ -54,6 +54,18 @@ def redis_through_proxy(worker_resources: WorkerResources) -> Iterator[TcpProxy]
             client.close()
 
 
+def _write_in_an_outage(
+    client: TestClient, path: str, headers: dict[str, str], proxy: TcpProxy, write: str
+) -> None:
+    """Cut Redis off, then update (rename) or delete the user at `path`: both succeed."""
+    proxy.cut()
+    if write == "update":
+        changed = client.put(path, json={"name": "Renamed in the outage"}, headers=headers)
+        assert changed.status_code == 200
+    else:
+        assert client.delete(path, headers=headers).status_code == 204
+
+
 @pytest.mark.parametrize("write", ["update", "delete"])
 def test_a_write_during_a_redis_outage_is_not_undone_when_redis_comes_back(
     client: TestClient,
@@ -67,12 +79,7 @@ def test_a_write_during_a_redis_outage_is_not_undone_when_redis_comes_back(
     assert client.get(path).headers["X-Cache"] == "MISS"
     assert client.get(path).headers["X-Cache"] == "HIT"
 
-    redis_through_proxy.cut()
-    if write == "update":
-        changed = client.put(path, json={"name": "Renamed in the outage"}, headers=auth_headers)
-        assert changed.status_code == 200
-    else:
-        assert client.delete(path, headers=auth_headers).status_code == 204
+    _write_in_an_outage(client, path, auth_headers, redis_through_proxy, write)
     assert client.get(path).headers.get("X-Cache", "BYPASS") == "BYPASS"
     # Redis kept the entry cached before the outage: only the app could not reach it.
     assert redis_client.exists(UserCache.key(auth_user.id)) == 1
@@ -103,12 +110,7 @@ def test_another_process_stops_serving_an_entry_changed_during_an_outage_once_re
     elsewhere = UserCache(redis_client, 300)
     path = f"/users/{auth_user.id}"
     assert client.get(path).headers["X-Cache"] == "MISS"
-    redis_through_proxy.cut()
-    if write == "update":
-        changed = client.put(path, json={"name": "Renamed in the outage"}, headers=auth_headers)
-        assert changed.status_code == 200
-    else:
-        assert client.delete(path, headers=auth_headers).status_code == 204
+    _write_in_an_outage(client, path, auth_headers, redis_through_proxy, write)
     assert elsewhere.get(auth_user.id) is not None  # the old entry, served as a HIT elsewhere
 
     redis_through_proxy.restore()
