@@ -35,7 +35,9 @@ T = TypeVar("T")
 def must_restart(error: DBAPIError) -> bool:
     """True when the database refused the transaction and asks for it to be run again."""
     original = error.orig
-    if getattr(original, "pgcode", None) in _POSTGRES_RESTART_STATES:
+    # the SQLSTATE: psycopg2 calls it pgcode, psycopg 3 sqlstate
+    state = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
+    if state in _POSTGRES_RESTART_STATES:
         return True
     arguments: tuple[object, ...] = getattr(original, "args", ())
     return bool(arguments) and arguments[0] in _MYSQL_RESTART_CODES
