@@ -16,7 +16,7 @@ class _Psycopg3Error(Exception):
     sqlstate = "40P01"
 
 
-class _UniqueViolation(Exception):
+class _UniqueViolationError(Exception):
     sqlstate = "23505"
 
 
@@ -25,7 +25,7 @@ class _UniqueViolation(Exception):
     [
         (_Psycopg2Error(), True),  # psycopg2 names the SQLSTATE pgcode
         (_Psycopg3Error(), True),  # psycopg 3 names it sqlstate
-        (_UniqueViolation(), False),
+        (_UniqueViolationError(), False),
         (Exception(1020, "Record has changed since last read"), True),  # MariaDB 11.6+
         (Exception(1213, "Deadlock found"), True),
         (Exception(1062, "Duplicate entry"), False),
