@@ -105,8 +105,10 @@ def harness(session: nox.Session, *args: str) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Run the project's tests (arguments go to pytest); installs redis-server and Chromium
-    first when they are missing (as root, with apt-get)."""
+    """Run the project's tests; arguments after `--` go to pytest.
+
+    Installs redis-server and Chromium first when they are missing (as root, with apt-get).
+    """
     install_test_programs(session)
     args = session.posargs or ["-n", "auto", "--dist", "loadgroup"]
     # compiled modules cached outside the checkout: each xdist worker would compile them again
@@ -153,8 +155,10 @@ def matrix(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def fetch(session: nox.Session) -> None:
-    """Fetch the server programs matrix.toml names and this machine lacks (`-- <cell id>`:
-    every server of that cell)."""
+    """Fetch the server programs matrix.toml names that this machine lacks.
+
+    `-- <cell id>` fetches every server of that cell only.
+    """
     session.run(shared_python(session), "-m", "scripts.fetch", *session.posargs, external=True)
 
 
@@ -180,8 +184,11 @@ def ci_dry_run(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def fuzz(session: nox.Session) -> None:
-    """Fuzz a live uvicorn app.main:app with schemathesis (--checks all, 150 examples each),
-    then probe it with races and a login burst (`-- --probes-only` skips schemathesis)."""
+    """Fuzz a live service with schemathesis, then probe it with races and a login burst.
+
+    It serves `uvicorn app.main:app` and runs schemathesis with `--checks all` and at least 150
+    examples per operation; `-- --probes-only` skips schemathesis.
+    """
     python = shared_python(session)
     env = {"PATH": f"{SHARED_ENV / 'bin'}:{session.env.get('PATH') or ''}"}
     session.run(python, "-m", "tests.support.live_fuzz", *session.posargs, external=True, env=env)
@@ -189,8 +196,10 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
-    """Print every speed figure beside its target and write reports/bench.json (about 10
-    minutes; `-- --long` runs the whole matrix, `-- --only matrix` one section)."""
+    """Print every speed figure beside its target and write reports/bench.json.
+
+    About 10 minutes; `-- --long` runs the whole matrix, `-- --only matrix` one section.
+    """
     install_test_programs(session)  # the container figures need the local Docker engine
     harness_python = shared_python(session)
     session.run(
