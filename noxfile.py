@@ -15,10 +15,13 @@ built again when another Python builds it: the one nox runs on, or `COMPAT_PYTHO
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).parent
@@ -54,15 +57,27 @@ def shared_python(session: nox.Session) -> str:
     python = SHARED_ENV / "bin" / "python"
     stamp = SHARED_ENV / ".installed"
     built_with = SHARED_ENV / ".built-with"  # never a virtualenv made by another interpreter
-    if not python.exists() or not built_with.exists() or built_with.read_text() != version:
-        session.log(f"building {SHARED_ENV} with Python {version}")
-        session.run(base, "-m", "venv", "--clear", str(SHARED_ENV), external=True)
-        built_with.write_text(version)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if not stamp.exists() or stamp.read_text() != wanted:
-        session.run(str(python), "-m", "pip", "install", "-q", "-e", ".[test,lint]", external=True)
-        stamp.write_text(wanted)
+    with shared_env_lock():  # a second session started meanwhile waits, then reuses it
+        if not python.exists() or not built_with.exists() or built_with.read_text() != version:
+            session.log(f"building {SHARED_ENV} with Python {version}")
+            session.run(base, "-m", "venv", "--clear", str(SHARED_ENV), external=True)
+            built_with.write_text(version)
+        wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+        if not stamp.exists() or stamp.read_text() != wanted:
+            argv = (str(python), "-m", "pip", "install", "-q", "-e", ".[test,lint]")
+            session.run(*argv, external=True)
+            stamp.write_text(wanted)
     return str(python)
+
+
+@contextmanager
+def shared_env_lock() -> Iterator[None]:
+    """Hold `.nox/shared.lock` while the shared virtualenv is checked and built: sessions
+    started side by side (CI jobs, two terminals) would otherwise clear each other's build."""
+    SHARED_ENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(SHARED_ENV.with_name(SHARED_ENV.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 def base_python(session: nox.Session) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import shutil
 import subprocess
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,40 @@ def test_compat_python_names_the_interpreter_and_an_older_one_is_refused(
     monkeypatch.setenv(noxfile.PYTHON_VARIABLE, "no-such-python-anywhere")
     with pytest.raises(AssertionError, match="no such interpreter"):
         noxfile.shared_python(RecordingSession("3.13.0"))  # type: ignore[arg-type]
+
+
+class SlowBuildSession(RecordingSession):
+    """A session whose virtualenv build signals `building`, then holds until `go` is set."""
+
+    def __init__(self, version: str, building: threading.Event, go: threading.Event) -> None:
+        super().__init__(version)
+        self.building, self.go = building, go
+
+    def run(self, *argv: str, **kwargs: Any) -> str:
+        if argv[1:3] == ("-m", "venv"):
+            self.building.set()
+            self.go.wait(timeout=10)
+        return super().run(*argv, **kwargs)
+
+
+def test_two_sessions_started_together_build_the_shared_virtualenv_once(
+    shared_env: Path,
+) -> None:
+    first_building, second_building, go = threading.Event(), threading.Event(), threading.Event()
+    first = SlowBuildSession("3.11.2", first_building, go)
+    second = SlowBuildSession("3.11.2", second_building, go)
+    threads = [
+        threading.Thread(target=noxfile.shared_python, args=(session,))
+        for session in (first, second)
+    ]
+    threads[0].start()
+    assert first_building.wait(timeout=10)
+    threads[1].start()
+    # unlocked, the second session would start a build of its own (and clear the first's)
+    second_building.wait(timeout=1.0)
+    go.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert venv_builds(first) + venv_builds(second) == 1
+    installs = [argv for s in (first, second) for argv in s.ran if "install" in argv]
+    assert len(installs) == 1
