@@ -155,20 +155,19 @@ def matrix(session: nox.Session) -> None:
 def fetch(session: nox.Session) -> None:
     """Fetch the server programs matrix.toml names and this machine lacks (`-- <cell id>`:
     every server of that cell)."""
-    session.run(shared_python(session), "-m", "scripts.fetch", *session.posargs, external=True)
+    harness(session, "fetch", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
 def images(session: nox.Session) -> None:
     """Build the server images matrix-images.toml names from Debian's archive (no registry)."""
-    session.run(shared_python(session), "-m", "scripts.images", *session.posargs, external=True)
+    harness(session, "images", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
 def report(session: nox.Session) -> None:
     """Render reports/ from the results/ already on disk, without running anything."""
-    args = session.posargs or ["--results", "results", "--out", "reports"]
-    session.run(shared_python(session), "-m", "scripts.report", *args, external=True)
+    harness(session, "report", *session.posargs)
 
 
 @nox.session(name="ci-dry-run", venv_backend="none", default=False)
@@ -192,12 +191,4 @@ def bench(session: nox.Session) -> None:
     """Print every speed figure beside its target and write reports/bench.json (about 10
     minutes; `-- --long` runs the whole matrix, `-- --only matrix` one section)."""
     install_test_programs(session)  # the container figures need the local Docker engine
-    harness_python = shared_python(session)
-    session.run(
-        harness_python,
-        "-m",
-        "scripts.bench",
-        *session.posargs,
-        external=True,
-        env=bytecode_environment(),
-    )
+    harness(session, "bench", *session.posargs)
