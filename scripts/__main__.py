@@ -14,8 +14,12 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from scripts.command_line import parse_arguments
+
+if TYPE_CHECKING:
+    from scripts.matrix import Matrix
 
 RUNS = ("cell", "matrix", "bench run")
 """The commands that run cells (and stop them cleanly on Ctrl-C or SIGTERM)."""
@@ -49,15 +53,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _cells(args: argparse.Namespace) -> int:
     """`list`, `fetch`, `cell`, `matrix` and `bench run`: the commands that read the matrix."""
-    from scripts.matrix import MatrixError, load_matrix
-    from scripts.providers.process import kill_all_groups, live_groups
+    from scripts.matrix import load_matrix
 
     try:
         matrix = load_matrix(args.matrix)
-    except MatrixError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
         if args.command == "list":
             from scripts.run import list_cells
 
@@ -66,12 +65,19 @@ def _cells(args: argparse.Namespace) -> int:
             from scripts.fetch import fetch_cells
 
             return fetch_cells(matrix, args.cells)
-        from scripts.run import plan_from_arguments, run_plan
-
-        return run_plan(plan_from_arguments(matrix, args), matrix)
-    except ValueError as error:
+        return _run(matrix, args)
+    except ValueError as error:  # a bad matrix file, an unknown cell or tag
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _run(matrix: Matrix, args: argparse.Namespace) -> int:
+    """`cell`, `matrix` and `bench run`: the plan, run; after Ctrl-C, what was stopped."""
+    from scripts.providers.process import kill_all_groups, live_groups
+    from scripts.run import plan_from_arguments, run_plan
+
+    try:
+        return run_plan(plan_from_arguments(matrix, args), matrix)
     except KeyboardInterrupt:
         stopped = live_groups() == 0
         killed = kill_all_groups()

@@ -114,9 +114,9 @@ def run_plan(plan: RunPlan, matrix: Matrix) -> int:
             fetch_for(plan.cells, plan.source, display.note)
         if plan.replace_earlier:
             forget_earlier_cells(plan.results)
-        plan = plan.with_layout(_layout(plan, matrix))
-        assert plan.layout is not None
-        display.note(f"running {len(plan.cells)} cell(s): {plan.layout.describe()}")
+        layout = _layout(plan, matrix)
+        plan = plan.with_layout(layout)
+        display.note(f"running {len(plan.cells)} cell(s): {layout.describe()}")
         started = time.monotonic()
         try:
             with (
