@@ -358,7 +358,6 @@ class Command:
     help: str
     options: tuple[str, ...]
     takes_pytest_args: bool = False
-    reads_matrix: bool = True
 
 
 COMMANDS: dict[str, Command] = {
@@ -395,13 +394,11 @@ COMMANDS: dict[str, Command] = {
     "annotate": Command(
         "print GitHub annotations for one cell's failing tests (standard library only)",
         ("cell_folder", "root"),
-        reads_matrix=False,
     ),
     "bench": Command(
         "measure every speed figure beside its target (`bench run`: cells with the "
         "benchmark's baseline switches)",
         ("repeat", "long", "only", "servers", "bench_out"),
-        reads_matrix=False,
     ),
 }
 BENCH_RUN = Command(
@@ -458,10 +455,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(ours)
     if args.command == "bench" and args.bench_command == "run":
         args.command = "bench run"
-    takes = BENCH_RUN.takes_pytest_args if args.command == "bench run" else None
-    if takes is None:
-        takes = COMMANDS[args.command].takes_pytest_args
-    if pytest_args and not takes:
+    command = BENCH_RUN if args.command == "bench run" else COMMANDS[args.command]
+    if pytest_args and not command.takes_pytest_args:
         parser.error(f"`{args.command}` takes no pytest arguments (nothing after `--`)")
     args.pytest_args = pytest_args
     if not hasattr(args, "matrix"):
