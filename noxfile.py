@@ -174,20 +174,19 @@ def fetch(session: nox.Session) -> None:
 
     `-- <cell id>` fetches every server of that cell only.
     """
-    session.run(shared_python(session), "-m", "scripts.fetch", *session.posargs, external=True)
+    harness(session, "fetch", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
 def images(session: nox.Session) -> None:
     """Build the server images matrix-images.toml names from Debian's archive (no registry)."""
-    session.run(shared_python(session), "-m", "scripts.images", *session.posargs, external=True)
+    harness(session, "images", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
 def report(session: nox.Session) -> None:
     """Render reports/ from the results/ already on disk, without running anything."""
-    args = session.posargs or ["--results", "results", "--out", "reports"]
-    session.run(shared_python(session), "-m", "scripts.report", *args, external=True)
+    harness(session, "report", *session.posargs)
 
 
 @nox.session(name="ci-dry-run", venv_backend="none", default=False)
@@ -216,12 +215,4 @@ def bench(session: nox.Session) -> None:
     About 10 minutes; `-- --long` runs the whole matrix, `-- --only matrix` one section.
     """
     install_test_programs(session)  # the container figures need the local Docker engine
-    harness_python = shared_python(session)
-    session.run(
-        harness_python,
-        "-m",
-        "scripts.bench",
-        *session.posargs,
-        external=True,
-        env=bytecode_environment(),
-    )
+    harness(session, "bench", *session.posargs)

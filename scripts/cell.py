@@ -18,9 +18,9 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from scripts.paths import (
     bytecode_environment,
     run_markers_dir,
 )
+from scripts.plan import RunPlan
 from scripts.prepare_step import MIGRATIONS_FILE, MIGRATIONS_FILE_ENV, read_outcome
 from scripts.providers import runs
 from scripts.providers.base import (
@@ -72,7 +73,6 @@ from scripts.suite_progress import PROGRESS_FILE_ENV, read_progress
 from scripts.versions import version_matches
 from scripts.warm.client import ForkServerGoneError, PreloadedPytest
 
-DEFAULT_TEST_PATHS = ("tests/integration",)
 PYTEST_CACHE = ".pytest_cache"
 CELL_FILES = (
     "result.json",
@@ -90,20 +90,6 @@ OUTPUT_TAIL_LINES = 40
 PROGRESS_PLUGIN = "scripts.suite_progress"
 INTERRUPTED_BEFORE_START = "interrupted: the run was stopped before this cell started"
 ALIVE_CHECK_S = 1.0  # how often the cell's servers are checked while the suite runs
-
-
-@dataclass(frozen=True)
-class CellOptions:
-    """How to run a cell; the matrix file gives the defaults."""
-
-    workers: int
-    timeout: float
-    source: SourceKind | None = None
-    test_paths: Sequence[str] = DEFAULT_TEST_PATHS
-    pytest_args: Sequence[str] = ()
-    extra_env: Mapping[str, str] = field(default_factory=dict)
-    preloaded: PreloadedPytest | None = None
-    """Fork the suite's pytest from this preloaded one instead of starting an interpreter."""
 
 
 @dataclass(frozen=True)
@@ -125,29 +111,23 @@ class CellInterruptedError(Exception):
 
 def run_cell(
     cell: Cell,
+    plan: RunPlan,
     *,
-    results_dir: Path,
-    workers: int,
-    timeout: float,
-    source: SourceKind | None = None,
-    test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
-    pytest_args: Sequence[str] = (),
-    extra_env: Mapping[str, str] | None = None,
     cancel: threading.Event | None = None,
     on_stage: Callable[[str, str], None] | None = None,
     preloaded: PreloadedPytest | None = None,
 ) -> CellResult:
-    """Run `cell` and write `results_dir/<cell.id>/`; never raises for the cell's own failures.
+    """Run `cell` as `plan` says and write `<plan.results>/<cell.id>/`; never raises for the
+    cell's own failures.
 
     Setting `cancel` (another thread's Ctrl-C) stops the suite and the servers promptly.
-    `on_stage(cell id, what)` hears each stage as it starts (for live progress).
+    `on_stage(cell id, what)` hears each stage as it starts (for live progress). With
+    `preloaded`, the suite's pytest is forked from it instead of started afresh.
     """
-    options = CellOptions(
-        workers, timeout, source, test_paths, pytest_args, extra_env or {}, preloaded
-    )
-    folder = results_dir / cell.id
+    folder = plan.results / cell.id
     _empty_keeping_pytest_cache(folder)
-    result = _CellRun(cell, options, folder, cancel or threading.Event(), on_stage).run()
+    run = _CellRun(cell, plan, folder, cancel or threading.Event(), on_stage, preloaded)
+    result = run.run()
     write_result(result, folder)
     return result
 
@@ -156,8 +136,8 @@ def interrupted_before_start(cell: Cell, *, results_dir: Path) -> CellResult:
     """The result of a cell the run was stopped before starting: an `error` saying so."""
     folder = results_dir / cell.id
     _empty_keeping_pytest_cache(folder)
-    options = CellOptions(workers=0, timeout=1.0)
-    run = _CellRun(cell, options, folder, threading.Event())
+    plan = RunPlan((cell,), results_dir, timeout=1.0)
+    run = _CellRun(cell, plan, folder, threading.Event())
     result = interrupted(run._unrunnable("error", INTERRUPTED_BEFORE_START, None), NOT_STARTED)
     write_result(result, folder)
     return result
@@ -167,15 +147,18 @@ class _CellRun:
     def __init__(
         self,
         cell: Cell,
-        options: CellOptions,
+        plan: RunPlan,
         folder: Path,
         cancel: threading.Event,
         on_stage: Callable[[str, str], None] | None = None,
+        preloaded: PreloadedPytest | None = None,
     ) -> None:
         self.cell = cell
         self.cancel = cancel
         self.on_stage = on_stage or _no_stage
-        self.options = options
+        self.plan = plan
+        self.workers = plan.chosen_layout().workers_for(cell.id)
+        self.preloaded = preloaded
         self.folder = folder
         self.axes: dict[Role, Axis] = {
             "database": Axis(cell.database.backend, cell.database.version),
@@ -187,7 +170,7 @@ class _CellRun:
         }
         self.started_at = _now()
         self.started = time.monotonic()
-        self.deadline = self.started + options.timeout
+        self.deadline = self.started + plan.timeout
         self.provisioned_at: float | None = None
         self.tests_done_at: float | None = None
 
@@ -200,7 +183,11 @@ class _CellRun:
             # choose every source before starting anything: an unavailable cache must not
             # leave a database started for nothing
             providers = {
-                spec.role: choose_provider(spec, only=forced_source(spec, self.options.source))
+                spec.role: choose_provider(
+                    spec,
+                    only=forced_source(spec, self.plan.source),
+                    cold_servers=self.plan.cold_servers,
+                )
                 for spec in self.cell.specs
             }
             with ExitStack() as stack:
@@ -259,33 +246,30 @@ class _CellRun:
                 f" (from {server.provenance})"
             )
         if time.monotonic() > self.deadline:
-            raise CellTimeoutError(
-                f"timed out after {self.options.timeout:.0f} s while provisioning"
-            )
+            raise CellTimeoutError(f"timed out after {self.plan.timeout:.0f} s while provisioning")
         return server
 
     def _run_suite(self, running: dict[Role, RunningServer]) -> SuiteRun:
         """Run the suite once, and its failures once more."""
-        env = suite_environment(running["database"], running["cache"], self.options.extra_env)
+        env = suite_environment(running["database"], running["cache"], self.plan.suite_variables())
         junit = self.folder / "junit.xml"
         rerun_junit = self.folder / "junit-rerun.xml"
         cache_dir = self.folder / PYTEST_CACHE
         # the cache outlives the run, so that `-- --lf` reruns what failed last time
         common = ["-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN]
         workers = ["-n", "0"]
-        if self.options.workers > 1:
-            preloaded = self.options.preloaded
+        if self.workers > 1:
             workers = (
-                preloaded.xdist_arguments(self.options.workers)
-                if preloaded is not None
-                else ["-n", str(self.options.workers)]
+                self.preloaded.xdist_arguments(self.workers)
+                if self.preloaded is not None
+                else ["-n", str(self.workers)]
             )
         first = [
-            *self.options.test_paths,
+            *self.plan.test_paths,
             *workers,
             *common,
             f"--junitxml={junit}",
-            *self.options.pytest_args,
+            *self.plan.pytest_args,
         ]
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
         env[MIGRATIONS_FILE_ENV] = str(self.folder / MIGRATIONS_FILE)
@@ -312,14 +296,14 @@ class _CellRun:
         if exit_code == 1:
             # rerun only what failed, once: a pass now marks the test (and the cell) flaky
             again = [
-                *self.options.test_paths,
+                *self.plan.test_paths,
                 "-n",
                 "0",
                 *common,
                 "--last-failed",
                 "--last-failed-no-failures=none",
                 f"--junitxml={rerun_junit}",
-                *self.options.pytest_args,
+                *self.plan.pytest_args,
             ]
             env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
             self.on_stage(self.cell.id, "rerunning the failed tests once")
@@ -388,7 +372,7 @@ class _CellRun:
     ) -> int:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise CellTimeoutError(f"timed out after {self.options.timeout:.0f} s")
+            raise CellTimeoutError(f"timed out after {self.plan.timeout:.0f} s")
         with self._suite_process(args, env, log) as process:
             while True:
                 check_at = min(time.monotonic() + ALIVE_CHECK_S, self.deadline)
@@ -399,7 +383,7 @@ class _CellRun:
                 except DeadlinePassedError:
                     if time.monotonic() >= self.deadline:
                         raise CellTimeoutError(
-                            f"timed out after {self.options.timeout:.0f} s while running the suite"
+                            f"timed out after {self.plan.timeout:.0f} s while running the suite"
                         ) from None
                     _check_servers_alive(running)
                     continue
@@ -413,11 +397,9 @@ class _CellRun:
         """`pytest <args>`: forked from the preloaded pytest when there is one, else a new
         interpreter (also when the preloaded one stopped answering)."""
         stack = ExitStack()
-        if self.options.preloaded is not None:
+        if self.preloaded is not None:
             try:
-                suite = stack.enter_context(
-                    self.options.preloaded.suite(args, log, cwd=REPO_ROOT, env=env)
-                )
+                suite = stack.enter_context(self.preloaded.suite(args, log, cwd=REPO_ROOT, env=env))
             except ForkServerGoneError as gone:
                 with log.open("a") as file:
                     file.write(f"{gone}; starting pytest afresh\n")

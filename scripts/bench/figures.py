@@ -1,7 +1,7 @@
 """What a benchmark measures and how it is summed up: repeated samples, their median and range,
 and a target the median is checked against.
 
-Every section of `python -m scripts.bench` returns `Figure`s; the command prints them as one
+Every section of `python -m scripts bench` returns `Figure`s; the command prints them as one
 table and writes them to `reports/bench.json`. A comparison is measured side by side: the
 contenders take turns (`interleaved`), so that the machine's noise falls on all of them, and a
 ratio is the median of the per-round ratios (`ratio`), not a ratio of medians taken at

@@ -1,6 +1,8 @@
 """Running the real harness as a subprocess, the way a user does, and reading what it left.
 
-    python -m scripts cell <cells> --no-fetch --results <folder> [plan options] [-- pytest args]
+    python -m scripts bench run <cells> --no-fetch --results <folder> [options] [-- pytest args]
+
+(`bench run` is `cell` with the benchmark's baseline switches, which the naive run needs.)
 
 Each run gets a fresh results folder (in /dev/shm when there is one) and is timed from the
 outside; its cells' `result.json` (cell times, states) and `junit.xml` (the tests' own times)
@@ -28,7 +30,7 @@ LOG_TAIL_LINES = 15
 
 
 @dataclass(frozen=True)
-class RunPlan:
+class HarnessVariant:
     """One way to run the chosen cells: a name and the harness options that make it."""
 
     name: str
@@ -36,22 +38,22 @@ class RunPlan:
     description: str = ""
 
 
-DEFAULT_PLAN = RunPlan(
+DEFAULT_PLAN = HarnessVariant(
     "default", (), "the default layout: cells side by side, templates, SAVEPOINT"
 )
-NAIVE_PLAN = RunPlan(
+NAIVE_PLAN = HarnessVariant(
     "naive",
     ("--jobs", "1", "--workers", "0", "--cold-start", "--cold-servers", "--isolation", "recreate"),
     "one cell after another, each in a new pytest process, every server initialised from scratch, "
     "drop every table + migrations after each test",
 )
-COLD_START_PLAN = RunPlan(
+COLD_START_PLAN = HarnessVariant(
     "cold start",
     ("--cold-start",),
     "the default layout, but each cell's pytest and xdist workers new interpreters, "
     "not forks of the run's preloaded pytest",
 )
-UNIFORM_PLAN = RunPlan(
+UNIFORM_PLAN = HarnessVariant(
     "uniform --workers 2",
     ("--workers", "2"),
     "every cell with 2 xdist workers, one cell at a time",
@@ -61,7 +63,7 @@ UNIFORM_PLAN = RunPlan(
 def harness_command(
     cells: Sequence[str],
     results: Path,
-    plan: RunPlan = DEFAULT_PLAN,
+    plan: HarnessVariant = DEFAULT_PLAN,
     *,
     suite_repeat: int = 1,
     pytest_args: Sequence[str] = (),
@@ -70,7 +72,8 @@ def harness_command(
     """The command line that runs `cells` as `plan` says, results into `results`."""
     if not cells:
         raise ValueError("a harness run needs at least one cell")
-    command = [python, "-m", "scripts", "cell", *cells, "--no-fetch", "--results", str(results)]
+    command = [python, "-m", "scripts", "bench", "run", *cells]
+    command += ["--no-fetch", "--results", str(results)]
     command += plan.options
     if suite_repeat != 1:
         command += ["--suite-repeat", str(suite_repeat)]
@@ -150,7 +153,7 @@ def results_folder(prefix: str = "compat-bench-") -> Iterator[Path]:
 
 def run_harness(
     cells: Sequence[str],
-    plan: RunPlan = DEFAULT_PLAN,
+    plan: HarnessVariant = DEFAULT_PLAN,
     *,
     suite_repeat: int = 1,
     pytest_args: Sequence[str] = (),

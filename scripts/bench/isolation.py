@@ -1,6 +1,6 @@
 """Benchmark section `isolation`: what isolating one test from the next costs, per backend.
 
-    python -m scripts.bench.isolation [--repeat 3] [--tests 100] [VERSION_ID ...]
+    python -m scripts bench --only isolation [--repeat 3] [--servers VERSION_ID ...]
 
 On SQLite (files in the scratch folder, /dev/shm when there is one) and on throwaway
 PostgreSQL 17, MySQL 9.7 and MariaDB 10.11 servers started from local programs, the same small
@@ -14,7 +14,6 @@ their time per test (body included) as a ratio to SAVEPOINT's.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import itertools
 import sqlite3
@@ -288,23 +287,3 @@ def describe(figure: Figure) -> str:
         f"{figure.name}: {figure.median:.3f} {figure.unit} "
         f"[{figure.low:.3f}..{figure.high:.3f}]{target}{note}"
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
-    parser.add_argument("--tests", type=int, default=100, help="tests per round (default 100)")
-    parser.add_argument(
-        "servers",
-        nargs="*",
-        default=list(SERVERS),
-        help=f"matrix.toml ids of the servers, besides SQLite (default: {' '.join(SERVERS)})",
-    )
-    args = parser.parse_args(argv)
-    for figure in isolation_figures(args.repeat, tests=args.tests, servers=args.servers):
-        print(describe(figure))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

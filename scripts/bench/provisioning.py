@@ -1,6 +1,6 @@
 """Benchmark: provisioning one server, from nothing to "accepts a query", four ways.
 
-    python -m scripts.bench.provisioning [--repeat 3] [VERSION_ID ...]
+    python -m scripts bench --only provisioning [--repeat 3] [--servers VERSION_ID ...]
 
 For PostgreSQL 17, MySQL 9.7, MariaDB 10.11 and Redis 8.0 (the versions `matrix-images.toml`
 has images of), side by side in the same rounds (`figures.interleaved`):
@@ -21,7 +21,6 @@ copy, target at most 2x), container/harness (target at least 5x), fresh/harness.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -440,32 +439,3 @@ def provisioning_figures(
             except ProviderError as error:
                 say(f"{SECTION}: {spec.id} left out: {error}")
     return figures
-
-
-def describe(figure: Figure) -> str:
-    """One plain line: name, median, range, target."""
-    target = ""
-    if figure.target is not None:
-        target = f"  target {figure.target.describe()}: {'met' if figure.met else 'NOT met'}"
-    return (
-        f"{figure.name:<46} {figure.median:8.3f} {figure.unit:<2}"
-        f" ({figure.low:.3f}-{figure.high:.3f}){target}"
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("servers", nargs="*", help=f"version ids (default: {' '.join(SERVERS)})")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--matrix", type=Path, default=MATRIX_FILE, help="the matrix file")
-    args = parser.parse_args(argv)
-    figures = provisioning_figures(
-        args.repeat, servers=args.servers or SERVERS, matrix_file=args.matrix
-    )
-    for figure in figures:
-        print(describe(figure))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,13 +15,13 @@ the server (`pg_ctl stop -m f`) before it exits, on SIGTERM too.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -85,14 +85,35 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds through the `finally` that stops the server
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg-ctl", type=Path, required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--folder", type=Path, required=True)
-    parser.add_argument("--uid", type=int)
-    parser.add_argument("--gid", type=int)
-    args = parser.parse_args(argv)
+@dataclass(frozen=True)
+class ChildArguments:
+    pg_ctl: Path
+    port: int
+    folder: Path
+    uid: int | None
+    gid: int | None
+
+
+def child_arguments(argv: Sequence[str]) -> ChildArguments:
+    """`--pg-ctl PATH --port N --folder DIR [--uid UID --gid GID]`, as
+    `scripts.bench.provisioning.pytest_postgresql_command` writes them (no user types them:
+    this is a child process of the benchmark, not a command of the command line)."""
+    values = dict(zip(argv[::2], argv[1::2], strict=True))
+    unknown = set(values) - {"--pg-ctl", "--port", "--folder", "--uid", "--gid"}
+    if unknown or len(argv) % 2:
+        raise SystemExit(f"unexpected arguments: {' '.join(argv)}")
+    uid, gid = values.get("--uid"), values.get("--gid")
+    return ChildArguments(
+        Path(values["--pg-ctl"]),
+        int(values["--port"]),
+        Path(values["--folder"]),
+        None if uid is None else int(uid),
+        None if gid is None else int(gid),
+    )
+
+
+def main(argv: Sequence[str]) -> int:
+    args = child_arguments(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if args.uid is not None:
         become(args.uid, args.gid if args.gid is not None else args.uid)
@@ -112,4 +133,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -1,8 +1,8 @@
 """How long the report takes for a synthetic run: 500 cells × 200 tests by default.
 
-    python -m scripts.bench.report_rendering [--cells 500] [--tests 200] [--nights 60]
+    python -m scripts bench --only report [--repeat 3]
 
-The `report` section of `python -m scripts.bench` (`report_figures`).
+The `report` section of `python -m scripts bench` (`report_figures`).
 
 Writes synthetic result.json files into a temporary folder and renders once (not timed), then
 times reading them, comparing with that previous report and writing compat.json,
@@ -18,7 +18,6 @@ scripts, layout. Target: under 1 s. Left out when no Chromium is on PATH.
 
 from __future__ import annotations
 
-import argparse
 import random
 import tempfile
 import time
@@ -185,22 +184,3 @@ def report_figures(
         ),
     ]
     return [*figures, in_browser] if in_browser else figures
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", type=int, default=500)
-    parser.add_argument("--tests", type=int, default=200)
-    parser.add_argument(
-        "--nights", type=int, default=60, help="runs in the history, tonight's included"
-    )
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    for figure in report_figures(
-        args.repeat, cells=args.cells, tests=args.tests, nights=args.nights
-    ):
-        print(f"{figure.name}: {figure.median:.2f} s ({figure.low:.2f}-{figure.high:.2f})")
-
-
-if __name__ == "__main__":
-    main()

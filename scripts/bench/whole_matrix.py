@@ -41,7 +41,7 @@ from scripts.bench.harness_runs import (
     NAIVE_PLAN,
     UNIFORM_PLAN,
     HarnessRun,
-    RunPlan,
+    HarnessVariant,
     run_harness,
 )
 from scripts.layout import Layout, default_layout, machine_cores, uniform_layout
@@ -200,7 +200,7 @@ def interpreter_start_s(python: str = sys.executable, times: int = INTERPRETER_S
 
 def _measured(
     cells: Sequence[str],
-    plan: RunPlan,
+    plan: HarnessVariant,
     pytest_args: Sequence[str],
     say: Say,
     store: list[HarnessRun],
@@ -245,7 +245,7 @@ def matrix_figures(
     *,
     say: Say = _to_stderr,
     pytest_args: Sequence[str] | None = None,
-    plans: Sequence[RunPlan] = BUDGET_PLANS,
+    plans: Sequence[HarnessVariant] = BUDGET_PLANS,
 ) -> list[Figure]:
     """The whole-matrix figures: the default run and the other `plans` side by side (the
     naive one always), the floor, the parallel efficiency and the peak memory of the default

@@ -1,6 +1,6 @@
 """Build the images a matrix file names under the project's prefix (`nox -s images`).
 
-    python -m scripts.images [--matrix matrix-images.toml] [TAG ...]
+    python -m scripts images [--matrix matrix-images.toml] [TAG ...]
 
 For each image: the Debian suite's packages for that version (the dependency closure,
 downloaded into the cache once), extracted into a scratch folder, imported into the engine.
@@ -11,7 +11,6 @@ The engine is the one at `DOCKER_HOST` when one answers there, else the private 
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -106,19 +105,16 @@ def engine() -> Iterator[str]:
     yield docker_host()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.images", description=__doc__)
-    parser.add_argument("tags", nargs="*", help="images to build (default: the matrix file's)")
-    parser.add_argument("--matrix", type=Path, default=DEFAULT_MATRIX)
-    args = parser.parse_args(argv)
+def build_images(tags: Sequence[str], matrix_file: Path = DEFAULT_MATRIX) -> int:
+    """Build the images `tags` names (default: every image of ours `matrix_file` names)."""
     try:
-        tags = args.tags or images_in(args.matrix)
+        tags = list(tags) or images_in(matrix_file)
         recipes = [recipe_for(tag) for tag in tags]
     except (MatrixError, UnknownImageError) as error:
         print(f"images: {error}", file=sys.stderr)
         return 2
     if not recipes:
-        print(f"images: {args.matrix} names no image of this project's own (none to build)")
+        print(f"images: {matrix_file} names no image of this project's own (none to build)")
         return 0
     import docker
 
@@ -154,4 +150,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scripts.command_line import old_spelling
+
+    old_spelling("images", sys.argv[1:])

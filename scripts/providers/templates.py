@@ -5,9 +5,9 @@ tens of milliseconds. A template is keyed by backend, program version and progra
 built under a file lock (parallel cells and xdist workers may ask at once) in the scratch
 folder, then moved into `<cache>/templates/<key>` and marked complete.
 
-`COMPAT_COLD_SERVERS=1` (`--cold-servers`) turns templates off: every start initialises its
-data directory from scratch, as a harness without them would. It is the benchmark's
-baseline, never faster.
+The benchmark's `--cold-servers` (`RunPlan.cold_servers`) turns templates off: every start
+initialises its data directory from scratch, as a harness without them would. It is the
+benchmark's baseline, never faster.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from scripts.providers import runs
 from scripts.providers.base import ProvisioningError
 
 COMPLETE_MARKER = ".compat-template-complete"
-COLD_SERVERS_ENV = "COMPAT_COLD_SERVERS"
 
 
 TEMPLATE_FORMAT = "2"  # 2: password logins only (templates of 1 let anyone in over TCP)
@@ -40,11 +39,6 @@ def template_key(backend: str, program: Program, owner: int | None = None) -> st
     identity = f"{program.path}\0{TEMPLATE_FORMAT}\0{owner}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
     return f"{backend}-{program.version}-{digest}"
-
-
-def templates_wanted() -> bool:
-    """False when every start must initialise its own data directory (`COLD_SERVERS_ENV`)."""
-    return os.environ.get(COLD_SERVERS_ENV, "") not in ("1", "true", "yes")
 
 
 def template_root() -> Path:

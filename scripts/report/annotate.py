@@ -1,6 +1,6 @@
 """GitHub annotations for one cell: each failing test on its file and line, with its first lines.
 
-    python -m scripts.report.annotate results/<cell-id> [--root .]
+    python -m scripts annotate results/<cell-id> [--root .]
 
 Prints GitHub Actions workflow commands (`::error file=…,line=…,title=…::message`): one error
 per failing or erroring test, one warning per flaky test, one error for a cell that could not
@@ -12,10 +12,8 @@ without, the project's virtualenv). Always exits 0: the cell's own step has alre
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,20 +115,14 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.report.annotate",
-        description="Print GitHub annotations for one cell's failing tests.",
-    )
-    parser.add_argument("cell_folder", type=Path, help="results/<cell-id>")
-    parser.add_argument(
-        "--root", type=Path, default=Path.cwd(), help="the repository the test paths are in"
-    )
-    args = parser.parse_args(argv)
-    for annotation in cell_annotations(read_result(args.cell_folder), args.root):
+def print_annotations(cell_folder: Path, root: Path) -> int:
+    """`python -m scripts annotate`: print the cell's annotations; always 0."""
+    for annotation in cell_annotations(read_result(cell_folder), root):
         print(annotation.command())
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from scripts.command_line import old_spelling
+
+    old_spelling("annotate", sys.argv[1:])

@@ -45,19 +45,23 @@ __all__ = [
 ]
 
 
-def provider_for(spec: VersionSpec, source: Source) -> Provider:
-    """The provider for one source of one version (not checked)."""
+def provider_for(spec: VersionSpec, source: Source, *, cold_servers: bool = False) -> Provider:
+    """The provider for one source of one version (not checked); `cold_servers`: a local
+    server program initialises its data directory at each start (the benchmark's baseline)."""
     if isinstance(source, ImageSource):
         return ImageProvider(spec, source)
     if isinstance(source, BinariesSource):
-        return BinariesProvider(spec, source)
+        return BinariesProvider(spec, source, cold=cold_servers)
     if isinstance(source, UrlSource):
         return UrlProvider(spec, source)
     return LibraryProvider(spec, source)
 
 
-def choose_provider(spec: VersionSpec, only: SourceKind | None = None) -> Provider:
-    """The first source of `spec` (file order) that can serve here; `only` keeps one kind.
+def choose_provider(
+    spec: VersionSpec, only: SourceKind | None = None, *, cold_servers: bool = False
+) -> Provider:
+    """The first source of `spec` (file order) that can serve here; `only` keeps one kind;
+    `cold_servers` as for `provider_for`.
 
     Raises `Unavailable` listing, per source, why it cannot serve and how to fix that.
     """
@@ -72,7 +76,7 @@ def choose_provider(spec: VersionSpec, only: SourceKind | None = None) -> Provid
     reasons: list[str] = []
     hints: list[str] = []
     for source in sources:
-        provider = provider_for(spec, source)
+        provider = provider_for(spec, source, cold_servers=cold_servers)
         try:
             provider.check()
         except Unavailable as exc:

@@ -30,7 +30,6 @@ from scripts.providers.templates import (
     copy_template,
     prepared_template,
     template_key,
-    templates_wanted,
 )
 from scripts.sources.fetched import provenance_of
 from scripts.sources.programs import find_program
@@ -82,9 +81,10 @@ def program_provenance(program: Path) -> str:
 
 
 class BinariesProvider:
-    def __init__(self, spec: VersionSpec, source: BinariesSource) -> None:
+    def __init__(self, spec: VersionSpec, source: BinariesSource, *, cold: bool = False) -> None:
         self.spec = spec
         self.binaries = source
+        self.cold = cold  # a data directory initialised at each start, no template (baseline)
         self._program: Program | None = None
 
     @property
@@ -136,7 +136,7 @@ class BinariesProvider:
         program = self.program()
         recipe = self._recipe()
         check_reachable(server_account(), program.path)
-        if data is None and recipe.needs_template and not templates_wanted():
+        if data is None and recipe.needs_template and self.cold:
             data = partial(initialised_data, recipe, program)  # cold: no template copy
         if data is None:
             data = partial(copied_template, self.template())

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from scripts.cell import run_cell
 from scripts.matrix import Cell, Matrix, load_matrix
+from scripts.plan import RunPlan
 from scripts.results import CellResult
 
 SAMPLE_SUITE = "tests/harness/sample_suite"
@@ -81,15 +82,15 @@ url = "redis://127.0.0.1:6379/0"
 
 
 def run_sample_cell(cell: Cell, results: Path, env: dict[str, str] | None = None) -> CellResult:
-    return run_cell(
-        cell,
-        results_dir=results,
-        workers=1,
+    plan = RunPlan(
+        (cell,),
+        results,
         timeout=120,
         test_paths=(SAMPLE_SUITE,),
-        pytest_args=SAMPLE_PYTEST_ARGS,
-        extra_env=env or {},
+        pytest_args=tuple(SAMPLE_PYTEST_ARGS),
+        suite_env=env or {},
     )
+    return run_cell(cell, plan)
 
 
 @dataclass(frozen=True)

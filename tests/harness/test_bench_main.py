@@ -11,6 +11,12 @@ import pytest
 
 from scripts.bench import __main__ as bench
 from scripts.bench.figures import Figure, at_least, at_most
+from scripts.command_line import parse_arguments
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """`python -m scripts bench <argv>`, parsed."""
+    return parse_arguments(["bench", *argv])
 
 
 def fake_section(name: str, args: argparse.Namespace) -> list[Figure]:
@@ -23,7 +29,7 @@ def fake_section(name: str, args: argparse.Namespace) -> list[Figure]:
 
 
 def test_a_failing_section_is_named_with_why_and_the_others_still_report(tmp_path: Path) -> None:
-    args = bench.parse(["--only", "provisioning", "isolation", "report", "--out", str(tmp_path)])
+    args = parse(["--only", "provisioning", "isolation", "report", "--out", str(tmp_path)])
     outcomes = bench.run_sections(args.only, args, run=fake_section)
     assert [o.name for o in outcomes] == ["provisioning", "isolation", "report"]
     assert outcomes[1].error == "RuntimeError: no server here"
@@ -37,7 +43,7 @@ def test_a_failing_section_is_named_with_why_and_the_others_still_report(tmp_pat
 
 def test_the_json_keeps_every_sample_and_the_error(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    args = bench.parse(["--only", "isolation", "report", "--out", str(out), "--repeat", "3"])
+    args = parse(["--only", "isolation", "report", "--out", str(out), "--repeat", "3"])
     outcomes = bench.run_sections(args.only, args, run=fake_section)
     document = json.loads(json.dumps(bench.document(outcomes, args)))
     sections = {section["name"]: section for section in document["sections"]}
@@ -49,5 +55,5 @@ def test_the_json_keeps_every_sample_and_the_error(tmp_path: Path) -> None:
 
 def test_fewer_than_one_repetition_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        bench.parse(["--repeat", "0"])
-    assert "--repeat must be at least 1" in capsys.readouterr().err
+        parse(["--repeat", "0"])
+    assert "argument --repeat: 0 is less than 1" in capsys.readouterr().err

@@ -75,12 +75,12 @@ def run(wall: float, cells: list[CellOutcome], peak: float | None = None) -> Har
 # ------------------------------------------------------------------ commands
 
 
-def test_each_plan_runs_the_harness_cell_command_on_exactly_the_chosen_cells(
+def test_each_plan_runs_the_bench_run_command_on_exactly_the_chosen_cells(
     tmp_path: Path,
 ) -> None:
     command = harness_command(["postgres-18", "sqlite-stdlib"], tmp_path, python="py")
     assert command == [
-        "py", "-m", "scripts", "cell", "postgres-18", "sqlite-stdlib",
+        "py", "-m", "scripts", "bench", "run", "postgres-18", "sqlite-stdlib",
         "--no-fetch", "--results", str(tmp_path),
     ]  # fmt: skip
     args = parse_arguments(command[3:])

@@ -22,6 +22,7 @@ from scripts.backends import NotAnsweringError
 from scripts.backends.mysql import mysql_protocol_version
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE, REPO_ROOT
+from scripts.plan import RunPlan
 from scripts.providers.base import ProvisioningError
 from scripts.providers.ports import free_port
 from scripts.providers.runs import start_ticks
@@ -152,9 +153,7 @@ def test_the_main_thread_does_not_wait_on_a_cell_that_never_stops(
     started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
-            schedule.run_cells(
-                [cell], results_dir=tmp_path, workers=1, timeout=60, jobs=1, source=None
-            )
+            schedule.run_cells(RunPlan((cell,), tmp_path, timeout=60))
         took = time.monotonic() - started
     finally:
         release.set()

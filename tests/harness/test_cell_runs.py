@@ -12,6 +12,7 @@ import pytest
 from scripts.cell import run_cell
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE
+from scripts.plan import RunPlan
 from scripts.results import CellResult, read_result
 from scripts.schedule import exit_status
 from scripts.suite_progress import read_progress
@@ -79,8 +80,10 @@ def suite(folder: Path, name: str, source: str) -> str:
 
 def run_suite(cell: Cell, folder: Path, path: str, **options: Any) -> CellResult:
     """Run `cell` with the suite at `path` (results under `folder`); one worker, 120 s."""
-    settings: dict[str, Any] = {"workers": 1, "timeout": 120, **options}
-    return run_cell(cell, results_dir=folder / "results", test_paths=[path], **settings)
+    cancel, on_stage = options.pop("cancel", None), options.pop("on_stage", None)
+    settings: dict[str, Any] = {"timeout": 120, **options}
+    plan = RunPlan((cell,), folder / "results", test_paths=(path,), **settings)
+    return run_cell(cell, plan, cancel=cancel, on_stage=on_stage)
 
 
 @pytest.fixture
@@ -112,13 +115,8 @@ def test_a_cell_past_its_timeout_is_an_error_and_its_suite_is_stopped(
     tmp_path: Path, slow_suite: str, default_cell: Cell
 ) -> None:
     started = time.monotonic()
-    result = run_cell(
-        default_cell,
-        results_dir=tmp_path / "results",
-        workers=1,
-        timeout=4,
-        test_paths=[slow_suite],
-    )
+    plan = RunPlan((default_cell,), tmp_path / "results", timeout=4, test_paths=(slow_suite,))
+    result = run_cell(default_cell, plan)
     assert time.monotonic() - started < 30
     assert result.state == "error"
     assert result.reason is not None

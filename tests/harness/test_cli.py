@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 import scripts.__main__ as cli
-from scripts.__main__ import forget_earlier_cells, main
+import scripts.run as run_module
+from scripts.__main__ import main
 from scripts.command_line import session_arguments
 from scripts.matrix import Cell, VersionSpec, load_matrix
 from scripts.paths import MATRIX_FILE
+from scripts.plan import RunPlan
 from scripts.results import CellResult, write_result
 from scripts.schedule import RunInterruptedError
 from tests.harness.result_factories import cell_result
@@ -65,7 +67,7 @@ def test_a_whole_run_forgets_earlier_cells_but_nothing_else(tmp_path: Path) -> N
     folder("other", {"result.json": '{"cell": "something-else"}'})
     folder("mixed", {"result.json": '{"cell": "mixed"}', "data.csv": "keep me"})
     (tmp_path / "README").write_text("keep me too")
-    forget_earlier_cells(tmp_path)
+    run_module.forget_earlier_cells(tmp_path)
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "README",
         "build",
@@ -99,11 +101,11 @@ def test_the_default_caches_id_names_the_default_cell(
 ) -> None:
     ran: list[str] = []
 
-    def run_cells(cells: list[Cell], **_: object) -> list[object]:
-        ran.extend(cell.id for cell in cells)
+    def run_cells(plan: RunPlan, **_: object) -> list[object]:
+        ran.extend(cell.id for cell in plan.cells)
         return []
 
-    monkeypatch.setattr(cli, "run_cells", run_cells)
+    monkeypatch.setattr(run_module, "run_cells", run_cells)
     assert main(["cell", "redis-7.0", "--results", str(tmp_path)]) == 0
     assert ran == ["sqlite-stdlib"]
     assert "redis-7.0 is the cell sqlite-stdlib (sqlite-stdlib + redis-7.0)" in (
@@ -118,12 +120,12 @@ def test_the_report_of_a_run_describes_the_matrix_file_that_was_run(
     matrix_file.write_text(MATRIX_FILE.read_text())
     results, reports = tmp_path / "results", tmp_path / "reports"
 
-    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+    def run_cells(plan: RunPlan, **_: object) -> list[CellResult]:
         result = cell_result("sqlite-stdlib", "passed")
         write_result(result, results / result.cell)
         return [result]
 
-    monkeypatch.setattr(cli, "run_cells", run_cells)
+    monkeypatch.setattr(run_module, "run_cells", run_cells)
     arguments = ["--matrix", str(matrix_file), "matrix", "--no-fetch", "--results", str(results)]
     assert main([*arguments, "--reports", str(reports)]) == 0
     document = json.loads((reports / "compat.json").read_text())
@@ -137,17 +139,19 @@ def test_a_whole_run_forgets_failed_and_flaky_cells_too(tmp_path: Path) -> None:
     for name in ("junit.xml", "junit-rerun.xml", "pytest.log", "pytest-rerun.log"):
         (folder / name).write_text("...")
     (folder / "result.json").write_text('{"cell": "postgres-12"}')
-    forget_earlier_cells(tmp_path)
+    run_module.forget_earlier_cells(tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_selection_whose_cells_were_all_unavailable_fails_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
-        return [cell_result(cell.id, "unavailable", reason="image: no Docker") for cell in cells]
+    def run_cells(plan: RunPlan, **_: object) -> list[CellResult]:
+        return [
+            cell_result(cell.id, "unavailable", reason="image: no Docker") for cell in plan.cells
+        ]
 
-    monkeypatch.setattr(cli, "run_cells", run_cells)
+    monkeypatch.setattr(run_module, "run_cells", run_cells)
     arguments = ["matrix", "--tag", "mysql", "--no-fetch", "--no-report"]
     assert main([*arguments, "--results", str(tmp_path)]) == 1
     errors = capsys.readouterr().err.strip().splitlines()
@@ -156,22 +160,24 @@ def test_a_selection_whose_cells_were_all_unavailable_fails_with_one_line(
     ]
 
 
-def recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
-    """Every call of run_cells (cells as ids, keyword arguments as given); nothing runs."""
-    calls: list[dict[str, object]] = []
+def recorded_runs(monkeypatch: pytest.MonkeyPatch) -> list[RunPlan]:
+    """The plan of every call of run_cells; nothing runs."""
+    calls: list[RunPlan] = []
 
-    def run_cells(cells: list[Cell], **options: object) -> list[CellResult]:
-        calls.append({"cells": [cell.id for cell in cells], **options})
-        return [cell_result(cell.id, "passed") for cell in cells]
+    def run_cells(plan: RunPlan, **_: object) -> list[CellResult]:
+        calls.append(plan)
+        return [cell_result(cell.id, "passed") for cell in plan.cells]
 
-    monkeypatch.setattr(cli, "run_cells", run_cells)
+    monkeypatch.setattr(run_module, "run_cells", run_cells)
     return calls
 
 
 def recorded_fetches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Every fetch the run asks for (the version ids); nothing is fetched."""
     fetches: list[list[str]] = []
-    monkeypatch.setattr(cli, "fetch_for", lambda cells, *_: fetches.append(_version_ids(cells)))
+    monkeypatch.setattr(
+        run_module, "fetch_for", lambda cells, *_: fetches.append(_version_ids(cells))
+    )
     return fetches
 
 
@@ -191,7 +197,7 @@ def test_matrix_is_accepted_after_the_subcommand_too(
     results = ["--results", str(tmp_path / "r"), "--no-fetch"]
     assert main(["matrix", "--matrix", str(small), *results, "--no-report"]) == 0
     assert main(["cell", "sqlite-stdlib", "--matrix", str(small), *results]) == 0
-    assert [call["cells"] for call in calls] == [["sqlite-stdlib"], ["sqlite-stdlib"]]
+    assert [[cell.id for cell in call.cells] for call in calls] == [["sqlite-stdlib"]] * 2
     assert main(["list", "--matrix", str(tmp_path / "missing.toml")]) == 2
 
 
@@ -201,13 +207,13 @@ def test_arguments_after_a_double_dash_go_to_the_suites_pytest(
     calls = recorded_runs(monkeypatch)
     recorded_fetches(monkeypatch)
     assert main(["cell", "postgres-16", "--results", str(tmp_path), "--", "-k", "auth", "-x"]) == 0
-    assert calls[0]["cells"] == ["postgres-16"]
-    assert calls[0]["pytest_args"] == ["-k", "auth", "-x"]
+    assert [cell.id for cell in calls[0].cells] == ["postgres-16"]
+    assert calls[0].pytest_args == ("-k", "auth", "-x")
     assert (
         main(["matrix", "--tag", "quick", "--no-report", "--results", str(tmp_path), "--", "--lf"])
         == 0
     )
-    assert calls[1]["pytest_args"] == ["--lf"]
+    assert calls[1].pytest_args == ("--lf",)
 
 
 @pytest.mark.parametrize(
@@ -275,7 +281,7 @@ def test_an_interrupted_matrix_renders_the_report_with_the_interrupted_cells(
     results, reports = tmp_path / "results", tmp_path / "reports"
     reason = "interrupted while running the suite; still running: tests/x.py::test_y"
 
-    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+    def run_cells(plan: RunPlan, **_: object) -> list[CellResult]:
         done = [
             cell_result("sqlite-stdlib", "passed"),
             cell_result("postgres-13", "error", reason=reason),
@@ -284,7 +290,7 @@ def test_an_interrupted_matrix_renders_the_report_with_the_interrupted_cells(
             write_result(result, results / result.cell)
         raise RunInterruptedError(done)
 
-    monkeypatch.setattr(cli, "run_cells", run_cells)
+    monkeypatch.setattr(run_module, "run_cells", run_cells)
     arguments = ["matrix", "--no-fetch", "--results", str(results), "--reports", str(reports)]
     assert main(arguments) == 130
     document = json.loads((reports / "compat.json").read_text())
@@ -324,8 +330,8 @@ def test_a_forced_image_or_url_source_fetches_only_what_it_does_not_replace(
     monkeypatch.setattr(fetch, "fetch_missing", fetch_missing)
     matrix = load_matrix(MATRIX_FILE)
     cells = [matrix.cell("postgres-16"), matrix.cell("sqlite-pysqlite3")]
-    cli.fetch_for(cells, "image", note=lambda line: None)
+    run_module.fetch_for(cells, "image", note=lambda line: None)
     assert asked == ["sqlite-pysqlite3"]  # a library, whatever the source
     asked.clear()
-    cli.fetch_for(cells, "binaries", note=lambda line: None)
+    run_module.fetch_for(cells, "binaries", note=lambda line: None)
     assert asked == ["postgres-16", "redis-7.0", "sqlite-pysqlite3"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts import fetch
+from scripts.__main__ import main
 from scripts.fetch import FetchOutcome, fetch_missing
 from scripts.matrix import DebianPackages, ImageSource, LibrarySource, VersionSpec
 from scripts.sources import fetched, npm, pip
@@ -141,13 +142,13 @@ def test_cli_fetches_named_versions_and_cells(
         if Path("matrix.toml").is_file()
         else pytest.skip("run from the repository root")
     )
-    assert fetch.main(["sqlite-stdlib+redis-7.0", "--matrix", str(matrix)]) == 0
+    assert main(["fetch", "sqlite-stdlib+redis-7.0", "--matrix", str(matrix)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [
         ["sqlite-stdlib", "present"],
         ["redis-7.0", "present"],
     ]
-    assert fetch.main(["postgres-99", "--matrix", str(matrix)]) == 2
+    assert main(["fetch", "postgres-99", "--matrix", str(matrix)]) == 2
 
 
 @pytest.mark.parametrize(
@@ -169,7 +170,7 @@ def test_cli_fetches_every_server_of_the_named_cell(
         return FetchOutcome(spec.id, "present", "here")
 
     monkeypatch.setattr(fetch, "_fetch_one", fake_fetch)
-    assert fetch.main(asked) == 0
+    assert main(["fetch", *asked]) == 0
     assert seen == fetched
 
 

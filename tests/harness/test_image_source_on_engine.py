@@ -19,6 +19,7 @@ import pytest
 from scripts.cell import run_cell
 from scripts.matrix import ImageSource, load_matrix
 from scripts.paths import REPO_ROOT
+from scripts.plan import RunPlan
 from scripts.schedule import run_cells
 from scripts.sources.image import ImageProvider
 from tests.harness.engine_support import (
@@ -112,7 +113,7 @@ def test_a_cell_passes_the_whole_suite_through_containers_and_leaves_none(
     engine: Any, tmp_path: Path, cell_id: str, database_image: str
 ) -> None:
     cell = load_matrix(IMAGES_MATRIX).cell(cell_id)
-    result = run_cell(cell, results_dir=tmp_path, workers=2, timeout=600, source="image")
+    result = run_cell(cell, RunPlan((cell,), tmp_path, timeout=600, workers=2, source="image"))
     assert result.state == "passed", result.reason
     servers = {server.role: server for server in result.servers}
     assert servers["database"].source == "image"
@@ -131,7 +132,7 @@ def test_an_image_of_another_version_is_refused_naming_what_it_reported(
         '[cache.redis."7.4"]\nimage = "fastapi-compat-matrix/redis:8.0"\n',
     )
     cell = load_matrix(matrix).cell("redis-7.4")
-    result = run_cell(cell, results_dir=tmp_path / "results", workers=1, timeout=120)
+    result = run_cell(cell, RunPlan((cell,), tmp_path / "results", timeout=120))
     assert result.state == "error"
     assert "redis-7.4 was requested but the server reports '8.0" in (result.reason or "")
     assert own_containers(engine) == []
@@ -149,13 +150,13 @@ def test_a_container_dying_mid_cell_makes_that_cell_an_error_with_its_log_and_ot
     loaded = load_matrix(matrix)
     cells = [loaded.cell("redis-8"), loaded.cell("sqlite-stdlib")]
     results = run_cells(
-        cells,
-        results_dir=tmp_path / "results",
-        workers=1,
-        timeout=120,
-        jobs=1,
-        source="image",
-        test_paths=[str(suite)],
+        RunPlan(
+            tuple(cells),
+            tmp_path / "results",
+            timeout=120,
+            source="image",
+            test_paths=(str(suite),),
+        )
     )
     states = {result.cell: result for result in results}
     dying = states["redis-8"]

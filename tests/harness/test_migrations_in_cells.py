@@ -14,6 +14,7 @@ import pytest
 from scripts.cell import run_cell
 from scripts.matrix import load_matrix
 from scripts.paths import REPO_ROOT
+from scripts.plan import RunPlan
 from scripts.report.build import Written, write_report
 from scripts.report.markdown import escape
 from scripts.results import CellResult, read_result
@@ -42,12 +43,7 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> BrokenRun:
     env = broken_migrations(root)
     cells = {
         cell.id: run_cell(
-            cell,
-            results_dir=results,
-            workers=1,
-            timeout=300,
-            test_paths=ONE_QUICK_TEST,
-            extra_env=env,
+            cell, RunPlan((cell,), results, timeout=300, test_paths=ONE_QUICK_TEST, suite_env=env)
         )
         for cell in map(matrix.cell, CELLS)
     }

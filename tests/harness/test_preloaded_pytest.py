@@ -15,6 +15,7 @@ import pytest
 from scripts.cell import PROGRESS_PLUGIN, run_cell, suite_base_environment
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE, REPO_ROOT
+from scripts.plan import RunPlan
 from scripts.results import CellResult
 from scripts.warm.client import (
     ForkedSuite,
@@ -148,11 +149,14 @@ def test_a_cell_forked_from_the_preloaded_pytest_gives_what_a_new_interpreter_gi
 ) -> None:
     path = tmp_path / "test_mixed.py"
     path.write_text(PASSES_AND_FAILS)
-    options = {"workers": 1, "timeout": 120, "test_paths": [str(path)]}
-    cold = run_cell(default_cell, results_dir=tmp_path / "cold", **options)  # type: ignore[arg-type]
+
+    def plan(results: Path) -> RunPlan:
+        return RunPlan((default_cell,), results, timeout=120, test_paths=(str(path),))
+
+    cold = run_cell(default_cell, plan(tmp_path / "cold"))
     suite = [str(path), "-p", PROGRESS_PLUGIN]
     with preloaded_pytest(suite, suite_base_environment()) as server:
-        warm = run_cell(default_cell, results_dir=tmp_path / "warm", preloaded=server, **options)  # type: ignore[arg-type]
+        warm = run_cell(default_cell, plan(tmp_path / "warm"), preloaded=server)
     assert warm.state == cold.state == "failed"
     assert [(t.id, t.outcome) for t in warm.tests] == [(t.id, t.outcome) for t in cold.tests]
     assert (tmp_path / "warm" / "sqlite-stdlib" / "junit-rerun.xml").exists()  # rerun forked too
@@ -165,14 +169,8 @@ def test_a_cell_starts_pytest_afresh_when_the_preloaded_one_is_gone(
     path.write_text(PASSES_AND_FAILS.replace("1 == 2", "1 == 1"))
     with preloaded_pytest([str(path)], suite_base_environment()) as server:
         os.kill(server.server.pid, signal.SIGKILL)
-        result = run_cell(
-            default_cell,
-            results_dir=tmp_path / "results",
-            workers=1,
-            timeout=120,
-            test_paths=[str(path)],
-            preloaded=server,
-        )
+        plan = RunPlan((default_cell,), tmp_path / "results", 120, test_paths=(str(path),))
+        result = run_cell(default_cell, plan, preloaded=server)
     assert result.state == "passed"
     assert "starting pytest afresh" in (tmp_path / "results/sqlite-stdlib/pytest.log").read_text()
 
@@ -208,15 +206,10 @@ def run_forked_cell(cell: Cell, suite: Path, folder: Path, **env: str) -> tuple[
     """`cell` with 2 xdist workers on `suite`, forked from a preloaded pytest; its result and
     the preloaded pytest's pid."""
     with preloaded_pytest([str(suite)], suite_base_environment()) as server:
-        result = run_cell(
-            cell,
-            results_dir=folder / "results",
-            workers=2,
-            timeout=120,
-            test_paths=[str(suite)],
-            extra_env=env,
-            preloaded=server,
+        plan = RunPlan(
+            (cell,), folder / "results", 120, workers=2, test_paths=(str(suite),), suite_env=env
         )
+        result = run_cell(cell, plan, preloaded=server)
         return result, server.server.pid
 
 

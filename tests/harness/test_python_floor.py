@@ -52,8 +52,8 @@ def test_only_older_interpreters_are_refused(version: tuple[int, int, int], refu
 
 @pytest.mark.parametrize(
     "argv",
-    [["-m", "scripts", "list"], ["-m", "scripts.fetch"], ["noxfile.py"]],
-    ids=["python -m scripts", "python -m scripts.fetch", "the noxfile, before importing nox"],
+    [["-m", "scripts", "list"], ["-m", "scripts", "fetch"], ["noxfile.py"]],
+    ids=["python -m scripts", "python -m scripts fetch", "the noxfile, before importing nox"],
 )
 def test_an_older_interpreter_is_stopped_in_one_line_not_a_traceback(argv: list[str]) -> None:
     pythons = older_pythons()

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from scripts import results
+from scripts.__main__ import main
 from scripts.report.annotate import (
     MAX_PER_LEVEL,
     Annotation,
     cell_annotations,
     failing_line,
-    main,
 )
 from tests.harness.report_scenario import CASE_TEST, FLAKY_TEST, PlantedRun
 from tests.harness.result_factories import cell_result
@@ -33,7 +33,7 @@ def test_a_failing_test_is_an_error_on_its_failing_line_with_its_first_lines(
     planted: PlantedRun,
 ) -> None:
     done = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "scripts.report.annotate", str(planted.results / "mariadb-10.11")],
+        [sys.executable, "-m", "scripts", "annotate", str(planted.results / "mariadb-10.11")],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     (line,) = done.stdout.splitlines()
@@ -93,7 +93,7 @@ def test_a_missing_result_is_still_annotated(
 ) -> None:
     folder = tmp_path / "postgres-16"
     folder.mkdir()
-    assert main([str(folder)]) == 0
+    assert main(["annotate", str(folder)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("::error title=cell postgres-16%3A error::")
     assert "result.json is missing" in out

@@ -15,7 +15,8 @@ import jsonschema
 import pytest
 
 import scripts.__main__ as cli
-from scripts.matrix import Cell
+import scripts.run as run_module
+from scripts.plan import RunPlan
 from scripts.report.history import (
     HISTORY_FORMAT,
     History,
@@ -232,7 +233,7 @@ def test_save_is_atomic_and_readable_by_everyone(tmp_path: Path) -> None:
 def _cli(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter
         [
-            sys.executable, "-m", "scripts.report",
+            sys.executable, "-m", "scripts", "report",
             "--results", str(root / "results"),
             "--out", str(root / "reports"),
             "--matrix", str(root / "matrix.toml"),
@@ -249,14 +250,14 @@ def test_the_matrix_keeps_a_local_history_under_its_reports_folder(
     results, reports = tmp_path / "results", tmp_path / "reports"
     nights = iter((1, 2))
 
-    def run_cells(cells: list[Cell], **_: object) -> list[CellResult]:
+    def run_cells(plan: RunPlan, **_: object) -> list[CellResult]:
         night = next(nights)
         result = cell_result("sqlite-stdlib", "passed", {"t.py::a": "passed"})
         result.finished_at = night_date(night)
         write_result(result, results / result.cell)
         return [result]
 
-    monkeypatch.setattr(cli, "run_cells", run_cells)
+    monkeypatch.setattr(run_module, "run_cells", run_cells)
     arguments = ["--matrix", str(tmp_path / "matrix.toml"), "matrix", "--no-fetch"]
     for _ in range(2):
         assert cli.main([*arguments, "--results", str(results), "--reports", str(reports)]) == 0

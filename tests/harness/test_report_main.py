@@ -8,10 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from scripts.report.__main__ import main
+from scripts.__main__ import main as harness_main
 from tests.harness.report_scenario import REGRESSED_TEST, DiffRuns, PlantedRun
 
 REPO = Path(__file__).parents[2]
+
+
+def report(argv: list[str]) -> int:
+    """`python -m scripts report <argv>`, in this process."""
+    return harness_main(["report", *argv])
 
 
 def test_the_cli_writes_every_file_and_prints_path_and_verdict(
@@ -21,7 +26,7 @@ def test_the_cli_writes_every_file_and_prints_path_and_verdict(
     summary.write_text("earlier job output\n")
     done = subprocess.run(  # noqa: S603 - our own interpreter
         [
-            sys.executable, "-m", "scripts.report",
+            sys.executable, "-m", "scripts", "report",
             "--results", str(planted.results),
             "--out", str(tmp_path / "reports"),
             "--matrix", str(planted.matrix_file),
@@ -50,8 +55,8 @@ def test_fail_on_regression_exits_non_zero_naming_the_regression(
 ) -> None:
     out = tmp_path / "reports"
     common = ["--out", str(out), "--matrix", str(diff_pair.matrix_file), "--fail-on-regression"]
-    assert main(["--results", str(diff_pair.before), *common]) == 0
-    assert main(["--results", str(diff_pair.after), *common]) == 1
+    assert report(["--results", str(diff_pair.before), *common]) == 0
+    assert report(["--results", str(diff_pair.after), *common]) == 1
     err = capsys.readouterr().err
     assert f"regression: sqlite-stdlib {REGRESSED_TEST}: passed → failed" in err
     assert err.count("regression:") == 1
@@ -59,7 +64,7 @@ def test_fail_on_regression_exits_non_zero_naming_the_regression(
 
 
 def test_a_missing_previous_file_is_a_usage_error(planted: PlantedRun, tmp_path: Path) -> None:
-    code = main(
+    code = report(
         [
             "--results",
             str(planted.results),
@@ -76,7 +81,7 @@ def test_a_missing_previous_file_is_a_usage_error(planted: PlantedRun, tmp_path:
 def test_broken_results_never_crash_the_report(tmp_path: Path) -> None:
     (tmp_path / "results" / "postgres-16").mkdir(parents=True)
     (tmp_path / "results" / "postgres-16" / "result.json").write_text("{trunc")
-    code = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "reports")])
+    code = report(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "reports")])
     assert code == 0
     markdown = (tmp_path / "reports" / "COMPATIBILITY.md").read_text(encoding="utf-8")
     assert "💥 error" in markdown
@@ -89,6 +94,6 @@ def test_no_results_at_all_is_an_error_that_leaves_the_reports_alone(
     out = tmp_path / "reports"
     out.mkdir()
     (out / "COMPATIBILITY.md").write_text("last night's table")
-    assert main(["--results", str(tmp_path / "empty"), "--out", str(out)]) == 2
+    assert report(["--results", str(tmp_path / "empty"), "--out", str(out)]) == 2
     assert "no cell results" in capsys.readouterr().err
     assert (out / "COMPATIBILITY.md").read_text() == "last night's table"

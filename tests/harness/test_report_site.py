@@ -6,9 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from scripts.report.__main__ import main
+from scripts.__main__ import main as harness_main
 from scripts.report.site import SiteError, lay_out_site
 from tests.harness.history_scenario import MATRIX, render_nights, write_night
+
+
+def report(argv: list[str]) -> int:
+    """`python -m scripts report <argv>`, in this process."""
+    return harness_main(["report", *argv])
 
 
 def test_the_site_holds_everything_a_reader_and_the_next_night_need(tmp_path: Path) -> None:
@@ -50,8 +55,8 @@ def test_the_cli_lays_out_the_site_and_refuses_it_without_history(
     write_night(tmp_path / "results", 1)
     common = ["--results", str(tmp_path / "results"), "--out", str(tmp_path / "reports")]
     common += ["--matrix", str(tmp_path / "matrix.toml"), "--site", str(tmp_path / "site")]
-    assert main([*common, "--no-history"]) == 2
+    assert report([*common, "--no-history"]) == 2
     assert "--site publishes the history" in capsys.readouterr().err
-    assert main(common) == 0
+    assert report(common) == 0
     assert (tmp_path / "site" / "history.json.gz").is_file()
     assert f"site: {tmp_path / 'site'}" in capsys.readouterr().out

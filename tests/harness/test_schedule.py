@@ -12,6 +12,7 @@ import pytest
 from scripts import schedule
 from scripts.layout import Layout
 from scripts.matrix import Cell, load_matrix
+from scripts.plan import RunPlan
 from scripts.results import Axis, CellResult, ServerInfo, Timings, read_result
 from scripts.schedule import (
     RunInterruptedError,
@@ -115,7 +116,7 @@ def test_an_interrupted_run_marks_the_running_and_waiting_cells(
     path.write_text(MATRIX)
     cells = load_matrix(path).cells()
 
-    def fake_run_cell(cell: Cell, **options: Any) -> CellResult:
+    def fake_run_cell(cell: Cell, plan: RunPlan, **options: Any) -> CellResult:
         if cell.id == cells[1].id:  # running at Ctrl-C (or not yet started): stops when told
             options["cancel"].wait(10)
             time.sleep(0.3)
@@ -127,7 +128,7 @@ def test_an_interrupted_run_marks_the_running_and_waiting_cells(
 
     monkeypatch.setattr(schedule, "run_cell", fake_run_cell)
     with pytest.raises(RunInterruptedError) as stopped:
-        run_cells(cells, results_dir=tmp_path, workers=1, timeout=9, jobs=1, on_result=interrupt)
+        run_cells(RunPlan(tuple(cells), tmp_path, timeout=9), on_result=interrupt)
     states = {found.cell: (found.state, found.reason) for found in stopped.value.results}
     assert list(states) == ["sqlite-stdlib", "postgres-15", "postgres-16"]
     assert states["sqlite-stdlib"] == ("passed", None)
@@ -150,10 +151,11 @@ def test_cells_share_the_slots_by_their_workers_never_more_than_the_layout_allow
     given: dict[str, int] = {}
     both_single_cells_ran = threading.Event()
 
-    def fake_run_cell(cell: Cell, **options: Any) -> CellResult:
+    def fake_run_cell(cell: Cell, plan: RunPlan, **options: Any) -> CellResult:
         with lock:
-            running[cell.id] = max(1, options["workers"])
-            given[cell.id] = options["workers"]
+            workers = plan.chosen_layout().workers_for(cell.id)
+            running[cell.id] = max(1, workers)
+            given[cell.id] = workers
             assert sum(running.values()) <= layout.slots
             seen_together.append(frozenset(running))
             if set(running) == {"sqlite-stdlib", "postgres-16"}:
@@ -165,7 +167,7 @@ def test_cells_share_the_slots_by_their_workers_never_more_than_the_layout_allow
         return result(cell.id, "passed")
 
     monkeypatch.setattr(schedule, "run_cell", fake_run_cell)
-    results = run_cells(cells, results_dir=tmp_path, timeout=9, layout=layout)
+    results = run_cells(RunPlan(tuple(cells), tmp_path, timeout=9, layout=layout))
     assert [found.cell for found in results] == [cell.id for cell in cells]
     assert given == {"sqlite-stdlib": 1, "postgres-15": 2, "postgres-16": 1}
     assert both_single_cells_ran.is_set()  # side by side, once the two-worker cell was done
@@ -187,13 +189,13 @@ def test_a_cell_waiting_for_several_slots_is_not_starved_by_one_process_cells(
     started: list[str] = []
     lock = threading.Lock()
 
-    def fake_run_cell(cell: Cell, **options: Any) -> CellResult:
+    def fake_run_cell(cell: Cell, plan: RunPlan, **options: Any) -> CellResult:
         with lock:
             started.append(cell.id)
         time.sleep(0.2)  # long enough for the other cells to queue for their slots
         return result(cell.id, "passed")
 
     monkeypatch.setattr(schedule, "run_cell", fake_run_cell)
-    run_cells(cells, results_dir=tmp_path, timeout=9, layout=layout)
+    run_cells(RunPlan(tuple(cells), tmp_path, timeout=9, layout=layout))
     # both two-worker cells run before the one-process cells take their slots one by one
     assert set(started[:2]) == two

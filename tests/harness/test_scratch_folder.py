@@ -12,6 +12,7 @@ import pytest
 from scripts.cell import run_cell
 from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE, ScratchFolderError, scratch_dir
+from scripts.plan import RunPlan
 from scripts.providers.base import ProvisioningError
 from scripts.providers.templates import copy_template
 
@@ -45,7 +46,7 @@ def test_a_cell_whose_servers_cannot_get_a_scratch_folder_says_so(
     broken.write_text("a runner whose scratch space is broken\n")
     monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(broken))
     cell = load_matrix(MATRIX_FILE).cell("sqlite-stdlib")  # its Redis needs a scratch folder
-    result = run_cell(cell, results_dir=tmp_path / "results", workers=1, timeout=60)
+    result = run_cell(cell, RunPlan((cell,), tmp_path / "results", timeout=60))
     assert result.state == "error"
     assert result.reason is not None
     assert "harness error" not in result.reason

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from scripts.cell import run_cell
 from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE
+from scripts.plan import RunPlan
 from scripts.providers.accounts import SERVER_ACCOUNT
 from scripts.report.build import write_report
 from scripts.sources import binaries as binaries_module
@@ -112,10 +113,8 @@ def test_passwords_appear_in_no_result_log_or_report(
     suite.write_text(FAILING_SUITE)
     cell = load_matrix(MATRIX_FILE).cell("postgres-15")
     results = tmp_path / "results"
-    result = run_cell(
-        cell, results_dir=results, workers=1, timeout=120, source="binaries",
-        test_paths=[str(suite)],
-    )  # fmt: skip
+    plan = RunPlan((cell,), results, timeout=120, source="binaries", test_paths=(str(suite),))
+    result = run_cell(cell, plan)
     assert result.state == "failed", result.reason
     written = write_report([results], tmp_path / "reports", matrix_file=MATRIX_FILE, previous=None)
     assert written

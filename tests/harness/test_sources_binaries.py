@@ -13,7 +13,6 @@ import redis
 from sqlalchemy.engine import make_url
 
 from scripts.backends import postgres as postgres_module
-from scripts.providers import templates as templates_module
 from scripts.providers.accounts import server_account
 from scripts.providers.base import ProvisioningError, Unavailable
 from scripts.providers.ports import free_port
@@ -227,10 +226,10 @@ def test_data_directory_template_is_prepared_once_and_copied_for_later_starts(
 def test_cold_servers_initialise_every_start_from_scratch_and_keep_no_template(
     scratch: Path, monkeypatch: pytest.MonkeyPatch, setups: list[list[str]]
 ) -> None:
-    monkeypatch.setenv(templates_module.COLD_SERVERS_ENV, "1")
     with fast_folder("compat-test-cache-") as cache:
         monkeypatch.setenv("COMPAT_CACHE_DIR", str(cache))
-        postgres = provider("postgres", "15")
+        spec = binaries_spec("postgres", "15")
+        postgres = BinariesProvider(spec, spec.sources[0], cold=True)  # type: ignore[arg-type]
         for _ in range(2):
             with postgres.start() as server:
                 assert query("postgres", server.url) == (42,)
