@@ -1,6 +1,7 @@
 """The private engine's life cycle, with a stand-in `dockerd` that answers `/_ping` on the
 socket it is given: started once, joined by later users, stopped by the last one leaving
-(a killed user does not keep it alive), and a dockerd that cannot start named with its log."""
+(a killed user does not keep it alive, and a killed starter does not take it down with it: the
+next last user stops it), and a dockerd that cannot start named with its log."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 
 from scripts import docker_engine
 from scripts.docker_engine import EngineError, EngineLayout, answers, private_engine
+from scripts.paths import REPO_ROOT
+from scripts.providers.runs import start_ticks
 
 STAND_IN_DOCKERD = """#!{python}
 import os, socket, sys
@@ -73,6 +76,39 @@ def test_a_user_killed_with_kill_9_does_not_keep_it_running(stand_in: Path) -> N
         started = docker_engine.process_start_time(os.getpid())
         (layout.users / f"{dead.pid}-{started}-0").touch()
     assert not answers(layout.host)
+
+
+# A user that starts the engine and is killed while it holds it.
+START_AND_DIE = """
+import os, signal, sys
+from pathlib import Path
+from scripts.docker_engine import private_engine
+with private_engine(Path(sys.argv[1])) as engine:
+    assert engine.started_here
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_an_engine_whose_starter_was_killed_runs_on_until_its_next_last_user_stops_it(
+    stand_in: Path,
+) -> None:
+    layout = EngineLayout(stand_in)
+    try:
+        starter = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", START_AND_DIE, str(stand_in)],
+            cwd=REPO_ROOT,
+            timeout=60,
+            check=False,
+        )
+        assert starter.returncode == -9
+        assert answers(layout.host)  # shared by its users: not tied to the one that started it
+        dockerd = int(layout.pidfile.read_text())
+        with private_engine(stand_in) as engine:
+            assert not engine.started_here
+    finally:
+        docker_engine.stop(layout)
+    assert not answers(layout.host)
+    assert start_ticks(dockerd) is None  # stopped, though another process started it
 
 
 def test_it_falls_back_to_vfs_where_overlay2_cannot_run_and_remembers(
