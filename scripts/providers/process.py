@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from scripts.files import log_tail
 from scripts.providers import runs
@@ -158,6 +158,16 @@ def tied_command(argv: list[str], run_as: Account | None = None) -> list[str]:
     return [setpriv, "--pdeathsig=KILL", *identity, "--", *argv]
 
 
+class Launch(NamedTuple):
+    """How a program is started: as whom, in which folder, with which environment (None: ours)
+    and which of our descriptors it inherits."""
+
+    run_as: Account | None = None
+    cwd: Path | None = None
+    env: dict[str, str] | None = None
+    pass_fds: Sequence[int] = ()
+
+
 @contextmanager
 def process_group(
     argv: list[str],
@@ -172,7 +182,7 @@ def process_group(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `argv` as a tied process group (see the module's docstring), its output appended to
     `log_path`; on exit stop the whole group, Ctrl-C and errors included."""
-    process = _spawn(argv, log_path, run_as=run_as, cwd=cwd, env=env, pass_fds=pass_fds)
+    process = _spawn(argv, log_path, Launch(run_as, cwd, env, pass_fds), tied=True)
     with tied_group(process, stop_signal=stop_signal, stop_timeout=stop_timeout):
         yield process
 
@@ -212,33 +222,30 @@ def serving(
 ) -> Iterator[Serving[T]]:
     """`process_group`, entered once the program answers (`wait_until_answers`: a
     `ProvisioningError` with its log's tail when it ends first or misses the deadline)."""
-    with process_group(
-        argv, log_path, run_as=run_as, cwd=cwd, env=env, stop_signal=stop_signal,
+    started = process_group(
+        argv,
+        log_path,
+        run_as=run_as,
+        cwd=cwd,
+        env=env,
+        stop_signal=stop_signal,
         stop_timeout=stop_timeout,
-    ) as process:  # fmt: skip
-        answer = wait_until_answers(
-            process,
-            ready.ask,
-            ready.retry_on,
-            what=ready.what,
-            log_path=log_path,
-            deadline_s=ready.deadline_s,
-        )
+    )
+    with started as process:
+        answer = wait_until_ready(process, ready, log_path)
         yield Serving(process, answer, log_path)
 
 
 def _spawn(
     argv: list[str],
     log_path: Path,
+    how: Launch,
     *,
-    run_as: Account | None = None,
-    cwd: Path | None = None,
-    env: dict[str, str] | None = None,
-    pass_fds: Sequence[int] = (),
-    tied: bool = True,
+    tied: bool,
 ) -> subprocess.Popen[bytes]:
     """`argv` started in a session of its own, its output appended to `log_path`; with the
     parent-death signal when `tied`."""
+    run_as, cwd, env, pass_fds = how
     raise_if_cancelled(f"starting {Path(argv[0]).name}")
     with log_path.open("ab") as log:
         try:
@@ -330,18 +337,11 @@ def start_detached(
     this process: it runs on until some process calls `stop_detached` with its pid. Returns
     that pid and the answer, once it answers; when it does not, it is stopped and the
     `ProvisioningError` (with its log's tail) raised."""
-    process = _spawn(argv, log_path, tied=False)
+    process = _spawn(argv, log_path, Launch(), tied=False)
     with _detached_lock:
         _detached[process.pid] = process
     try:
-        answer = wait_until_answers(
-            process,
-            ready.ask,
-            ready.retry_on,
-            what=ready.what,
-            log_path=log_path,
-            deadline_s=ready.deadline_s,
-        )
+        answer = wait_until_ready(process, ready, log_path)
     except BaseException:
         stop_detached(process.pid, stop_signal, stop_timeout)
         raise
@@ -417,6 +417,18 @@ def run_to_end(argv: list[str], log_path: Path, *, run_as: Account | None, timeo
         return wait_for_exit(
             process, deadline=time.monotonic() + timeout_s, doing=f"running {Path(argv[0]).name}"
         )
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], ready: Readiness[T], log_path: Path) -> T:
+    """`wait_until_answers` as `ready` says."""
+    return wait_until_answers(
+        process,
+        ready.ask,
+        ready.retry_on,
+        what=ready.what,
+        log_path=log_path,
+        deadline_s=ready.deadline_s,
+    )
 
 
 def wait_until_answers(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scripts.providers.runs import start_ticks
+from scripts.providers.watchdog import start_ticks
 from tests.harness.providers_support import fast_folder, write_script
 
 # A test that SIGKILLs the xdist worker running it, the first time only (a marker file beside it

@@ -44,18 +44,13 @@ def test_the_suites_redis_refuses_a_connection_without_its_password(scratch: Pat
         assert parts.password  # the URL the fixtures hand to the suite carries it
         with redis.Redis.from_url(url, socket_timeout=5) as with_password:
             assert with_password.ping()
-        with (
-            redis.Redis(host=parts.hostname, port=parts.port, socket_timeout=5) as without,
-            pytest.raises(redis.exceptions.AuthenticationError),
-        ):
-            without.ping()
-        with (
-            redis.Redis(
-                host=parts.hostname, port=parts.port, password="guessed", socket_timeout=5
-            ) as guessed,
-            pytest.raises(redis.exceptions.AuthenticationError),
-        ):
-            guessed.ping()
+        address = f"{parts.hostname}:{parts.port}{parts.path}"
+        for url_without in (f"redis://{address}", f"redis://:guessed@{address}"):
+            with (
+                redis.Redis.from_url(url_without, socket_timeout=5) as refused,
+                pytest.raises(redis.exceptions.AuthenticationError),
+            ):
+                refused.ping()
 
 
 @pytest.mark.slow
