@@ -148,7 +148,8 @@ def tied_command(argv: list[str], run_as: Account | None = None) -> list[str]:
     if setpriv is None:
         if run_as is not None:
             raise ProvisioningError(
-                f"setpriv (util-linux) is needed to run servers as {run_as.name}; install it"
+                f"setpriv (util-linux) is needed to run servers as {run_as.name} and is not on"
+                " PATH; install it, or put its folder on PATH"
             )
         return argv  # the watchdog and the reaper still tie it to us
     identity = []
