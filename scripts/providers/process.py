@@ -444,9 +444,10 @@ def wait_until_answers(
     """Call `ask` until it returns, while the process lives and the deadline is not passed.
 
     `ask` must bound its own wait (connect and read timeouts). Polls with a short, growing
-    interval (5 ms up to 100 ms). When the process exits first, raises `ProvisioningError`
-    (or `PortTakenError`) at once, with the tail of its log; when the deadline passes, one
-    saying how long it waited and the last answer it got; `Interrupted` on Ctrl-C.
+    interval (5 ms up to 100 ms), spent waiting on this thread's cancel event. When the
+    process exits first, raises `ProvisioningError` (or `PortTakenError`) at once, with the
+    tail of its log; when the deadline passes, one saying how long it waited and the last
+    answer it got; `Interrupted` on Ctrl-C.
     """
     started = time.monotonic()
     interval = 0.005
