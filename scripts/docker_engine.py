@@ -13,9 +13,10 @@ next registration, so a dead user never keeps the engine alive.
 session of its own, its output in `run/dockerd.log` (whose tail an error quotes), polled
 until it answers within `START_TIMEOUT_S`; stopped by signalling its process group, a bounded
 wait, then SIGKILL. Unlike the servers it is not tied to the process that started it (no
-parent-death signal, no watchdog): it belongs to all its users, and the last one stops it,
-whichever started it. An engine whose last user was killed is stopped by the next run
-(`scripts.sources.engines.reap_leftovers`).
+parent-death signal): it belongs to all its users, and the last one stops it, whichever
+started it. It is tied to each of its users through their watchdogs
+(`scripts/providers/watchdog.py`) instead: a user that dies however it dies (kill -9
+included) has its watchdog stop the engine, unless another live user still holds it.
 
 The root defaults to `/var/lib/compat-docker` (`COMPAT_DOCKER_ROOT` moves it). The storage
 driver is overlay2 where the kernel and file system allow it, else vfs (every container a
@@ -30,6 +31,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,8 +39,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from scripts.paths import REPO_ROOT
 from scripts.providers.base import ProvisioningError
 from scripts.providers.process import Readiness, start_detached, stop_detached
+from scripts.providers.watchdog import WATCHDOG
 
 DEFAULT_ROOT = Path("/var/lib/compat-docker")
 STORAGE_DRIVERS = ("overlay2", "vfs")
@@ -47,6 +51,13 @@ CAP_SYS_ADMIN = 21
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 PING_TIMEOUT_S = 3.0
+
+# What a user's watchdog runs when that user dies: `stop_if_unused` (argv: repository, root).
+LEAVE_ON_DEATH = (
+    "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+    " from scripts.docker_engine import EngineLayout, stop_if_unused;"
+    " stop_if_unused(EngineLayout(Path(sys.argv[2])))"
+)
 
 
 class EngineError(Exception):
@@ -184,14 +195,27 @@ def private_engine(root: Path | None = None) -> Iterator[Engine]:
         started_here = not answers(layout.host)
         driver = _start(layout) if started_here else _recorded_driver(layout) or "unknown"
         me = _register(layout)
+    leave = [sys.executable, "-c", LEAVE_ON_DEATH, str(REPO_ROOT), str(layout.root)]
+    WATCHDOG.run_on_death(me.name, leave)
     try:
         yield Engine(host=layout.host, storage_driver=driver, started_here=started_here)
     finally:
         with _locked(layout):
             me.unlink(missing_ok=True)
-            _forget_dead_users(layout)
-            if not any(layout.users.iterdir()):
-                stop(layout)
+            _stop_when_unused(layout)
+        WATCHDOG.forget_command(me.name)
+
+
+def stop_if_unused(layout: EngineLayout) -> None:
+    """Stop the engine when no live process uses it (a dead user's watchdog calls this)."""
+    with _locked(layout):
+        _stop_when_unused(layout)
+
+
+def _stop_when_unused(layout: EngineLayout) -> None:
+    _forget_dead_users(layout)
+    if not any(layout.users.iterdir()):
+        stop(layout)
 
 
 def stop(layout: EngineLayout) -> None:
@@ -299,7 +323,9 @@ def _register(layout: EngineLayout) -> Path:
 def _forget_dead_users(layout: EngineLayout) -> None:
     for entry in layout.users.iterdir():
         pid_text, started, *_ = [*entry.name.split("-"), ""]
-        if not pid_text.isdigit() or process_start_time(int(pid_text)) != started:
+        pid = int(pid_text) if pid_text.isdigit() else None
+        # a zombie is dead too: a killed user's watchdog runs before its parent reaps it
+        if pid is None or not _alive(pid) or process_start_time(pid) != started:
             entry.unlink(missing_ok=True)
 
 

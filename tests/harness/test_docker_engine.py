@@ -1,13 +1,15 @@
 """The private engine's life cycle, with a stand-in `dockerd` that answers `/_ping` on the
 socket it is given: started once, joined by later users, stopped by the last one leaving
-(a killed user does not keep it alive, and a killed starter does not take it down with it: the
-next last user stops it), and a dockerd that cannot start named with its log."""
+(a killed user does not keep it alive: its watchdog stops the engine when nobody else holds
+it; a killed starter does not take it down from under its other users), and a dockerd that
+cannot start named with its log."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,37 +80,71 @@ def test_a_user_killed_with_kill_9_does_not_keep_it_running(stand_in: Path) -> N
     assert not answers(layout.host)
 
 
-# A user that starts the engine and is killed while it holds it.
-START_AND_DIE = """
-import os, signal, sys
+# A user that starts the engine, says dockerd's pid, and waits to be killed while it holds it.
+STARTER = """
+import sys, time
 from pathlib import Path
-from scripts.docker_engine import private_engine
+from scripts.docker_engine import EngineLayout, private_engine
 with private_engine(Path(sys.argv[1])) as engine:
     assert engine.started_here
-    os.kill(os.getpid(), signal.SIGKILL)
+    print(EngineLayout(Path(sys.argv[1])).pidfile.read_text(), flush=True)
+    time.sleep(300)
 """
+GONE_LIMIT_S = 15.0  # the watchdog's settling (2 s), a Python started, dockerd stopped
 
 
-def test_an_engine_whose_starter_was_killed_runs_on_until_its_next_last_user_stops_it(
+def start_a_user(root: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """(the user, the pid of the dockerd it started)."""
+    user = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", STARTER, str(root)], cwd=REPO_ROOT, stdout=subprocess.PIPE
+    )
+    assert user.stdout is not None
+    with user.stdout:
+        return user, int(user.stdout.readline())
+
+
+def gone_within(pid: int, limit_s: float) -> bool:
+    deadline = time.monotonic() + limit_s
+    while start_ticks(pid) is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_an_engine_whose_only_user_was_killed_is_stopped_by_that_users_watchdog(
     stand_in: Path,
 ) -> None:
     layout = EngineLayout(stand_in)
     try:
-        starter = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", START_AND_DIE, str(stand_in)],
-            cwd=REPO_ROOT,
-            timeout=60,
-            check=False,
-        )
-        assert starter.returncode == -9
-        assert answers(layout.host)  # shared by its users: not tied to the one that started it
-        dockerd = int(layout.pidfile.read_text())
-        with private_engine(stand_in) as engine:
-            assert not engine.started_here
+        user, dockerd = start_a_user(stand_in)
+        user.kill()
+        user.wait()
+        assert gone_within(dockerd, GONE_LIMIT_S), "the engine outlived its only user"
+        assert not answers(layout.host)
     finally:
         docker_engine.stop(layout)
-    assert not answers(layout.host)
-    assert start_ticks(dockerd) is None  # stopped, though another process started it
+
+
+def test_an_engine_whose_starter_was_killed_runs_on_for_its_other_user_who_stops_it(
+    stand_in: Path,
+) -> None:
+    layout = EngineLayout(stand_in)
+    try:
+        starter, dockerd = start_a_user(stand_in)
+        with private_engine(stand_in) as engine:
+            assert not engine.started_here
+            starter.kill()
+            starter.wait()
+            deadline = time.monotonic() + GONE_LIMIT_S
+            while len(list(layout.users.iterdir())) > 1:  # its watchdog forgets it
+                assert time.monotonic() < deadline, list(layout.users.iterdir())
+                time.sleep(0.05)
+            assert answers(engine.host)  # not tied to the process that started it
+        assert not answers(layout.host)
+        assert gone_within(dockerd, 5.0)  # stopped, though another process started it
+    finally:
+        docker_engine.stop(layout)
 
 
 def test_it_falls_back_to_vfs_where_overlay2_cannot_run_and_remembers(
