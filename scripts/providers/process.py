@@ -20,9 +20,10 @@ browser. `process_group`:
   should both ties fail;
 - stops the whole group on exit: the stop signal, a bounded wait, then SIGKILL.
 
-One program is started the same way but not tied: the private Docker engine's `dockerd`
-(`scripts.docker_engine`), which belongs to every process using it and is stopped by the
-last one to leave, whichever started it. `start_detached` and `stop_detached` are that.
+One program is started the same way but not tied to the process that started it: the private
+Docker engine's `dockerd` (`scripts.docker_engine`), which belongs to every process using it
+and is stopped by the last one to leave, whichever started it (`start_detached`,
+`stop_detached`); each user's watchdog stops it should that user die last.
 
 Waits check the calling thread's cancel event (`cancelled_by`) every `POLL_S` and raise
 `Interrupted` once it is set, so a Ctrl-C in the main thread reaches a worker promptly.
