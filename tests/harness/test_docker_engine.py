@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from scripts import docker_engine
 from scripts.docker_engine import EngineError, EngineLayout, answers, private_engine
 from scripts.paths import REPO_ROOT
-from scripts.providers.runs import start_ticks
+from tests.harness.fault_support import is_gone_within
 
 STAND_IN_DOCKERD = """#!{python}
 import os, socket, sys
@@ -103,48 +104,42 @@ def start_a_user(root: Path) -> tuple[subprocess.Popen[bytes], int]:
         return user, int(user.stdout.readline())
 
 
-def gone_within(pid: int, limit_s: float) -> bool:
-    deadline = time.monotonic() + limit_s
-    while start_ticks(pid) is not None:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+@pytest.fixture
+def layout(stand_in: Path) -> Iterator[EngineLayout]:
+    """The stand-in engine's layout; whatever a failed test leaves running is stopped after."""
+    layout = EngineLayout(stand_in)
+    yield layout
+    docker_engine.stop(layout)
+
+
+def kill(user: subprocess.Popen[bytes]) -> None:
+    user.kill()
+    user.wait()
 
 
 def test_an_engine_whose_only_user_was_killed_is_stopped_by_that_users_watchdog(
-    stand_in: Path,
+    layout: EngineLayout,
 ) -> None:
-    layout = EngineLayout(stand_in)
-    try:
-        user, dockerd = start_a_user(stand_in)
-        user.kill()
-        user.wait()
-        assert gone_within(dockerd, GONE_LIMIT_S), "the engine outlived its only user"
-        assert not answers(layout.host)
-    finally:
-        docker_engine.stop(layout)
+    user, dockerd = start_a_user(layout.root)
+    kill(user)
+    assert is_gone_within(dockerd, GONE_LIMIT_S), "the engine outlived its only user"
+    assert not answers(layout.host)
 
 
 def test_an_engine_whose_starter_was_killed_runs_on_for_its_other_user_who_stops_it(
-    stand_in: Path,
+    layout: EngineLayout,
 ) -> None:
-    layout = EngineLayout(stand_in)
-    try:
-        starter, dockerd = start_a_user(stand_in)
-        with private_engine(stand_in) as engine:
-            assert not engine.started_here
-            starter.kill()
-            starter.wait()
-            deadline = time.monotonic() + GONE_LIMIT_S
-            while len(list(layout.users.iterdir())) > 1:  # its watchdog forgets it
-                assert time.monotonic() < deadline, list(layout.users.iterdir())
-                time.sleep(0.05)
-            assert answers(engine.host)  # not tied to the process that started it
-        assert not answers(layout.host)
-        assert gone_within(dockerd, 5.0)  # stopped, though another process started it
-    finally:
-        docker_engine.stop(layout)
+    starter, dockerd = start_a_user(layout.root)
+    with private_engine(layout.root) as engine:
+        assert not engine.started_here
+        kill(starter)
+        deadline = time.monotonic() + GONE_LIMIT_S
+        while len(list(layout.users.iterdir())) > 1:  # its watchdog forgets it
+            assert time.monotonic() < deadline, list(layout.users.iterdir())
+            time.sleep(0.05)
+        assert answers(engine.host)  # not tied to the process that started it
+    assert not answers(layout.host)
+    assert is_gone_within(dockerd, 5.0)  # stopped, though another process started it
 
 
 def test_it_falls_back_to_vfs_where_overlay2_cannot_run_and_remembers(
