@@ -204,7 +204,9 @@ def fuzz(session: nox.Session) -> None:
     examples per operation; `-- --probes-only` skips schemathesis.
     """
     python = shared_python(session)
-    env = {"PATH": f"{SHARED_ENV / 'bin'}:{session.env.get('PATH') or ''}"}
+    # schemathesis from the shared virtualenv, then the PATH nox was started with (servers
+    # are started through setpriv, found there)
+    env = {"PATH": f"{SHARED_ENV / 'bin'}:{session.env.get('PATH') or os.environ.get('PATH', '')}"}
     session.run(python, "-m", "tests.support.live_fuzz", *session.posargs, external=True, env=env)
 
 

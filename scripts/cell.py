@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scripts.files import log_tail
 from scripts.matrix import Cell, VersionSpec
 from scripts.paths import (
     REPO_ROOT,
@@ -511,8 +512,8 @@ def suite_folder(cell_id: str) -> Iterator[Path]:
 
 
 def _tail(path: Path, lines: int = OUTPUT_TAIL_LINES) -> str | None:
-    text = _log_text(path)
-    return "\n".join(text.splitlines()[-lines:]) or None if text is not None else None
+    """The log's last lines without colour codes; None when it is empty or unreadable."""
+    return without_colour(log_tail(path, lines)) or None
 
 
 def _log_text(path: Path) -> str | None:

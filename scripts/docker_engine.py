@@ -9,6 +9,15 @@ Several processes may use the engine at once: each registers itself under a file
 and the last one to leave stops `dockerd`. A user that died (`kill -9`) is forgotten at the
 next registration, so a dead user never keeps the engine alive.
 
+`dockerd` is started and stopped by the process runner (`scripts.providers.process`): a
+session of its own, its output in `run/dockerd.log` (whose tail an error quotes), polled
+until it answers within `START_TIMEOUT_S`; stopped by signalling its process group, a bounded
+wait, then SIGKILL. Unlike the servers it is not tied to the process that started it (no
+parent-death signal): it belongs to all its users, and the last one stops it, whichever
+started it. It is tied to each of its users through their watchdogs
+(`scripts/providers/watchdog.py`) instead: a user that dies however it dies (kill -9
+included) has its watchdog stop the engine, unless another live user still holds it.
+
 The root defaults to `/var/lib/compat-docker` (`COMPAT_DOCKER_ROOT` moves it). The storage
 driver is overlay2 where the kernel and file system allow it, else vfs (every container a
 full copy of its image: slower, but works everywhere); `COMPAT_DOCKER_STORAGE_DRIVER`
@@ -22,13 +31,18 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import time
+import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+
+from scripts.paths import REPO_ROOT
+from scripts.providers.base import ProvisioningError
+from scripts.providers.process import Readiness, start_detached, stop_detached
+from scripts.providers.watchdog import WATCHDOG
 
 DEFAULT_ROOT = Path("/var/lib/compat-docker")
 STORAGE_DRIVERS = ("overlay2", "vfs")
@@ -37,10 +51,13 @@ CAP_SYS_ADMIN = 21
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 PING_TIMEOUT_S = 3.0
-LOG_TAIL_LINES = 15
 
-_started: dict[int, subprocess.Popen[bytes]] = {}
-"""The dockerd processes this process started, kept until they are stopped and reaped."""
+# What a user's watchdog runs when that user dies: `stop_if_unused` (argv: repository, root).
+LEAVE_ON_DEATH = (
+    "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+    " from scripts.docker_engine import EngineLayout, stop_if_unused;"
+    " stop_if_unused(EngineLayout(Path(sys.argv[2])))"
+)
 
 
 class EngineError(Exception):
@@ -178,27 +195,36 @@ def private_engine(root: Path | None = None) -> Iterator[Engine]:
         started_here = not answers(layout.host)
         driver = _start(layout) if started_here else _recorded_driver(layout) or "unknown"
         me = _register(layout)
+    leave = [sys.executable, "-c", LEAVE_ON_DEATH, str(REPO_ROOT), str(layout.root)]
+    WATCHDOG.run_on_death(me.name, leave)
     try:
         yield Engine(host=layout.host, storage_driver=driver, started_here=started_here)
     finally:
         with _locked(layout):
             me.unlink(missing_ok=True)
-            _forget_dead_users(layout)
-            if not any(layout.users.iterdir()):
-                stop(layout)
+            _stop_when_unused(layout)
+        WATCHDOG.forget_command(me.name)
+
+
+def stop_if_unused(layout: EngineLayout) -> None:
+    """Stop the engine when no live process uses it (a dead user's watchdog calls this)."""
+    with _locked(layout):
+        _stop_when_unused(layout)
+
+
+def _stop_when_unused(layout: EngineLayout) -> None:
+    _forget_dead_users(layout)
+    if not any(layout.users.iterdir()):
+        stop(layout)
 
 
 def stop(layout: EngineLayout) -> None:
-    """Stop the engine's `dockerd` (it stops its containers): TERM, wait, then KILL."""
+    """Stop the engine's `dockerd` (it stops its containers), whichever process started it:
+    TERM to its process group, a bounded wait, then KILL (the process runner's stop)."""
     pid = _dockerd_pid(layout)
     if pid is None:
         return
-    with suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    if not _wait_gone(pid, STOP_TIMEOUT_S):
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        _wait_gone(pid, 5.0)
+    stop_detached(pid, signal.SIGTERM, STOP_TIMEOUT_S)
     layout.pidfile.unlink(missing_ok=True)
 
 
@@ -238,39 +264,21 @@ def _start_with(program: str, layout: EngineLayout, driver: str) -> None:
         f"--host={layout.host}",
         f"--pidfile={layout.pidfile}",
     ]
-    with layout.log.open("wb") as log:  # one log per start
-        process = subprocess.Popen(  # noqa: S603 - dockerd with our own folders
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # outlives this process until its last user stops it
-        )
-    _started[process.pid] = process
-    deadline = time.monotonic() + START_TIMEOUT_S
-    interval = 0.02
-    while not answers(layout.host):
-        code = process.poll()
-        if code is not None:
-            _started.pop(process.pid, None)
-            raise EngineError(f"dockerd exited with code {code}: {_log_tail(layout)}")
-        if time.monotonic() > deadline:
-            _kill(process)
-            raise EngineError(
-                f"dockerd did not answer within {START_TIMEOUT_S:.0f} s: {_log_tail(layout)}"
-            )
-        time.sleep(interval)  # polling the socket, not waiting for a fixed time
-        interval = min(interval * 1.5, 0.2)
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+    layout.log.unlink(missing_ok=True)  # one log per start
     try:
-        process.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    _started.pop(process.pid, None)
+        # the process runner, untied: the engine outlives this process until its last user
+        # leaves (see the module's docstring)
+        start_detached(
+            argv,
+            layout.log,
+            Readiness(
+                "dockerd", partial(ping, layout.host), (OSError, ValueError), START_TIMEOUT_S
+            ),
+            stop_timeout=STOP_TIMEOUT_S,
+        )
+    except ProvisioningError as error:
+        tail = " | ".join(error.log_tail.splitlines()) or "(no log)"
+        raise EngineError(f"{error.message}: {tail}") from None
 
 
 def _recorded_driver(layout: EngineLayout) -> str | None:
@@ -297,20 +305,6 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _wait_gone(pid: int, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    ours = _started.get(pid)
-    while True:
-        if not _alive(pid):  # gone, or a zombie until its parent (maybe us) reaps it
-            if ours is not None:
-                ours.wait()  # ours: reap it (at once: it has exited)
-                _started.pop(pid, None)
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)  # polling for the process to exit
-
-
 def process_start_time(pid: int) -> str | None:
     """The kernel's start time of `pid` (tells a live process from a reused pid)."""
     try:
@@ -329,7 +323,9 @@ def _register(layout: EngineLayout) -> Path:
 def _forget_dead_users(layout: EngineLayout) -> None:
     for entry in layout.users.iterdir():
         pid_text, started, *_ = [*entry.name.split("-"), ""]
-        if not pid_text.isdigit() or process_start_time(int(pid_text)) != started:
+        pid = int(pid_text) if pid_text.isdigit() else None
+        # a zombie is dead too: a killed user's watchdog runs before its parent reaps it
+        if pid is None or not _alive(pid) or process_start_time(pid) != started:
             entry.unlink(missing_ok=True)
 
 
@@ -338,11 +334,3 @@ def _locked(layout: EngineLayout) -> Iterator[None]:
     with layout.lock.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
-
-
-def _log_tail(layout: EngineLayout) -> str:
-    try:
-        lines = layout.log.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no log)"
-    return " | ".join(lines[-LOG_TAIL_LINES:])

@@ -1,4 +1,7 @@
-"""Writing the report's files atomically: a reader never sees half a file."""
+"""Files: writing the report's files atomically (a reader never sees half a file), and reading
+the last lines of a log (the one helper for every "what did it say before it failed").
+
+Standard library only, and nothing else of `scripts`: any module may import it."""
 
 from __future__ import annotations
 
@@ -20,3 +23,16 @@ def atomic_write(path: Path, data: str | bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+LOG_TAIL_LINES = 40
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last `lines` lines of the log at `path` (undecodable bytes replaced); "" when it
+    cannot be read."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])

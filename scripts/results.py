@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
 
+from scripts import files
 from scripts.backends import BACKENDS, CACHE_BACKENDS
 from scripts.files import atomic_write
 from scripts.junit import JUnitCase, JUnitError, read_junit
@@ -523,7 +524,6 @@ def _killed_result(folder: Path) -> CellResult:
 
     progress = read_progress(folder / PROGRESS_FILE)
     log = folder / "pytest.log"
-    tail = log.read_text(errors="replace").splitlines()[-40:] if log.is_file() else []
     stopped = stopped_result(
         cell=folder.name,
         axes=axes_from_cell_id(folder.name),
@@ -534,7 +534,7 @@ def _killed_result(folder: Path) -> CellResult:
         timings=Timings(0.0, 0.0, 0.0, 0.0),
         started_at="",
         finished_at="",
-        log_tail="\n".join(tail) or None,
+        log_tail=files.log_tail(log) or None,
     )
     return interrupted(stopped, WHILE_RUNNING)
 

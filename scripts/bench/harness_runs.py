@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.bench.memory import PeakMemory, peak_memory
+from scripts.files import log_tail
 from scripts.paths import REPO_ROOT, SHM
 from scripts.results import read_result
 
@@ -185,13 +186,5 @@ def run_harness(
             exit_code=exit_code,
             cells=read_cells(results, cells),
             peak_mib=peak.peak_mib if isinstance(peak, PeakMemory) else None,
-            log_tail=_tail(log),
+            log_tail=log_tail(log, LOG_TAIL_LINES),
         )
-
-
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])

@@ -38,12 +38,13 @@ from scripts import paths
 from scripts.backends import ServerBackend, display_name, server_backend
 from scripts.bench.container_engine import engine_with_images
 from scripts.bench.figures import Figure, Target, at_least, at_most, interleaved, ratio
+from scripts.files import log_tail
 from scripts.matrix import ImageSource, VersionSpec, load_matrix
 from scripts.providers import runs
 from scripts.providers.accounts import Account, give_to, server_account
 from scripts.providers.base import ProviderError, ProvisioningError, RunningServer, Unavailable
 from scripts.providers.ports import free_port
-from scripts.providers.process import DeadlinePassedError, log_tail, process_group, wait_for_exit
+from scripts.providers.process import DeadlinePassedError, process_group, wait_for_exit
 from scripts.sources import choose_provider
 from scripts.sources.binaries import BinariesProvider, copied_template
 

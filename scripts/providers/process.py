@@ -1,10 +1,17 @@
 """The one process runner: start a program as a process group tied to this process, wait for
-it (bounded, interruptible), stop it, read its log's tail.
+it to answer or to end (bounded, interruptible), stop it, read its log's tail.
 
-Every program the harness starts (servers, their setup commands, the suite's pytest) goes
-through `process_group`, which:
+    with serving(argv, log_path, Readiness("redis-server", ping, (ConnectionError,))) as server:
+        ...  # server.answer is what `ping` returned once it answered
+
+Every program the harness and its tests start goes through `process_group` (`serving` is
+`process_group` plus a wait until it answers): the servers and their setup commands, the
+suite's pytest, the suite's own Redis, the service `nox -s fuzz` fuzzes, the report's
+browser. `process_group`:
 - starts it in a session of its own, so a Ctrl-C in the terminal reaches only the harness,
   which then stops the group itself;
+- sends its output to a log file, whose last lines (`scripts.files.log_tail`) go with every
+  error about it;
 - ties it to the harness twice: a parent-death signal (SIGKILL, set by `setpriv
   --pdeathsig` right before exec), which fires when the *thread* that started it ends; and
   the watchdog (`scripts/providers/watchdog.py`), which kills it when the harness process
@@ -12,6 +19,11 @@ through `process_group`, which:
 - records it in the run folder (`scripts.providers.runs`) so that the next run reaps it
   should both ties fail;
 - stops the whole group on exit: the stop signal, a bounded wait, then SIGKILL.
+
+One program is started the same way but not tied to the process that started it: the private
+Docker engine's `dockerd` (`scripts.docker_engine`), which belongs to every process using it
+and is stopped by the last one to leave, whichever started it (`start_detached`,
+`stop_detached`); each user's watchdog stops it should that user die last.
 
 Waits check the calling thread's cancel event (`cancelled_by`) every `POLL_S` and raise
 `Interrupted` once it is set, so a Ctrl-C in the main thread reaches a worker promptly.
@@ -21,16 +33,19 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import shutil
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
+from scripts.files import log_tail
 from scripts.providers import runs
 from scripts.providers.accounts import Account
 from scripts.providers.base import ProvisioningError
@@ -38,7 +53,6 @@ from scripts.providers.watchdog import WATCHDOG
 
 T = TypeVar("T")
 
-LOG_TAIL_LINES = 40
 PORT_TAKEN_MARKERS = ("Address already in use", "error: 98", "errno 98")
 POLL_S = 0.1  # how often a wait looks at the cancel event and its deadline
 CANCELLED_STOP_S = 0.5  # after Ctrl-C a group gets this long to stop before SIGKILL
@@ -81,6 +95,15 @@ def is_cancelled() -> bool:
 def raise_if_cancelled(doing: str) -> None:
     if is_cancelled():
         raise Interrupted(f"interrupted while {doing}")
+
+
+_NEVER_SET = threading.Event()
+
+
+def pause(seconds: float) -> None:
+    """Wait `seconds` between two polls, or less: until this thread's cancel event is set."""
+    event: threading.Event = getattr(_this_thread, "cancel", None) or _NEVER_SET
+    event.wait(seconds)
 
 
 # ------------------------------------------------------------------ ties to this process
@@ -126,7 +149,8 @@ def tied_command(argv: list[str], run_as: Account | None = None) -> list[str]:
     if setpriv is None:
         if run_as is not None:
             raise ProvisioningError(
-                f"setpriv (util-linux) is needed to run servers as {run_as.name}; install it"
+                f"setpriv (util-linux) is needed to run servers as {run_as.name} and is not on"
+                " PATH; install it, or put its folder on PATH"
             )
         return argv  # the watchdog and the reaper still tie it to us
     identity = []
@@ -134,6 +158,16 @@ def tied_command(argv: list[str], run_as: Account | None = None) -> list[str]:
         identity = [f"--reuid={run_as.uid}", f"--regid={run_as.gid}", "--init-groups"]
     # setpriv sets the parent-death signal after switching identity (a switch clears it)
     return [setpriv, "--pdeathsig=KILL", *identity, "--", *argv]
+
+
+class Launch(NamedTuple):
+    """How a program is started: as whom, in which folder, with which environment (None: ours)
+    and which of our descriptors it inherits."""
+
+    run_as: Account | None = None
+    cwd: Path | None = None
+    env: dict[str, str] | None = None
+    pass_fds: Sequence[int] = ()
 
 
 @contextmanager
@@ -144,18 +178,84 @@ def process_group(
     run_as: Account | None = None,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
+    pass_fds: Sequence[int] = (),
     stop_signal: signal.Signals = signal.SIGTERM,
     stop_timeout: float = 10.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `argv` as a tied process group (see the module's docstring), its output appended to
     `log_path`; on exit stop the whole group, Ctrl-C and errors included."""
+    process = _spawn(argv, log_path, Launch(run_as, cwd, env, pass_fds), tied=True)
+    with tied_group(process, stop_signal=stop_signal, stop_timeout=stop_timeout):
+        yield process
+
+
+@dataclass(frozen=True)
+class Readiness(Generic[T]):
+    """How to tell that a started program serves: `ask` returns (what it learnt: a version, a
+    URL) once it does, and raises one of `retry_on` until then; `ask` bounds its own wait."""
+
+    what: str
+    """The program, as an error names it: `redis-server 7.0.15`."""
+    ask: Callable[[], T]
+    retry_on: tuple[type[BaseException], ...]
+    deadline_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class Serving(Generic[T]):
+    """A started program that answered."""
+
+    process: subprocess.Popen[bytes]
+    answer: T
+    log_path: Path
+
+
+@contextmanager
+def serving(
+    argv: list[str],
+    log_path: Path,
+    ready: Readiness[T],
+    *,
+    run_as: Account | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stop_signal: signal.Signals = signal.SIGTERM,
+    stop_timeout: float = 10.0,
+) -> Iterator[Serving[T]]:
+    """`process_group`, entered once the program answers (`wait_until_answers`: a
+    `ProvisioningError` with its log's tail when it ends first or misses the deadline)."""
+    started = process_group(
+        argv,
+        log_path,
+        run_as=run_as,
+        cwd=cwd,
+        env=env,
+        stop_signal=stop_signal,
+        stop_timeout=stop_timeout,
+    )
+    with started as process:
+        answer = wait_until_ready(process, ready, log_path)
+        yield Serving(process, answer, log_path)
+
+
+def _spawn(
+    argv: list[str],
+    log_path: Path,
+    how: Launch,
+    *,
+    tied: bool,
+) -> subprocess.Popen[bytes]:
+    """`argv` started in a session of its own, its output appended to `log_path`; with the
+    parent-death signal when `tied`."""
+    run_as, cwd, env, pass_fds = how
     raise_if_cancelled(f"starting {Path(argv[0]).name}")
     with log_path.open("ab") as log:
         try:
-            process = subprocess.Popen(  # noqa: S603 - argv built from located programs
-                tied_command(argv, run_as),
+            return subprocess.Popen(  # noqa: S603 - argv built from located programs
+                tied_command(argv, run_as) if tied else argv,
                 cwd=cwd,
                 env=env,
+                pass_fds=tuple(pass_fds),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -163,8 +263,6 @@ def process_group(
             )
         except OSError as exc:
             raise ProvisioningError(f"cannot run {argv[0]}: {exc}") from exc
-    with tied_group(process, stop_signal=stop_signal, stop_timeout=stop_timeout):
-        yield process
 
 
 @contextmanager
@@ -222,6 +320,83 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
+# ------------------------------------------------------------------ not tied: shared daemons
+
+_detached_lock = threading.Lock()
+_detached: dict[int, subprocess.Popen[bytes]] = {}
+"""The detached groups this process started and has not stopped (it reaps them when it does)."""
+
+
+def start_detached(
+    argv: list[str],
+    log_path: Path,
+    ready: Readiness[T],
+    *,
+    stop_signal: signal.Signals = signal.SIGTERM,
+    stop_timeout: float = 10.0,
+) -> tuple[int, T]:
+    """Start `argv` like `process_group` (own session, output to `log_path`) but not tied to
+    this process: it runs on until some process calls `stop_detached` with its pid. Returns
+    that pid and the answer, once it answers; when it does not, it is stopped and the
+    `ProvisioningError` (with its log's tail) raised."""
+    process = _spawn(argv, log_path, Launch(), tied=False)
+    with _detached_lock:
+        _detached[process.pid] = process
+    try:
+        answer = wait_until_ready(process, ready, log_path)
+    except BaseException:
+        stop_detached(process.pid, stop_signal, stop_timeout)
+        raise
+    return process.pid, answer
+
+
+def stop_detached(pid: int, stop_signal: signal.Signals, timeout: float) -> None:
+    """Stop the detached group `pid` leads, started by this process or by another one: the
+    stop signal, a bounded wait, then SIGKILL (`stop_group`). Nothing when it is gone."""
+    with _detached_lock:
+        ours = _detached.pop(pid, None)
+    if ours is not None:
+        stop_group(ours, stop_signal, timeout)
+        return
+    leader = ProcessById.of(pid)
+    if leader is not None:
+        with closing(leader):
+            stop_group(leader, stop_signal, timeout)
+
+
+class ProcessById:
+    """A process known by its pid only (another process's child), waited for through a pidfd."""
+
+    def __init__(self, pid: int, pidfd: int) -> None:
+        self.pid = pid
+        self._pidfd = pidfd
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessById | None:
+        """The process `pid`, or None when there is none."""
+        try:
+            return cls(pid, os.pidfd_open(pid))
+        except ProcessLookupError:
+            return None
+
+    def poll(self) -> int | None:
+        with suppress(subprocess.TimeoutExpired):
+            return self.wait(0)
+        return None
+
+    def wait(self, timeout: float | None = None) -> int:
+        """0 once the process has ended (its exit code is its parent's to read)."""
+        ended, _, _ = select.select([self._pidfd], [], [], timeout)
+        if not ended:
+            raise subprocess.TimeoutExpired(str(self.pid), timeout or 0.0)
+        with suppress(ChildProcessError):  # our own child after all: reap it
+            os.waitpid(self.pid, os.WNOHANG)
+        return 0
+
+    def close(self) -> None:
+        os.close(self._pidfd)
+
+
 # ------------------------------------------------------------------ waiting
 
 
@@ -246,12 +421,16 @@ def run_to_end(argv: list[str], log_path: Path, *, run_as: Account | None, timeo
         )
 
 
-def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        text = log_path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+def wait_until_ready(process: subprocess.Popen[bytes], ready: Readiness[T], log_path: Path) -> T:
+    """`wait_until_answers` as `ready` says."""
+    return wait_until_answers(
+        process,
+        ready.ask,
+        ready.retry_on,
+        what=ready.what,
+        log_path=log_path,
+        deadline_s=ready.deadline_s,
+    )
 
 
 def wait_until_answers(
@@ -266,9 +445,10 @@ def wait_until_answers(
     """Call `ask` until it returns, while the process lives and the deadline is not passed.
 
     `ask` must bound its own wait (connect and read timeouts). Polls with a short, growing
-    interval (5 ms up to 100 ms). When the process exits first, raises `ProvisioningError`
-    (or `PortTakenError`) at once, with the tail of its log; when the deadline passes, one
-    saying how long it waited and the last answer it got; `Interrupted` on Ctrl-C.
+    interval (5 ms up to 100 ms), spent waiting on this thread's cancel event. When the
+    process exits first, raises `ProvisioningError` (or `PortTakenError`) at once, with the
+    tail of its log; when the deadline passes, one saying how long it waited and the last
+    answer it got; `Interrupted` on Ctrl-C.
     """
     started = time.monotonic()
     interval = 0.005
@@ -293,5 +473,5 @@ def wait_until_answers(
                 f"{deadline_s:.0f} s); it runs but did not answer: {last_error}",
                 log_tail(log_path),
             )
-        time.sleep(interval)  # polling interval, not a wait for readiness
+        pause(interval)
         interval = min(interval * 1.5, 0.1)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scripts.files import log_tail
 from scripts.providers.accounts import Account
 from scripts.providers.base import ProvisioningError
-from scripts.providers.process import DeadlinePassedError, log_tail, run_to_end
+from scripts.providers.process import DeadlinePassedError, run_to_end
 
 SETUP_TIMEOUT_S = 300.0
 

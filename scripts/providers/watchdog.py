@@ -8,11 +8,14 @@ alone holds the write end and sends one line per change:
     - <pgid>                   a group it stopped itself
     @ <folder>                 its run folder
     % <uid> <prefix>           shared memory its killed servers may leave (see below)
+    ! <key> <JSON argv>        a command to run should it die (a shared daemon's leave)
+    ~ <key>                    that command is no longer needed
 
 End of file means the harness is gone, however it died (kill -9 included): the watchdog
 then kills every group still listed whose leader is the same process, or whose members
 started after it, waits (briefly) for them to end, removes the run folder and the shared
-memory segments the killed programs left, and exits.
+memory segments the killed programs left, runs the commands still listed (each bounded by
+`COMMAND_LIMIT_S`), and exits.
 This module imports nothing of the harness, so the watchdog runs from its path; `Watchdog`
 is the harness's end of the pipe.
 """
@@ -20,14 +23,17 @@ is the harness's end of the pipe.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
 
 SETTLE_S = 2.0  # how long killed groups get to end before their folder is removed
+COMMAND_LIMIT_S = 60.0  # how long a command run on the harness's death may take
 SHM = "/dev/shm"  # noqa: S108 - POSIX shared memory lives there
 
 
@@ -131,6 +137,7 @@ def main() -> None:
     groups: dict[int, int] = {}
     folders: list[str] = []
     segments: set[tuple[str, int]] = set()
+    commands: dict[str, list[str]] = {}
     for line in sys.stdin:
         kind, _, rest = line.rstrip("\n").partition(" ")
         if kind == "+":
@@ -143,6 +150,11 @@ def main() -> None:
         elif kind == "%":
             uid, prefix = rest.split(" ", 1)
             segments.add((prefix, int(uid)))
+        elif kind == "!":
+            key, argv = rest.split(" ", 1)
+            commands[key] = json.loads(argv)
+        elif kind == "~":
+            commands.pop(rest, None)
     for pgid, started in groups.items():
         kill_group(pgid, started)
     deadline = time.monotonic() + SETTLE_S
@@ -152,6 +164,21 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     for prefix, uid in segments:
         remove_unused_segments(prefix, uid)
+    for argv in commands.values():
+        run_bounded(argv)
+
+
+def run_bounded(argv: list[str]) -> None:
+    """Run `argv` quietly; killed should it take longer than `COMMAND_LIMIT_S`."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(  # noqa: S603 - a command the harness gave us
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=COMMAND_LIMIT_S,
+            check=False,
+        )
 
 
 def group_alive(pgid: int) -> bool:
@@ -183,6 +210,13 @@ class Watchdog:
 
     def sweep_segments_on_death(self, prefix: str, uid: int) -> None:
         self._send(f"% {uid} {prefix}")
+
+    def run_on_death(self, key: str, argv: list[str]) -> None:
+        """Have `argv` run should this process die before `forget_command(key)`."""
+        self._send(f"! {key} {json.dumps(argv)}")
+
+    def forget_command(self, key: str) -> None:
+        self._send(f"~ {key}")
 
     def _pipe(self) -> int:
         if self._write_end is not None and self._owner == os.getpid():

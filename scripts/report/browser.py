@@ -24,6 +24,10 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from scripts.files import log_tail
+from scripts.providers.base import ProvisioningError
+from scripts.providers.process import process_group
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 ANSWER_TIMEOUT_S = 120.0  # a loaded 2-core machine: axe-core on a big page takes a while
 CLOSE_TIMEOUT_S = 10.0
@@ -173,33 +177,29 @@ def headless_chromium(
         f"--window-size={window[0]},{window[1]}",
         "about:blank",
     ]
+    log_path = profile / "chromium.log"
+    log_path.unlink(missing_ok=True)  # one log per browser
     with ExitStack() as stack:
-        log = stack.enter_context((profile / "chromium.log").open("wb"))
-        process = subprocess.Popen(  # noqa: S603 - our own browser
-            argv,
-            pass_fds=(to_browser[0], from_browser[1]),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
-        os.close(to_browser[0])
-        os.close(from_browser[1])
         stack.callback(os.close, to_browser[1])
         stack.callback(os.close, from_browser[0])
-        stack.callback(_stop, process)
+        try:
+            # the process runner: tied to this process, the whole group stopped on exit
+            process = stack.enter_context(
+                process_group(
+                    argv,
+                    log_path,
+                    pass_fds=(to_browser[0], from_browser[1]),
+                    stop_timeout=CLOSE_TIMEOUT_S,
+                )
+            )
+        except ProvisioningError as error:
+            raise BrowserError(str(error)) from error
+        finally:
+            os.close(to_browser[0])
+            os.close(from_browser[1])
         page = Page(to_browser[1], from_browser[0], process)
         try:
             page.attach(*window)
         except BrowserError as error:
-            tail = (profile / "chromium.log").read_text(errors="replace")[-2000:]
-            raise BrowserError(f"{error}; Chromium said:\n{tail}") from error
+            raise BrowserError(f"{error}; Chromium said:\n{log_tail(log_path)}") from error
         yield page
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=CLOSE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

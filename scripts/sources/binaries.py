@@ -25,7 +25,7 @@ from scripts.providers.accounts import check_reachable, give_to, server_account
 from scripts.providers.base import RunningServer, SourceKind, Unavailable
 from scripts.providers.passwords import new_password
 from scripts.providers.ports import free_port
-from scripts.providers.process import PortTakenError, process_group, wait_until_answers
+from scripts.providers.process import PortTakenError, Readiness, serving
 from scripts.providers.templates import (
     copy_template,
     prepared_template,
@@ -190,18 +190,17 @@ class BinariesProvider:
         password = new_password()
         recipe.prepare_run(run_dir, password, account)
         argv = recipe.command(program, data_dir, run_dir, port)
-        process = stack.enter_context(
-            process_group(argv, log_path, run_as=account, stop_signal=recipe.stop_signal)
-        )
         url = recipe.url(port, password)
-        reported = wait_until_answers(
-            process,
+        ready = Readiness(
+            f"{program.path} ({self.spec.backend} {program.version})",
             lambda: recipe.answer(run_dir, url, password, PROBE_TIMEOUT_S),
             (NotAnsweringError,),
-            what=f"{program.path} ({self.spec.backend} {program.version})",
-            log_path=log_path,
-            deadline_s=START_DEADLINE_S,
+            START_DEADLINE_S,
         )
+        server = stack.enter_context(
+            serving(argv, log_path, ready, run_as=account, stop_signal=recipe.stop_signal)
+        )
+        reported = server.answer
         for secret in recipe.start_secrets:
             (run_dir / secret).unlink(missing_ok=True)
         return RunningServer(

@@ -24,15 +24,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from scripts.files import log_tail
 from scripts.paths import REPO_ROOT
 from scripts.providers import runs
 from scripts.providers.base import ProvisioningError
-from scripts.providers.process import (
-    log_tail,
-    process_group,
-    tied_group,
-    wait_until_answers,
-)
+from scripts.providers.process import process_group, tied_group, wait_until_answers
 from scripts.warm.launcher import SOCKET_ENV
 
 SERVER_MODULE = "scripts.warm.server"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scripts.providers.watchdog import start_ticks
 from tests.harness.providers_support import fast_folder, write_script
 
 # A test that SIGKILLs the xdist worker running it, the first time only (a marker file beside it
@@ -72,3 +74,13 @@ binaries = {{ paths = ["{bin_dir}"] }}
 
 def recorded_processes(scratch: Path) -> list[int]:
     return [int(p.name) for p in scratch.glob("compat-run-*/processes/[0-9]*")]
+
+
+def is_gone_within(pid: int, limit_s: float) -> bool:
+    """Whether the process `pid` ends (or is a zombie) within `limit_s` seconds."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if start_ticks(pid) is None:
+            return True
+        time.sleep(0.05)
+    return False

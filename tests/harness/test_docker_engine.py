@@ -1,18 +1,24 @@
 """The private engine's life cycle, with a stand-in `dockerd` that answers `/_ping` on the
 socket it is given: started once, joined by later users, stopped by the last one leaving
-(a killed user does not keep it alive), and a dockerd that cannot start named with its log."""
+(a killed user does not keep it alive: its watchdog stops the engine when nobody else holds
+it; a killed starter does not take it down from under its other users), and a dockerd that
+cannot start named with its log."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from scripts import docker_engine
 from scripts.docker_engine import EngineError, EngineLayout, answers, private_engine
+from scripts.paths import REPO_ROOT
+from tests.harness.fault_support import is_gone_within
 
 STAND_IN_DOCKERD = """#!{python}
 import os, socket, sys
@@ -73,6 +79,67 @@ def test_a_user_killed_with_kill_9_does_not_keep_it_running(stand_in: Path) -> N
         started = docker_engine.process_start_time(os.getpid())
         (layout.users / f"{dead.pid}-{started}-0").touch()
     assert not answers(layout.host)
+
+
+# A user that starts the engine, says dockerd's pid, and waits to be killed while it holds it.
+STARTER = """
+import sys, time
+from pathlib import Path
+from scripts.docker_engine import EngineLayout, private_engine
+with private_engine(Path(sys.argv[1])) as engine:
+    assert engine.started_here
+    print(EngineLayout(Path(sys.argv[1])).pidfile.read_text(), flush=True)
+    time.sleep(300)
+"""
+GONE_LIMIT_S = 15.0  # the watchdog's settling (2 s), a Python started, dockerd stopped
+
+
+def start_a_user(root: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """(the user, the pid of the dockerd it started)."""
+    user = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", STARTER, str(root)], cwd=REPO_ROOT, stdout=subprocess.PIPE
+    )
+    assert user.stdout is not None
+    with user.stdout:
+        return user, int(user.stdout.readline())
+
+
+@pytest.fixture
+def layout(stand_in: Path) -> Iterator[EngineLayout]:
+    """The stand-in engine's layout; whatever a failed test leaves running is stopped after."""
+    layout = EngineLayout(stand_in)
+    yield layout
+    docker_engine.stop(layout)
+
+
+def kill(user: subprocess.Popen[bytes]) -> None:
+    user.kill()
+    user.wait()
+
+
+def test_an_engine_whose_only_user_was_killed_is_stopped_by_that_users_watchdog(
+    layout: EngineLayout,
+) -> None:
+    user, dockerd = start_a_user(layout.root)
+    kill(user)
+    assert is_gone_within(dockerd, GONE_LIMIT_S), "the engine outlived its only user"
+    assert not answers(layout.host)
+
+
+def test_an_engine_whose_starter_was_killed_runs_on_for_its_other_user_who_stops_it(
+    layout: EngineLayout,
+) -> None:
+    starter, dockerd = start_a_user(layout.root)
+    with private_engine(layout.root) as engine:
+        assert not engine.started_here
+        kill(starter)
+        deadline = time.monotonic() + GONE_LIMIT_S
+        while len(list(layout.users.iterdir())) > 1:  # its watchdog forgets it
+            assert time.monotonic() < deadline, list(layout.users.iterdir())
+            time.sleep(0.05)
+        assert answers(engine.host)  # not tied to the process that started it
+    assert not answers(layout.host)
+    assert is_gone_within(dockerd, 5.0)  # stopped, though another process started it
 
 
 def test_it_falls_back_to_vfs_where_overlay2_cannot_run_and_remembers(

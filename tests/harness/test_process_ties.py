@@ -16,18 +16,30 @@ import pytest
 from scripts.paths import REPO_ROOT
 from scripts.providers.process import process_group
 from scripts.providers.runs import start_ticks
-from tests.harness.fault_support import recorded_processes, silent_redis_folder, silent_redis_matrix
+from tests.harness.fault_support import (
+    is_gone_within,
+    recorded_processes,
+    silent_redis_folder,
+    silent_redis_matrix,
+)
 
 DEATH_LIMIT_S = 5.0
 
-# A stand-in harness: starts a "server" through the process runner, says its pid, waits.
+# A stand-in harness: starts a "server" through the process runner (`process_group`, or
+# `serving` when told: the same with a readiness wait), says its pid, waits.
 HARNESS = """
 import sys, time
 from pathlib import Path
 from scripts.providers import process
 if "no-watchdog" in sys.argv:
     process.WATCHDOG._send = lambda line: None
-with process.process_group(["/bin/sleep", "300"], Path(sys.argv[1])) as server:
+argv, log = ["/bin/sleep", "300"], Path(sys.argv[1])
+if "serving" in sys.argv:
+    ready = process.Readiness("sleep", lambda: None, (OSError,))
+    with process.serving(argv, log, ready) as served:
+        print(served.process.pid, flush=True)
+        time.sleep(300)
+with process.process_group(argv, log) as server:
     print(server.pid, flush=True)
     time.sleep(300)
 """
@@ -60,15 +72,6 @@ def wait_for_exec(pid: int, program: str) -> None:
         time.sleep(0.01)
 
 
-def is_gone_within(pid: int, limit_s: float) -> bool:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if start_ticks(pid) is None:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("kill_group", "options", "path"),
@@ -78,6 +81,13 @@ def is_gone_within(pid: int, limit_s: float) -> bool:
         pytest.param(False, (), "/nonexistent", id="harness-killed-watchdog-only"),
         pytest.param(True, (), "/nonexistent", id="process-group-killed-watchdog-only"),
         pytest.param(False, ("no-watchdog",), None, id="harness-killed-death-signal-only"),
+        pytest.param(False, ("serving",), None, id="serving-harness-killed-both-ties"),
+        pytest.param(
+            False, ("serving", "no-watchdog"), None, id="serving-harness-killed-death-signal-only"
+        ),
+        pytest.param(
+            False, ("serving",), "/nonexistent", id="serving-harness-killed-watchdog-only"
+        ),
     ],
 )
 def test_a_server_dies_within_seconds_of_its_harness_killed_hard(

@@ -8,7 +8,8 @@ then the race and burst probes (tests/support/live_probes.py) against the same s
 
 DATABASE_URL names the server (default: SQLite) and REDIS_URL the Redis (default: a throwaway
 redis-server), as for the suite: the run gets its own database and Redis db index, dropped at
-the end. The service runs on a free 127.0.0.1 port, started here and stopped afterwards. The
+the end. The service runs on a free 127.0.0.1 port, started here through the harness's process
+runner and stopped afterwards; what it logged is printed at the end. The
 exit status is schemathesis's, or 1 when a probe got an undocumented answer (a 5xx).
 """
 
@@ -20,24 +21,28 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
 
+from scripts.files import log_tail
+from scripts.providers.base import ProvisioningError
+from scripts.providers.process import Readiness, serving
 from tests.support.databases import provisioner_for
 from tests.support.live_probes import run_probes
 from tests.support.live_server import free_port
 from tests.support.naming import new_run_id, worker_resource_name
 from tests.support.redis_db import claimed_redis_db
-from tests.support.redis_server import stop_process, throwaway_redis_server
+from tests.support.redis_server import throwaway_redis_server
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
 
 DEFAULT_DATABASE_URL = "sqlite://"
 READY_TIMEOUT_SECONDS = 30.0
+SERVICE_LOG_LINES = 200
 # Every check, stateful links, and at least 150 examples per operation.
 SCHEMATHESIS_OPTIONS = ("--checks", "all", "--max-examples", "150", "--request-timeout", "10")
 
@@ -46,35 +51,54 @@ class ServiceStartError(RuntimeError):
     """uvicorn exited or did not answer in time."""
 
 
+class NotServingYetError(Exception):
+    """The service answered, but not its schema yet."""
+
+
+def serves_its_schema(base_url: str) -> None:
+    """Return once `GET /openapi.json` answers 200; raise while it does not."""
+    status = httpx.get(f"{base_url}/openapi.json", timeout=1).status_code
+    if status != 200:
+        raise NotServingYetError(f"GET /openapi.json answered {status}")
+
+
 @contextmanager
 def running_service(
     environment: dict[str, str], app_dir: Path | None = None
 ) -> Iterator[tuple[str, int]]:
-    """`uvicorn app.main:app` on a free 127.0.0.1 port (the `app` of `app_dir` when given);
-    yields its base URL and process id, stops it after."""
+    """`uvicorn app.main:app` on a free 127.0.0.1 port (the `app` of `app_dir` when given),
+    through the process runner (tied to this process, polled until it serves, its group
+    stopped after); yields its base URL and process id. What it logged is printed at the end."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     if app_dir is not None:
         command += ["--app-dir", str(app_dir)]
-    process = subprocess.Popen(command, env={**os.environ, **environment})  # noqa: S603
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise ServiceStartError(f"uvicorn exited with {process.returncode}")
-            try:
-                if httpx.get(f"{base_url}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise ServiceStartError(f"uvicorn did not answer on {base_url} in time")
-            time.sleep(0.1)
-        yield base_url, process.pid
-    finally:
-        stop_process(process, timeout_seconds=10)
+    ready = Readiness(
+        f"uvicorn on {base_url}",
+        partial(serves_its_schema, base_url),
+        (httpx.TransportError, NotServingYetError),
+        deadline_s=READY_TIMEOUT_SECONDS,
+    )
+    with tempfile.TemporaryDirectory(prefix="ct_fuzz_service_") as folder, ExitStack() as stack:
+        log_path = Path(folder) / "uvicorn.log"
+        stack.callback(print_service_log, log_path)
+        try:
+            service = stack.enter_context(
+                serving(command, log_path, ready, env={**os.environ, **environment})
+            )
+        except ProvisioningError as error:
+            raise ServiceStartError(f"{error.message}\n{error.log_tail}".rstrip()) from error
+        yield base_url, service.process.pid
+
+
+def print_service_log(log_path: Path) -> None:
+    """The service's last log lines (its warnings and tracebacks), when it wrote any."""
+    tail = log_tail(log_path, SERVICE_LOG_LINES)
+    if tail:
+        print(f"the service's log (its last {SERVICE_LOG_LINES} lines at most):", flush=True)
+        print(tail, flush=True)
 
 
 def _options(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -1,24 +1,29 @@
-"""A throwaway redis-server for one test run, when no REDIS_URL is given."""
+"""The suite's own Redis for one test run, when no REDIS_URL is given.
+
+A throwaway redis-server started exactly as the harness starts a cell's Redis: the `binaries`
+source (`scripts.sources.binaries`) finds the program where the harness looks for server
+programs, gives it a new password, a private run folder and a free loopback port, and runs it
+through the process runner (`scripts.providers.process`: tied to this run, polled until it
+answers, stopped and removed on exit). Its URL carries the password; a client without it is
+refused.
+"""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import ExitStack, contextmanager
 
 import pytest
-import redis
 
-from scripts.paths import scratch_dir
-from scripts.providers.ports import free_port
-from scripts.providers.process import process_group
+from scripts.matrix import BinariesSource, VersionSpec
+from scripts.providers.base import ProvisioningError, Unavailable
+from scripts.sources.binaries import BinariesProvider
 
-SEARCH_PATHS = ("/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server")
-READY_TIMEOUT_SECONDS = 10.0
+ANY_VERSION = "any"  # a version named by a word matches every redis-server
+HOW_TO_GET_ONE = (
+    "Install it (Debian/Ubuntu: `apt-get install redis-server`, macOS: `brew install redis`) "
+    "or point the suite at a running server: `REDIS_URL=redis://127.0.0.1:6379/0 pytest`."
+)
 
 
 class RedisServerMissingError(RuntimeError):
@@ -26,78 +31,30 @@ class RedisServerMissingError(RuntimeError):
 
 
 class RedisServerStartError(RuntimeError):
-    """redis-server was found but did not answer PING."""
+    """redis-server was found but did not answer."""
 
 
-def find_redis_server() -> str:
-    """The path of a redis-server program; raises with the places searched and the fixes."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    for candidate in SEARCH_PATHS:
-        if Path(candidate).is_file():
-            return candidate
-    raise RedisServerMissingError(
-        "No redis-server found on PATH or in " + ", ".join(SEARCH_PATHS) + ". "
-        "Install it (Debian/Ubuntu: `apt-get install redis-server`, macOS: `brew install redis`) "
-        "or point the suite at a running server: `REDIS_URL=redis://127.0.0.1:6379/0 pytest`."
-    )
-
-
-def stop_process(process: subprocess.Popen[bytes], timeout_seconds: float) -> None:
-    """Ask `process` to stop (SIGTERM); kill it if it is still running after the timeout."""
-    process.terminate()
-    try:
-        process.wait(timeout=timeout_seconds)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2)
-    try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RedisServerStartError(
-                    f"redis-server exited with {process.returncode}: {log_path.read_text()[-2000:]}"
-                )
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                pass
-        raise RedisServerStartError(f"redis-server did not answer PING at {url} in time")
-    finally:
-        client.close()
+def suite_redis_provider() -> BinariesProvider:
+    """The `binaries` source of any redis-server this machine has."""
+    source = BinariesSource()
+    spec = VersionSpec(role="cache", backend="redis", version=ANY_VERSION, sources=(source,))
+    return BinariesProvider(spec, source)
 
 
 @contextmanager
 def throwaway_redis_server() -> Iterator[str]:
-    """Start redis-server on a free 127.0.0.1 port without persistence; yield its URL."""
-    binary = find_redis_server()
-    workdir = Path(tempfile.mkdtemp(prefix="ct_redis_", dir=scratch_dir()))
-    log_path = workdir / "redis.log"
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    command = [
-        binary,
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", str(workdir),
-        "--logfile", str(log_path),
-        "--daemonize", "no",
-    ]  # fmt: skip
+    """Start redis-server (password, free 127.0.0.1 port, no persistence); yield its URL."""
+    provider = suite_redis_provider()
     try:
-        # tied to this run: it dies with it, even when the run is killed
-        with process_group(command, workdir / "redis.out") as process:
-            _wait_until_ready(process, url, log_path)
-            yield url
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        provider.check()
+    except Unavailable as error:
+        raise RedisServerMissingError(f"{error.reason}. {HOW_TO_GET_ONE}") from None
+    with ExitStack() as stack:
+        try:
+            server = stack.enter_context(provider.start())
+        except ProvisioningError as error:
+            raise RedisServerStartError(f"{error.message}\n{error.log_tail}".rstrip()) from error
+        yield server.url
 
 
 @contextmanager
