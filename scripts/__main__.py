@@ -31,10 +31,9 @@ from scripts.live import live_display
 from scripts.matrix import Cell, ImageSource, Matrix, MatrixError, VersionSpec, load_matrix
 from scripts.paths import ScratchFolderError
 from scripts.providers.accounts import existing_server_account
-from scripts.providers.base import SourceKind, Unavailable
+from scripts.providers.base import Unavailable
 from scripts.providers.process import die_with_parent, kill_all_groups, live_groups
 from scripts.providers.runs import reap_dead_runs, remove_run_folders
-from scripts.providers.templates import COLD_SERVERS_ENV
 from scripts.providers.watchdog import remove_unused_segments
 from scripts.results import CellResult
 from scripts.schedule import (
@@ -50,7 +49,9 @@ from scripts.schedule import (
 )
 from scripts.sources import choose_provider
 from scripts.sources.engines import engine_for_images
+from scripts.sources.templates import COLD_SERVERS_ENV
 from scripts.suite_switches import suite_switches
+from scripts.vocabulary import SourceKind
 from scripts.warm.client import PreloadedPytest, preloaded_pytest
 
 
@@ -119,7 +120,7 @@ def _run(matrix: Matrix, args: argparse.Namespace) -> int:
             print(f"{asked} is the cell {cell.id} ({cell.database.id} + {cell.cache.id})")
     timeout = args.timeout or matrix.timeout
     source = cast(SourceKind | None, args.source)
-    if args.cold_servers:  # read by the binaries source at each start (scripts.providers.templates)
+    if args.cold_servers:  # read by the binaries source at each start (scripts.sources.templates)
         os.environ[COLD_SERVERS_ENV] = "1"
 
     try:

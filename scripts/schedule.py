@@ -15,9 +15,9 @@ from types import FrameType
 from scripts.cell import DEFAULT_TEST_PATHS, interrupted_before_start, run_cell
 from scripts.layout import Layout
 from scripts.matrix import Cell, Matrix
-from scripts.providers.base import SourceKind
 from scripts.providers.process import kill_all_groups
 from scripts.results import CellResult, ServerInfo
+from scripts.vocabulary import SourceKind
 from scripts.warm.client import PreloadedPytest
 
 FAILING_STATES = frozenset({"failed", "error"})

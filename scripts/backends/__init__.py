@@ -24,7 +24,6 @@ from scripts.backends.base import (
     Backend,
     ImageContract,
     NotAnsweringError,
-    Program,
     ServerBackend,
 )
 
@@ -35,7 +34,6 @@ __all__ = [
     "Backend",
     "ImageContract",
     "NotAnsweringError",
-    "Program",
     "ServerBackend",
     "UnknownBackendError",
     "backend",

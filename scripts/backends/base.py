@@ -13,25 +13,15 @@ import signal
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from scripts.providers.accounts import Account
-
-if TYPE_CHECKING:
-    from scripts.results import Role
+from scripts.vocabulary import Program, Role
 
 
 class NotAnsweringError(Exception):
     """The server did not answer (yet): refused, starting up, or a timeout."""
-
-
-@dataclass(frozen=True)
-class Program:
-    """A server program found on this machine, with the version its `--version` printed."""
-
-    path: Path
-    version: str
 
 
 @dataclass(frozen=True)

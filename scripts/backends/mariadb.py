@@ -8,12 +8,12 @@ import shutil
 import socket
 from pathlib import Path
 
-from scripts.backends.base import Program
 from scripts.backends.mysql import Mysql, write_init_file
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.base import ProvisioningError
 from scripts.providers.passwords import mysql_native_hash
 from scripts.providers.setup_commands import run_setup
+from scripts.vocabulary import Program
 
 INSTALL_DB_NAMES = ("mariadb-install-db", "mysql_install_db")
 # Small redo log: the template is copied for every start.

@@ -11,11 +11,12 @@ import signal
 from pathlib import Path
 from typing import ClassVar
 
-from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
+from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
+from scripts.vocabulary import Program
 
 # The smallest redo log (the template is copied for every start; the default is 100 MiB).
 REDO_LOG = "--innodb-redo-log-capacity=8M"

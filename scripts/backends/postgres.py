@@ -7,13 +7,13 @@ import signal
 from pathlib import Path
 from typing import ClassVar
 
-from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
-from scripts.images.recipes import SERVICE_UID
+from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.passwords import new_password, scram_sha_256_verifier, write_secret_file
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 from scripts.providers.watchdog import WATCHDOG, remove_unused_segments
+from scripts.vocabulary import SERVICE_UID, Program
 
 # Throwaway data: durability off for speed.
 SPEED_SETTINGS = (

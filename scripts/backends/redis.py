@@ -9,10 +9,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
+from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
 from scripts.providers.accounts import Account
 from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
+from scripts.vocabulary import Program
 
 CONFIG_FILE = "redis.conf"
 

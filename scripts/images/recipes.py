@@ -14,7 +14,6 @@ PREFIX = "fastapi-compat-matrix"
 BASE_PACKAGES = ("dash", "coreutils")
 """`/bin/sh` for the entrypoint and for testcontainers' readiness commands, and the few
 programs the entrypoints call (mkdir, chown, mktemp, sleep)."""
-SERVICE_UID = 999
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 

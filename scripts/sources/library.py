@@ -9,7 +9,8 @@ from types import ModuleType
 
 from scripts.backends.sqlite import VERSION_ATTRIBUTE
 from scripts.matrix import LibrarySource, VersionSpec
-from scripts.providers.base import RunningServer, SourceKind, Unavailable
+from scripts.providers.base import RunningServer, Unavailable
+from scripts.vocabulary import SourceKind
 
 
 class LibraryProvider:

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 
 from scripts.backends import NotAnsweringError, server_backend
 from scripts.matrix import UrlSource, VersionSpec
-from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
+from scripts.providers.base import ProvisioningError, RunningServer, Unavailable
 from scripts.sources.urls import (
     UnsetVariableError,
     expand,
     hide_password,
     with_suite_driver,
 )
+from scripts.vocabulary import SourceKind
 
 CONNECT_TIMEOUT_S = 5.0
 

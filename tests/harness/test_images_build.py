@@ -14,11 +14,11 @@ from scripts.images.build import content_digest, image_changes, write_root_tar
 from scripts.images.recipes import (
     PREFIX,
     RECIPES,
-    SERVICE_UID,
     UnknownImageError,
     is_local_image,
     recipe_for,
 )
+from scripts.vocabulary import SERVICE_UID
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from scripts.__main__ import main
 from scripts.command_line import session_arguments
 from scripts.paths import REPO_ROOT
-from scripts.providers.templates import COLD_SERVERS_ENV, templates_wanted
+from scripts.sources.templates import COLD_SERVERS_ENV, templates_wanted
 from scripts.suite_switches import (
     ISOLATION_ENV,
     SUITE_REPEAT_ENV,
