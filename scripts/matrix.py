@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scripts.backends import CACHE_BACKENDS, DATABASE_BACKENDS
+from scripts.backends import backend as lookup_backend
 from scripts.vocabulary import CellIdError, Role, cell_id, cell_id_parts, version_id
 
 Strategy = Literal["axis", "product", "pairwise"]
@@ -166,7 +167,6 @@ _MATRIX_KEYS: dict[str, type | tuple[type, ...]] = {
     "known-failures": dict,
 }
 _STRATEGIES: tuple[Strategy, ...] = ("axis", "product", "pairwise")
-_SERVER_SOURCES = ("image", "binaries", "url")
 _BINARIES_KEYS: dict[str, type] = {"paths": list, "npm": str, "pip": str, "debian": dict}
 _DEBIAN_KEYS: dict[str, type] = {"suite": str, "packages": list}
 DEBIAN_SUITE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -300,7 +300,7 @@ def _parse_axis(
 
 def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[Source, ...]:
     table = _table(path, key, value)
-    allowed = {"library"} if backend == "sqlite" else set(_SERVER_SOURCES)
+    allowed: set[str] = set(lookup_backend(backend).sources)
     for name, inner in table.items():
         if name not in allowed and isinstance(inner, dict) and name[:1].isdigit():
             # [database.mysql.8.0] is the table "0" inside version "8": TOML splits on the dot
@@ -395,14 +395,6 @@ def _debian(path: Path, key: str, value: dict[str, Any]) -> DebianPackages:
     return DebianPackages(suite, packages)
 
 
-# The schemes a `url` source may use per backend (bare ones get the suite's driver).
-URL_SCHEMES: dict[str, tuple[str, ...]] = {
-    "postgres": ("postgres", "postgresql", "postgresql+psycopg2"),
-    "mysql": ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql"),
-    "mariadb": ("mariadb", "mariadb+pymysql", "mysql", "mysql+pymysql"),
-    "redis": ("redis", "rediss", "unix", "valkey", "valkeys"),
-    "valkey": ("valkey", "valkeys", "redis", "rediss", "unix"),
-}
 _WHOLE_VARIABLE = re.compile(r"^\$(?:\{\w+\}|\w+)$")
 _URL = re.compile(r"^(?P<scheme>[^:/?#]*)://\S*$")
 
@@ -411,7 +403,8 @@ def _check_url(path: Path, key: str, backend: str, url: str) -> None:
     """A url source is one `$VARIABLE` (checked when expanded) or a URL of its backend."""
     if _WHOLE_VARIABLE.match(url):
         return
-    allowed = URL_SCHEMES[backend]
+    # the schemes a `url` source may use (bare ones get the suite's driver)
+    allowed = lookup_backend(backend).url_schemes
     example = f"{allowed[0]}://127.0.0.1:<port>/…"
     match = _URL.match(url)
     if match is None:

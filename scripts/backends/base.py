@@ -13,11 +13,14 @@ import signal
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from scripts.providers.accounts import Account
-from scripts.vocabulary import Program, Role
+from scripts.vocabulary import Program, Role, SourceKind
+
+if TYPE_CHECKING:
+    from scripts.backends.janitors import SuiteNames, WorkerCaches, WorkerDatabases
 
 
 class NotAnsweringError(Exception):
@@ -44,10 +47,35 @@ class Backend:
     name: ClassVar[str]
     display_name: ClassVar[str]
     role: ClassVar[Role]
+    family: ClassVar[str]
+    """Backends of one family speak one protocol: one multi-worker cell proves them all."""
+    report_order: ClassVar[int] = 1000
+    """Where reports list it (lower first); backends that do not say come last, by name."""
+    url_schemes: ClassVar[tuple[str, ...]] = ()
+    """The schemes of its URLs: what a `url` source may use (a bare one gets the suite's
+    driver), and what the suite matches to find the backend's janitor."""
+    sources: ClassVar[tuple[SourceKind, ...]] = ("library",)
+    """The source kinds a version of it may name in the matrix file."""
+
+    def accepts_url(self, url: str) -> bool:
+        """True when `url`'s scheme, or its dialect (`postgresql` of `postgresql+x`), is ours."""
+        scheme = url.partition("://")[0].lower() if "://" in url else ""
+        dialects = {known.partition("+")[0] for known in self.url_schemes}
+        return scheme in self.url_schemes or scheme.partition("+")[0] in dialects
+
+    def worker_databases(self, server_url: str, names: SuiteNames) -> WorkerDatabases:
+        """The janitor that gives each worker of the suite its own database (database role)."""
+        raise NotImplementedError(f"{self.display_name} gives no per-worker databases")
+
+    def worker_caches(self, url: str) -> WorkerCaches:
+        """The janitor that gives each worker of the suite its own cache (cache role)."""
+        raise NotImplementedError(f"{self.display_name} gives no per-worker caches")
 
 
 class ServerBackend(Backend, ABC):
     """A backend that runs as a server: everything the sources need to start and ask it."""
+
+    sources: ClassVar[tuple[SourceKind, ...]] = ("image", "binaries", "url")
 
     program_names: ClassVar[tuple[str, ...]]
     debian_folders: ClassVar[tuple[str, ...]]

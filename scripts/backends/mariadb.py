@@ -50,6 +50,8 @@ class Mariadb(Mysql):
 
     name = "mariadb"
     display_name = "MariaDB"
+    report_order = 30
+    url_schemes = ("mariadb", "mariadb+pymysql", "mysql", "mysql+pymysql")
     program_names = ("mariadbd", "mysqld")
     speed_options = SPEED_OPTIONS
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import signal
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
 from scripts.providers.accounts import Account, give_to
@@ -17,6 +17,9 @@ from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 from scripts.vocabulary import Program
+
+if TYPE_CHECKING:
+    from scripts.backends.janitors import SuiteNames, WorkerDatabases
 
 # The smallest redo log (the template is copied for every start; the default is 100 MiB).
 REDO_LOG = "--innodb-redo-log-capacity=8M"
@@ -100,6 +103,9 @@ class Mysql(ServerBackend):
     name = "mysql"
     display_name = "MySQL"
     role = "database"
+    family = "mysql"
+    report_order = 20
+    url_schemes = ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql")
     program_names: ClassVar[tuple[str, ...]] = ("mysqld",)
     debian_folders = ("/usr/sbin", "/usr/bin")
     program_version_pattern = re.compile(r"\bVer\s+(\d+(?:\.\d+)+)")
@@ -171,6 +177,14 @@ class Mysql(ServerBackend):
             for host in ("127.0.0.1", "::1")
         ]
         write_init_file(run_dir, statements, account)
+
+    def worker_databases(self, server_url: str, names: SuiteNames) -> WorkerDatabases:
+        """A database per worker; a copy is the template's tables re-created, rows copied."""
+        from sqlalchemy.engine import make_url
+
+        from scripts.backends.janitors.sql_databases import MysqlDatabases
+
+        return MysqlDatabases(make_url(server_url), names)
 
     def url(self, port: int, password: str) -> str:
         return f"mysql+pymysql://root:{password}@{LOOPBACK}:{port}/mysql"

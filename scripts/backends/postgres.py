@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import signal
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
 from scripts.providers.accounts import Account, give_to
@@ -14,6 +14,9 @@ from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 from scripts.providers.watchdog import WATCHDOG, remove_unused_segments
 from scripts.vocabulary import SERVICE_UID, Program
+
+if TYPE_CHECKING:
+    from scripts.backends.janitors import SuiteNames, WorkerDatabases
 
 # Throwaway data: durability off for speed.
 SPEED_SETTINGS = (
@@ -29,6 +32,9 @@ class Postgres(ServerBackend):
     name = "postgres"
     display_name = "PostgreSQL"
     role = "database"
+    family = "postgres"
+    report_order = 10
+    url_schemes = ("postgres", "postgresql", "postgresql+psycopg2")
     program_names = ("postgres",)
     debian_folders = ("/usr/lib/postgresql/*/bin",)
     program_version_pattern = re.compile(r"\(PostgreSQL\)\s+(\d+(?:\.\d+)*)")
@@ -121,6 +127,14 @@ class Postgres(ServerBackend):
         finally:
             connection.close()
         return self.server_version(url, timeout_s)
+
+    def worker_databases(self, server_url: str, names: SuiteNames) -> WorkerDatabases:
+        """A database per worker: CREATE DATABASE ... TEMPLATE, DROP ... WITH (FORCE)."""
+        from sqlalchemy.engine import make_url
+
+        from scripts.backends.janitors.sql_databases import PostgresDatabases
+
+        return PostgresDatabases(make_url(server_url), names)
 
     def url(self, port: int, password: str) -> str:
         return f"postgresql+psycopg2://postgres:{password}@{LOOPBACK}:{port}/postgres"

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
 from scripts.providers.accounts import Account
 from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
+
+if TYPE_CHECKING:
+    from scripts.backends.janitors import WorkerCaches
 from scripts.vocabulary import Program
 
 CONFIG_FILE = "redis.conf"
@@ -22,6 +25,9 @@ class Redis(ServerBackend):
     name = "redis"
     display_name = "Redis"
     role = "cache"
+    family = "redis"
+    report_order = 50
+    url_schemes = ("redis", "rediss", "unix", "valkey", "valkeys")
     program_names = ("redis-server",)
     debian_folders = ("/usr/bin",)
     program_version_pattern = re.compile(r"\bv=(\d+(?:\.\d+)+)")
@@ -74,6 +80,12 @@ class Redis(ServerBackend):
             "--daemonize",
             "no",
         ]
+
+    def worker_caches(self, url: str) -> WorkerCaches:
+        """A db index per worker, claimed under a lock in db 0."""
+        from scripts.backends.janitors.redis_indexes import RedisCaches
+
+        return RedisCaches(url)
 
     def url(self, port: int, password: str) -> str:
         return f"redis://:{password}@{LOOPBACK}:{port}/0"

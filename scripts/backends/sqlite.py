@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scripts.backends.base import Backend
+
+if TYPE_CHECKING:
+    from scripts.backends.janitors import SuiteNames, WorkerDatabases
 
 VERSION_ATTRIBUTE = "sqlite_version"
 """What an SQLite DB-API module reports its library version in."""
@@ -12,6 +17,17 @@ class Sqlite(Backend):
     name = "sqlite"
     display_name = "SQLite"
     role = "database"
+    family = "sqlite"
+    report_order = 40
+    url_schemes = ("sqlite",)
+
+    def worker_databases(self, server_url: str, names: SuiteNames) -> WorkerDatabases:
+        """A file per worker, in a fast folder."""
+        from sqlalchemy.engine import make_url
+
+        from scripts.backends.janitors.sql_databases import FileDatabases
+
+        return FileDatabases(make_url(server_url), names)
 
 
 BACKEND = Sqlite()

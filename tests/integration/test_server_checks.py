@@ -6,12 +6,12 @@ import socket
 
 import pytest
 
+from scripts.backends.janitors.redis_indexes import RedisUnreachableError, check_redis_url
 from tests.support.databases import (
     DatabaseUnreachableError,
     UnsupportedDatabaseError,
     check_database_url,
 )
-from tests.support.redis_db import RedisUnreachableError, check_redis_url
 
 
 def _closed_port() -> int:
