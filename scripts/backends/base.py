@@ -20,6 +20,7 @@ from scripts.providers.accounts import Account
 from scripts.vocabulary import Program, Role, SourceKind
 
 if TYPE_CHECKING:
+    from scripts.backends.image_recipe import ImageRecipe
     from scripts.backends.janitors import SuiteNames, WorkerCaches, WorkerDatabases
 
 
@@ -135,6 +136,13 @@ class ServerBackend(Backend, ABC):
     @abstractmethod
     def image_contract(self, password: str) -> ImageContract:
         """The testcontainers module and class for this backend's images."""
+
+    def image_recipe(
+        self, version: str, suite: str, packages: tuple[str, ...]
+    ) -> ImageRecipe | None:
+        """Our own image of `version`, from the packages of Debian's `suite` that the matrix
+        file names for it (`binaries = { debian = {...} }`); None: the project builds none."""
+        return None
 
     def container_url(self, container: Any) -> str:
         """The suite URL of a started testcontainers container."""

@@ -54,6 +54,11 @@ class Mariadb(Mysql):
     url_schemes = ("mariadb", "mariadb+pymysql", "mysql", "mysql+pymysql")
     program_names = ("mariadbd", "mysqld")
     speed_options = SPEED_OPTIONS
+    image_server = "mariadbd"
+    image_client = "mariadb"
+    # mariadb-install-db is a shell script that calls sed and awk
+    image_helpers = ("sed", "mawk")
+    image_links = {"/usr/bin/awk": "mawk"}  # noqa: RUF012 - read only, as the base class's
 
     def build_template(
         self, program: Program, target: Path, account: Account | None, log_path: Path

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
+from scripts.backends.image_recipe import SYSTEM_PATH, ImageRecipe, server_packages
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.passwords import new_password, scram_sha_256_verifier, write_secret_file
 from scripts.providers.ports import LOOPBACK
@@ -148,6 +149,25 @@ class Postgres(ServerBackend):
             # owned by the account (uid 999) the server of our own images starts as; the
             # official images start as root and take the folder over themselves
             data_tmpfs=("/var/lib/postgresql", f"rw,uid={SERVICE_UID},gid={SERVICE_UID}"),
+        )
+
+    def image_recipe(self, version: str, suite: str, packages: tuple[str, ...]) -> ImageRecipe:
+        return ImageRecipe(
+            backend=self.name,
+            version=version,
+            suite=suite,
+            packages=server_packages(packages),
+            entrypoint="postgres.sh",
+            port=5432,
+            command=("postgres",),
+            account="postgres",
+            run_as="postgres",
+            owned_dirs=("/var/lib/postgresql", "/run/postgresql"),
+            env={
+                "PATH": f"/usr/lib/postgresql/{version}/bin:{SYSTEM_PATH}",
+                "PGDATA": "/var/lib/postgresql/data",
+                "LANG": "C.UTF-8",
+            },
         )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
+from scripts.backends.image_recipe import SYSTEM_PATH, ImageRecipe, server_packages
 from scripts.providers.accounts import Account
 from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
@@ -100,6 +101,24 @@ class Redis(ServerBackend):
         host = container.get_container_host_ip()
         port = container.get_exposed_port(container.port)
         return f"redis://:{container.password}@{host}:{port}/0"
+
+    def image_recipe(self, version: str, suite: str, packages: tuple[str, ...]) -> ImageRecipe:
+        server = self.program_names[0]  # redis-server, valkey-server
+        # as in the official image: the tools package too (`redis-cli`)
+        tools = [name.replace("-server", "-tools") for name in packages if name.endswith("-server")]
+        return ImageRecipe(
+            backend=self.name,
+            version=version,
+            suite=suite,
+            packages=server_packages(packages, *tools),
+            entrypoint="redis.sh",
+            port=6379,
+            command=(server,),
+            account=server.removesuffix("-server"),
+            owned_dirs=("/data",),
+            env={"PATH": SYSTEM_PATH, "COMPAT_SERVER": server},
+            workdir="/data",
+        )
 
 
 BACKEND = Redis()

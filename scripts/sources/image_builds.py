@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from scripts import docker_engine, paths
+from scripts.backends import BACKENDS, ServerBackend
 from scripts.images.build import build_image, built_image_digest, content_digest
-from scripts.images.recipes import ImageRecipe, UnknownImageError, is_local_image, recipe_for
-from scripts.matrix import ImageSource, MatrixError, load_matrix
+from scripts.images.recipes import ImageRecipe, UnknownImageError, is_local_image
+from scripts.matrix import BinariesSource, ImageSource, Matrix, MatrixError, load_matrix
 from scripts.providers.base import Unavailable
 from scripts.sources.image import docker_host, ping_docker
 
+RECIPE_MATRICES = (paths.REPO_ROOT / "matrix-images.toml", paths.MATRIX_FILE)
+"""Where the suites and packages of the images come from, first file first."""
 DownloadClosure = Callable[[str, Sequence[str], Path], list[Path]]
 ExtractDebs = Callable[[Sequence[Path], Path], None]
 
@@ -42,6 +45,43 @@ class Built:
 
     def line(self) -> str:
         return f"{self.tag:<38} {self.action:<7} {self.seconds:6.1f} s  {self.source}"
+
+
+def recipes_in(matrix: Matrix) -> list[ImageRecipe]:
+    """The images that can be built from what `matrix` names: every version with Debian
+    packages (`binaries = { debian = {...} }`) of a backend whose module gives a recipe."""
+    recipes: list[ImageRecipe] = []
+    for spec in matrix.versions:
+        found = BACKENDS.get(spec.backend)
+        if not isinstance(found, ServerBackend):
+            continue
+        for source in spec.sources:
+            if isinstance(source, BinariesSource) and source.debian is not None:
+                debian = source.debian
+                recipe = found.image_recipe(spec.version, debian.suite, debian.packages)
+                if recipe is not None:
+                    recipes.append(recipe)
+                break
+    return recipes
+
+
+def known_recipes(matrix_files: Sequence[Path] = RECIPE_MATRICES) -> list[ImageRecipe]:
+    """Every image the matrix files let us build, each tag once (the first file's wins)."""
+    recipes: dict[str, ImageRecipe] = {}
+    for matrix_file in matrix_files:
+        for recipe in recipes_in(load_matrix(matrix_file)):
+            recipes.setdefault(recipe.tag, recipe)
+    return list(recipes.values())
+
+
+def recipe_for(tag: str, matrix_files: Sequence[Path] = RECIPE_MATRICES) -> ImageRecipe:
+    """The recipe of image `tag`; `UnknownImageError` listing those that can be built."""
+    recipes = known_recipes(matrix_files)
+    for recipe in recipes:
+        if recipe.tag == tag:
+            return recipe
+    known = ", ".join(recipe.tag for recipe in recipes)
+    raise UnknownImageError(f"no recipe builds {tag}; these can be built here: {known}")
 
 
 def images_in(matrix_file: Path) -> list[str]:
@@ -109,7 +149,7 @@ def build_images(tags: Sequence[str], matrix_file: Path) -> int:
     """Build `tags` (default: the images of our own that `matrix_file` names); the exit status."""
     try:
         tags = list(tags) or images_in(matrix_file)
-        recipes = [recipe_for(tag) for tag in tags]
+        recipes = [recipe_for(tag, (matrix_file, *RECIPE_MATRICES)) for tag in tags]
     except (MatrixError, UnknownImageError) as error:
         print(f"images: {error}", file=sys.stderr)
         return 2

@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 
 from scripts.images.build import content_digest, image_changes, write_root_tar
-from scripts.images.recipes import (
-    PREFIX,
-    RECIPES,
-    UnknownImageError,
-    is_local_image,
-    recipe_for,
-)
+from scripts.images.recipes import PREFIX, UnknownImageError, is_local_image
+from scripts.sources.image_builds import known_recipes, recipe_for
 from scripts.vocabulary import SERVICE_UID
 
 
@@ -106,7 +101,7 @@ def test_the_image_runs_the_entrypoint_as_the_official_image_does() -> None:
 
 
 def test_every_image_is_tagged_under_the_projects_prefix_never_as_an_official_one() -> None:
-    for recipe in RECIPES:
+    for recipe in known_recipes():
         assert recipe.tag == f"{PREFIX}/{recipe.backend}:{recipe.version}"
         assert is_local_image(recipe.tag)
     assert not is_local_image("postgres:17-alpine")
