@@ -26,6 +26,7 @@ from types import MappingProxyType
 from scripts.backends.base import (
     Backend,
     ImageContract,
+    LibraryBackend,
     NotAnsweringError,
     ServerBackend,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "DATABASE_BACKENDS",
     "Backend",
     "ImageContract",
+    "LibraryBackend",
     "NotAnsweringError",
     "ServerBackend",
     "UnknownBackendError",

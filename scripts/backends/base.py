@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import signal
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -55,6 +56,9 @@ class Backend:
     url_schemes: ClassVar[tuple[str, ...]] = ()
     """The schemes of its URLs: what a `url` source may use (a bare one gets the suite's
     driver), and what the suite matches to find the backend's janitor."""
+    driver_schemes: ClassVar[Mapping[str, str]] = {}
+    """A bare scheme -> the one the suite connects with (SQLAlchemy would pick MySQLdb for
+    mysql://, and redis-py does not know valkey://); other schemes are kept as given."""
     sources: ClassVar[tuple[SourceKind, ...]] = ("library",)
     """The source kinds a version of it may name in the matrix file."""
 
@@ -71,6 +75,21 @@ class Backend:
     def worker_caches(self, url: str) -> WorkerCaches:
         """The janitor that gives each worker of the suite its own cache (cache role)."""
         raise NotImplementedError(f"{self.display_name} gives no per-worker caches")
+
+
+class LibraryBackend(Backend):
+    """A backend the suite loads as a DB-API module (the `library` source): no server."""
+
+    library_url: ClassVar[str]
+    """The URL the suite connects with."""
+    module_env: ClassVar[str]
+    """The environment variable that names the DB-API module to the suite."""
+    version_attribute: ClassVar[str]
+    """What such a module reports its library version in."""
+    module_examples: ClassVar[str]
+    """Modules to suggest when the one named is not of this backend."""
+    missing_hint: ClassVar[str]
+    """What to do when the module named cannot be imported and the matrix says no `pip`."""
 
 
 class ServerBackend(Backend, ABC):

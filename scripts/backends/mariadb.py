@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import socket
 from pathlib import Path
@@ -11,7 +12,6 @@ from pathlib import Path
 from scripts.backends.mysql import Mysql, write_init_file
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.base import ProvisioningError
-from scripts.providers.passwords import mysql_native_hash
 from scripts.providers.setup_commands import run_setup
 from scripts.vocabulary import Program
 
@@ -27,6 +27,12 @@ SPEED_OPTIONS = (
     "--skip-name-resolve",
     LOG_FILE_SIZE,
 )
+
+
+def mysql_native_hash(password: str) -> str:
+    """MySQL's and MariaDB's `mysql_native_password` hash: `*` + SHA1(SHA1(password))."""
+    twice = hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest()  # noqa: S324 - the protocol's own hash
+    return "*" + twice.upper()
 
 
 def find_install_db(program: Program) -> Path:

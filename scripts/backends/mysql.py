@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -120,6 +121,10 @@ class Mysql(ServerBackend):
     family = "mysql"
     report_order = 20
     url_schemes = ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql")
+    driver_schemes: ClassVar[Mapping[str, str]] = {
+        "mysql": "mysql+pymysql",
+        "mariadb": "mysql+pymysql",
+    }
     program_names: ClassVar[tuple[str, ...]] = ("mysqld",)
     debian_folders = ("/usr/sbin", "/usr/bin")
     program_version_pattern = re.compile(r"\bVer\s+(\d+(?:\.\d+)+)")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+import secrets
 import signal
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
 from scripts.backends.image_recipe import SYSTEM_PATH, ImageRecipe, server_packages
 from scripts.providers.accounts import Account, give_to
-from scripts.providers.passwords import new_password, scram_sha_256_verifier, write_secret_file
+from scripts.providers.passwords import new_password, write_secret_file
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 from scripts.providers.watchdog import WATCHDOG, remove_unused_segments
@@ -28,6 +33,23 @@ SPEED_SETTINGS = (
     "dynamic_shared_memory_type=mmap",
 )
 
+SCRAM_ITERATIONS = 4096  # PostgreSQL's own default
+
+
+def scram_sha_256_verifier(password: str, salt: bytes | None = None) -> str:
+    """What PostgreSQL stores for `password` under scram-sha-256 (RFC 5802/7677); given to
+    `ALTER ROLE ... PASSWORD`, it is stored as is, never seen in clear by the server."""
+    salt = salt or secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
 
 class Postgres(ServerBackend):
     name = "postgres"
@@ -36,6 +58,10 @@ class Postgres(ServerBackend):
     family = "postgres"
     report_order = 10
     url_schemes = ("postgres", "postgresql", "postgresql+psycopg2")
+    driver_schemes: ClassVar[Mapping[str, str]] = {
+        "postgres": "postgresql+psycopg2",
+        "postgresql": "postgresql+psycopg2",
+    }
     program_names = ("postgres",)
     debian_folders = ("/usr/lib/postgresql/*/bin",)
     program_version_pattern = re.compile(r"\(PostgreSQL\)\s+(\d+(?:\.\d+)*)")

@@ -6,8 +6,9 @@ Valkey (`scripts.backends.valkey`) is this backend under other names.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
 from scripts.backends.image_recipe import SYSTEM_PATH, ImageRecipe, server_packages
@@ -29,6 +30,7 @@ class Redis(ServerBackend):
     family = "redis"
     report_order = 50
     url_schemes = ("redis", "rediss", "unix", "valkey", "valkeys")
+    driver_schemes: ClassVar[Mapping[str, str]] = {"valkey": "redis", "valkeys": "rediss"}
     program_names = ("redis-server",)
     debian_folders = ("/usr/bin",)
     program_version_pattern = re.compile(r"\bv=(\d+(?:\.\d+)+)")

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scripts.backends.base import Backend
+from scripts.backends.base import LibraryBackend
 
 if TYPE_CHECKING:
     from scripts.backends.janitors import SuiteNames, WorkerDatabases
 
-VERSION_ATTRIBUTE = "sqlite_version"
-"""What an SQLite DB-API module reports its library version in."""
 
-
-class Sqlite(Backend):
+class Sqlite(LibraryBackend):
     name = "sqlite"
     display_name = "SQLite"
     role = "database"
     family = "sqlite"
     report_order = 40
     url_schemes = ("sqlite",)
+    library_url = "sqlite://"
+    module_env = "SQLITE_MODULE"
+    version_attribute = "sqlite_version"
+    module_examples = "sqlite3, pysqlite3.dbapi2"
+    missing_hint = "use a Python built with the sqlite3 module"
 
     def worker_databases(self, server_url: str, names: SuiteNames) -> WorkerDatabases:
         """A file per worker, in a fast folder."""

@@ -30,7 +30,8 @@ class UrlProvider:
 
     def url(self) -> str:
         try:
-            return with_suite_driver(expand(self.url_source.url))
+            schemes = server_backend(self.spec.backend).driver_schemes
+            return with_suite_driver(expand(self.url_source.url), schemes)
         except UnsetVariableError as exc:
             raise Unavailable(
                 f"the url {self.url_source.url!r} needs ${exc.name}, which is not set",
