@@ -15,9 +15,10 @@ def worker_caches_for(url: str) -> WorkerCaches:
         found = backend_for_url(url, "cache")
     except UnknownBackendError:
         schemes = sorted({s for name in CACHE_BACKENDS for s in backend(name).url_schemes})
+        scheme = url.partition(":")[0]  # nothing after it: no password shown
         raise CacheUnreachableError(
-            f"REDIS_URL is not a URL of a cache the suite knows (schemes: {', '.join(schemes)});"
-            " expected e.g. redis://127.0.0.1:6379/0"
+            f"REDIS_URL is not a Redis URL (the scheme {scheme!r} is none of "
+            f"{', '.join(schemes)}); expected e.g. redis://127.0.0.1:6379/0"
         ) from None
     return found.worker_caches(url)
 
