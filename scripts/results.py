@@ -54,9 +54,8 @@ REPORTED_LIBRARIES = (
     "sqlalchemy",
     "fastapi",
     "pydantic",
-    "psycopg2-binary",
-    "pymysql",
-    "redis",
+    # the backends' drivers (psycopg2-binary, ...), each once, in report order
+    *dict.fromkeys(b.driver_distribution for b in BACKENDS.values() if b.driver_distribution),
     "celery",
     "pytest",
     "pytest-xdist",

@@ -61,6 +61,8 @@ class Backend:
     mysql://, and redis-py does not know valkey://); other schemes are kept as given."""
     sources: ClassVar[tuple[SourceKind, ...]] = ("library",)
     """The source kinds a version of it may name in the matrix file."""
+    driver_distribution: ClassVar[str | None] = None
+    """The Python distribution the suite talks to it with, whose version each result records."""
 
     def accepts_url(self, url: str) -> bool:
         """True when `url`'s scheme, or its dialect (`postgresql` of `postgresql+x`), is ours."""

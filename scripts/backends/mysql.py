@@ -120,6 +120,7 @@ class Mysql(ServerBackend):
     role = "database"
     family = "mysql"
     report_order = 20
+    driver_distribution = "pymysql"
     url_schemes = ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql")
     driver_schemes: ClassVar[Mapping[str, str]] = {
         "mysql": "mysql+pymysql",

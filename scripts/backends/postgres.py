@@ -57,6 +57,7 @@ class Postgres(ServerBackend):
     role = "database"
     family = "postgres"
     report_order = 10
+    driver_distribution = "psycopg2-binary"
     url_schemes = ("postgres", "postgresql", "postgresql+psycopg2")
     driver_schemes: ClassVar[Mapping[str, str]] = {
         "postgres": "postgresql+psycopg2",

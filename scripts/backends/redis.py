@@ -29,6 +29,7 @@ class Redis(ServerBackend):
     role = "cache"
     family = "redis"
     report_order = 50
+    driver_distribution = "redis"
     url_schemes = ("redis", "rediss", "unix", "valkey", "valkeys")
     driver_schemes: ClassVar[Mapping[str, str]] = {"valkey": "redis", "valkeys": "rediss"}
     program_names = ("redis-server",)
