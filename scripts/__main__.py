@@ -41,7 +41,7 @@ def run_command(args: argparse.Namespace) -> int:
 
         return report_from_arguments(args)
     if args.command == "images":
-        from scripts.images.__main__ import build_images
+        from scripts.sources.image_builds import build_images
 
         return build_images(args.tags, args.matrix)
     if args.command == "bench":

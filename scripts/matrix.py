@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scripts.backends import CACHE_BACKENDS, DATABASE_BACKENDS
-from scripts.results import Role
+from scripts.backends import backend as lookup_backend
+from scripts.vocabulary import CellIdError, Role, cell_id, cell_id_parts, version_id
 
 Strategy = Literal["axis", "product", "pairwise"]
 
@@ -70,7 +71,7 @@ class VersionSpec:
 
     @property
     def id(self) -> str:
-        return f"{self.backend}-{self.version}"
+        return version_id(self.backend, self.version)
 
 
 @dataclass(frozen=True)
@@ -125,19 +126,22 @@ class Matrix:
                 return cell
         return self._cell_from_id(cell_id)
 
-    def _cell_from_id(self, cell_id: str) -> Cell:
+    def _cell_from_id(self, name: str) -> Cell:
         """A cell named by id but outside the expansion (`postgres-16+valkey-8`, `redis-6.2`)."""
-        parts = cell_id.split("+")
+        try:
+            parts = cell_id_parts(name)
+        except CellIdError as error:
+            raise MatrixError(self.path, name, str(error)) from None
         if len(parts) > 2:
-            raise MatrixError(self.path, cell_id, "a cell id names at most a database and a cache")
-        specs = [self.version(part) for part in parts]
+            raise MatrixError(self.path, name, "a cell id names at most a database and a cache")
+        specs = [self.version(version_id(*part)) for part in parts]
         database = next((s for s in specs if s.role == "database"), self.default_database)
         cache = next((s for s in specs if s.role == "cache"), self.default_cache)
         if (
             sum(1 for s in specs if s.role == "database") > 1
             or sum(1 for s in specs if s.role == "cache") > 1
         ):
-            raise MatrixError(self.path, cell_id, "a cell takes one database and one cache")
+            raise MatrixError(self.path, name, "a cell takes one database and one cache")
         return make_cell(self, database, cache)
 
 
@@ -163,7 +167,6 @@ _MATRIX_KEYS: dict[str, type | tuple[type, ...]] = {
     "known-failures": dict,
 }
 _STRATEGIES: tuple[Strategy, ...] = ("axis", "product", "pairwise")
-_SERVER_SOURCES = ("image", "binaries", "url")
 _BINARIES_KEYS: dict[str, type] = {"paths": list, "npm": str, "pip": str, "debian": dict}
 _DEBIAN_KEYS: dict[str, type] = {"suite": str, "packages": list}
 DEBIAN_SUITE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -251,19 +254,17 @@ def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
         ("quick", matrix.quick),
         ("known-failures", tuple(matrix.known_failures)),
     ):
-        for index, cell_id in enumerate(ids):
-            where = (
-                f"matrix.{key}.{cell_id}" if key == "known-failures" else f"matrix.{key}[{index}]"
-            )
+        for index, named in enumerate(ids):
+            where = f"matrix.{key}.{named}" if key == "known-failures" else f"matrix.{key}[{index}]"
             try:
-                cell = matrix._cell_from_id(cell_id)
+                cell = matrix._cell_from_id(named)
             except MatrixError as error:
                 raise MatrixError(path, where, error.problem) from None
-            if cell.id != cell_id:
+            if cell.id != named:
                 raise MatrixError(
                     path,
                     where,
-                    f"{cell_id!r} is the cell {cell.id!r} ({cell.database.id} + "
+                    f"{named!r} is the cell {cell.id!r} ({cell.database.id} + "
                     f"{cell.cache.id}); write {cell.id!r}",
                 )
     return matrix
@@ -299,7 +300,7 @@ def _parse_axis(
 
 def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[Source, ...]:
     table = _table(path, key, value)
-    allowed = {"library"} if backend == "sqlite" else set(_SERVER_SOURCES)
+    allowed: set[str] = set(lookup_backend(backend).sources)
     for name, inner in table.items():
         if name not in allowed and isinstance(inner, dict) and name[:1].isdigit():
             # [database.mysql.8.0] is the table "0" inside version "8": TOML splits on the dot
@@ -394,14 +395,6 @@ def _debian(path: Path, key: str, value: dict[str, Any]) -> DebianPackages:
     return DebianPackages(suite, packages)
 
 
-# The schemes a `url` source may use per backend (bare ones get the suite's driver).
-URL_SCHEMES: dict[str, tuple[str, ...]] = {
-    "postgres": ("postgres", "postgresql", "postgresql+psycopg2"),
-    "mysql": ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql"),
-    "mariadb": ("mariadb", "mariadb+pymysql", "mysql", "mysql+pymysql"),
-    "redis": ("redis", "rediss", "unix", "valkey", "valkeys"),
-    "valkey": ("valkey", "valkeys", "redis", "rediss", "unix"),
-}
 _WHOLE_VARIABLE = re.compile(r"^\$(?:\{\w+\}|\w+)$")
 _URL = re.compile(r"^(?P<scheme>[^:/?#]*)://\S*$")
 
@@ -410,7 +403,8 @@ def _check_url(path: Path, key: str, backend: str, url: str) -> None:
     """A url source is one `$VARIABLE` (checked when expanded) or a URL of its backend."""
     if _WHOLE_VARIABLE.match(url):
         return
-    allowed = URL_SCHEMES[backend]
+    # the schemes a `url` source may use (bare ones get the suite's driver)
+    allowed = lookup_backend(backend).url_schemes
     example = f"{allowed[0]}://127.0.0.1:<port>/…"
     match = _URL.match(url)
     if match is None:
@@ -465,10 +459,10 @@ def _reasons(path: Path, key: str, value: object) -> dict[str, str]:
     """A table of cell id -> a non-empty reason."""
     _expect_type(path, key, value, dict)
     assert isinstance(value, dict)
-    for cell_id, reason in value.items():
-        _expect_type(path, f"{key}.{cell_id}", reason, str)
+    for named, reason in value.items():
+        _expect_type(path, f"{key}.{named}", reason, str)
         if not reason.strip():
-            raise MatrixError(path, f"{key}.{cell_id}", "empty: say why the service fails there")
+            raise MatrixError(path, f"{key}.{named}", "empty: say why the service fails there")
     return dict(value)
 
 
@@ -537,12 +531,14 @@ def make_cell(matrix: Matrix, database: VersionSpec, cache: VersionSpec) -> Cell
     """Name a cell after what it varies: `postgres-16`, `redis-6.2`, `postgres-16+valkey-8`."""
     varies_database = database != matrix.default_database
     varies_cache = cache != matrix.default_cache
+    varied: tuple[VersionSpec, ...]
     if varies_database and varies_cache:
-        cell_id = f"{database.id}+{cache.id}"
+        varied = (database, cache)
     elif varies_cache:
-        cell_id = cache.id
+        varied = (cache,)
     else:
-        cell_id = database.id
+        varied = (database,)
+    name = cell_id((spec.backend, spec.version) for spec in varied)
     is_default = not (varies_database or varies_cache)
     tags: list[str] = []
     if varies_database or is_default:
@@ -551,6 +547,6 @@ def make_cell(matrix: Matrix, database: VersionSpec, cache: VersionSpec) -> Cell
         tags += [cache.backend, "cache"]
     if is_default:
         tags.append("default")
-    if cell_id in matrix.quick:
+    if name in matrix.quick:
         tags.append("quick")
-    return Cell(cell_id, database, cache, tuple(dict.fromkeys(tags)))
+    return Cell(name, database, cache, tuple(dict.fromkeys(tags)))

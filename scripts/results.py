@@ -31,6 +31,7 @@ from scripts.junit import JUnitCase, JUnitError, read_junit
 from scripts.paths import REPO_ROOT
 from scripts.prepare_step import MigrationsOutcome
 from scripts.root_error import root_error
+from scripts.vocabulary import ROLES, CellIdError, Role, cell_id_parts, version_id
 
 RESULT_FORMAT = 1
 RESULT_FILE = "result.json"
@@ -40,11 +41,9 @@ MIGRATIONS_GROUP = "tests/integration/test_migrations.py"
 
 CellState = Literal["passed", "failed", "flaky", "error", "unavailable"]
 TestOutcomeKind = Literal["passed", "failed", "skipped", "error", "flaky", "xfailed", "xpassed"]
-Role = Literal["database", "cache"]
 
 CELL_STATES: tuple[CellState, ...] = get_args(CellState)
 OUTCOME_KINDS: tuple[TestOutcomeKind, ...] = get_args(TestOutcomeKind)
-ROLES: tuple[Role, ...] = get_args(Role)
 
 PYTEST_EXIT_REASONS = {
     2: "pytest was interrupted (exit code 2: a collection error, Ctrl-C or -x stop)",
@@ -56,9 +55,8 @@ REPORTED_LIBRARIES = (
     "sqlalchemy",
     "fastapi",
     "pydantic",
-    "psycopg2-binary",
-    "pymysql",
-    "redis",
+    # the backends' drivers (psycopg2-binary, ...), each once, in report order
+    *dict.fromkeys(b.driver_distribution for b in BACKENDS.values() if b.driver_distribution),
     "celery",
     "pytest",
     "pytest-xdist",
@@ -83,7 +81,7 @@ class Axis:
 
     @property
     def id(self) -> str:
-        return f"{self.backend}-{self.version}"
+        return version_id(self.backend, self.version)
 
 
 @dataclass(frozen=True)
@@ -579,17 +577,22 @@ def broken_result(cell: str, reason: str) -> CellResult:
 def is_cell_id(name: str) -> bool:
     """True when `name` reads as a cell id: `<backend>-<version>` parts of known backends,
     joined by `+` (`postgres-16+valkey-8`)."""
-    parts = [part.partition("-") for part in name.split("+")]
-    return all(backend in BACKENDS and dash and version for backend, dash, version in parts)
+    try:
+        parts = cell_id_parts(name)
+    except CellIdError:
+        return False
+    return all(backend in BACKENDS for backend, _ in parts)
 
 
 def axes_from_cell_id(cell: str) -> dict[Role, Axis]:
     """`postgres-16+valkey-8` → its axes (only those the id names)."""
     axes: dict[Role, Axis] = {}
-    for part in cell.split("+"):
-        backend, dash, version = part.partition("-")
-        if dash and backend and version:
-            axes["cache" if backend in CACHE_BACKENDS else "database"] = Axis(backend, version)
+    try:
+        parts = cell_id_parts(cell)
+    except CellIdError:
+        return axes
+    for backend, version in parts:
+        axes["cache" if backend in CACHE_BACKENDS else "database"] = Axis(backend, version)
     return axes
 
 

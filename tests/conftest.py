@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scripts.prepare_step import PrepareCommandError
+from tests.support.caches import CacheUnreachableError, check_cache_url
 from tests.support.databases import (
     DatabaseUnreachableError,
     UnsupportedDatabaseError,
@@ -18,7 +19,6 @@ from tests.support.databases import (
     check_sqlite_module,
 )
 from tests.support.naming import RUN_ID_ENV, new_run_id, register_run, unregister_run
-from tests.support.redis_db import RedisUnreachableError, check_redis_url
 from tests.support.redis_server import RedisServerMissingError, throwaway_redis_server
 from tests.support.repetition import repeat_each_test
 from tests.support.template import TEMPLATE_ENV, SchemaPreparationError, cell_template
@@ -40,8 +40,8 @@ def _check_servers_once() -> None:
         check_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
         check_sqlite_module(os.environ.get("SQLITE_MODULE") or None)
         if os.environ.get("REDIS_URL"):
-            check_redis_url(os.environ["REDIS_URL"])
-    except (UnsupportedDatabaseError, DatabaseUnreachableError, RedisUnreachableError) as error:
+            check_cache_url(os.environ["REDIS_URL"])
+    except (UnsupportedDatabaseError, DatabaseUnreachableError, CacheUnreachableError) as error:
         raise pytest.UsageError(str(error)) from None
 
 

@@ -11,27 +11,22 @@ from __future__ import annotations
 import re
 import signal
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from scripts.providers.accounts import Account
+from scripts.vocabulary import Program, Role, SourceKind
 
 if TYPE_CHECKING:
-    from scripts.results import Role
+    from scripts.backends.image_recipe import ImageRecipe
+    from scripts.backends.janitors import SuiteNames, WorkerCaches, WorkerDatabases
 
 
 class NotAnsweringError(Exception):
     """The server did not answer (yet): refused, starting up, or a timeout."""
-
-
-@dataclass(frozen=True)
-class Program:
-    """A server program found on this machine, with the version its `--version` printed."""
-
-    path: Path
-    version: str
 
 
 @dataclass(frozen=True)
@@ -54,10 +49,55 @@ class Backend:
     name: ClassVar[str]
     display_name: ClassVar[str]
     role: ClassVar[Role]
+    family: ClassVar[str]
+    """Backends of one family speak one protocol: one multi-worker cell proves them all."""
+    report_order: ClassVar[int] = 1000
+    """Where reports list it (lower first); backends that do not say come last, by name."""
+    url_schemes: ClassVar[tuple[str, ...]] = ()
+    """The schemes of its URLs: what a `url` source may use (a bare one gets the suite's
+    driver), and what the suite matches to find the backend's janitor."""
+    driver_schemes: ClassVar[Mapping[str, str]] = {}
+    """A bare scheme -> the one the suite connects with (SQLAlchemy would pick MySQLdb for
+    mysql://, and redis-py does not know valkey://); other schemes are kept as given."""
+    sources: ClassVar[tuple[SourceKind, ...]] = ("library",)
+    """The source kinds a version of it may name in the matrix file."""
+    driver_distribution: ClassVar[str | None] = None
+    """The Python distribution the suite talks to it with, whose version each result records."""
+
+    def accepts_url(self, url: str) -> bool:
+        """True when `url`'s scheme, or its dialect (`postgresql` of `postgresql+x`), is ours."""
+        scheme = url.partition("://")[0].lower() if "://" in url else ""
+        dialects = {known.partition("+")[0] for known in self.url_schemes}
+        return scheme in self.url_schemes or scheme.partition("+")[0] in dialects
+
+    def worker_databases(self, server_url: str, names: SuiteNames) -> WorkerDatabases:
+        """The janitor that gives each worker of the suite its own database (database role)."""
+        raise NotImplementedError(f"{self.display_name} gives no per-worker databases")
+
+    def worker_caches(self, url: str) -> WorkerCaches:
+        """The janitor that gives each worker of the suite its own cache (cache role)."""
+        raise NotImplementedError(f"{self.display_name} gives no per-worker caches")
+
+
+class LibraryBackend(Backend):
+    """A backend the suite loads as a DB-API module (the `library` source): no server."""
+
+    library_url: ClassVar[str]
+    """The URL the suite connects with."""
+    module_env: ClassVar[str]
+    """The environment variable that names the DB-API module to the suite."""
+    version_attribute: ClassVar[str]
+    """What such a module reports its library version in."""
+    module_examples: ClassVar[str]
+    """Modules to suggest when the one named is not of this backend."""
+    missing_hint: ClassVar[str]
+    """What to do when the module named cannot be imported and the matrix says no `pip`."""
 
 
 class ServerBackend(Backend, ABC):
     """A backend that runs as a server: everything the sources need to start and ask it."""
+
+    sources: ClassVar[tuple[SourceKind, ...]] = ("image", "binaries", "url")
 
     program_names: ClassVar[tuple[str, ...]]
     debian_folders: ClassVar[tuple[str, ...]]
@@ -117,6 +157,13 @@ class ServerBackend(Backend, ABC):
     @abstractmethod
     def image_contract(self, password: str) -> ImageContract:
         """The testcontainers module and class for this backend's images."""
+
+    def image_recipe(
+        self, version: str, suite: str, packages: tuple[str, ...]
+    ) -> ImageRecipe | None:
+        """Our own image of `version`, from the packages of Debian's `suite` that the matrix
+        file names for it (`binaries = { debian = {...} }`); None: the project builds none."""
+        return None
 
     def container_url(self, container: Any) -> str:
         """The suite URL of a started testcontainers container."""

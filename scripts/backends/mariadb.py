@@ -4,16 +4,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import socket
 from pathlib import Path
 
-from scripts.backends.base import Program
 from scripts.backends.mysql import Mysql, write_init_file
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.base import ProvisioningError
-from scripts.providers.passwords import mysql_native_hash
 from scripts.providers.setup_commands import run_setup
+from scripts.vocabulary import Program
 
 INSTALL_DB_NAMES = ("mariadb-install-db", "mysql_install_db")
 # Small redo log: the template is copied for every start.
@@ -27,6 +27,12 @@ SPEED_OPTIONS = (
     "--skip-name-resolve",
     LOG_FILE_SIZE,
 )
+
+
+def mysql_native_hash(password: str) -> str:
+    """MySQL's and MariaDB's `mysql_native_password` hash: `*` + SHA1(SHA1(password))."""
+    twice = hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest()  # noqa: S324 - the protocol's own hash
+    return "*" + twice.upper()
 
 
 def find_install_db(program: Program) -> Path:
@@ -50,8 +56,15 @@ class Mariadb(Mysql):
 
     name = "mariadb"
     display_name = "MariaDB"
+    report_order = 30
+    url_schemes = ("mariadb", "mariadb+pymysql", "mysql", "mysql+pymysql")
     program_names = ("mariadbd", "mysqld")
     speed_options = SPEED_OPTIONS
+    image_server = "mariadbd"
+    image_client = "mariadb"
+    # mariadb-install-db is a shell script that calls sed and awk
+    image_helpers = ("sed", "mawk")
+    image_links = {"/usr/bin/awk": "mawk"}  # noqa: RUF012 - read only, as the base class's
 
     def build_template(
         self, program: Program, target: Path, account: Account | None, log_path: Path

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
+from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
+from scripts.backends.image_recipe import SYSTEM_PATH, ImageRecipe, server_packages
 from scripts.providers.accounts import Account, give_to
 from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
+from scripts.vocabulary import Program
+
+if TYPE_CHECKING:
+    from scripts.backends.janitors import SuiteNames, WorkerDatabases
 
 # The smallest redo log (the template is copied for every start; the default is 100 MiB).
 REDO_LOG = "--innodb-redo-log-capacity=8M"
@@ -35,6 +41,19 @@ SPEED_OPTIONS = (
     "--secure-file-priv=",
     REDO_LOG,
 )
+# The configuration file of our own images.
+IMAGE_CONFIG = """[mysqld]
+user = mysql
+datadir = /var/lib/mysql
+socket = /run/mysqld/mysqld.sock
+pid-file = /run/mysqld/mysqld.pid
+secure-file-priv = /var/lib/mysql-files
+skip-name-resolve
+host-cache-size = 0
+
+[client]
+socket = /run/mysqld/mysqld.sock
+"""
 
 
 def mysql_protocol_version(url: str, timeout_s: float) -> str:
@@ -99,6 +118,14 @@ class Mysql(ServerBackend):
     name = "mysql"
     display_name = "MySQL"
     role = "database"
+    family = "mysql"
+    report_order = 20
+    driver_distribution = "pymysql"
+    url_schemes = ("mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql")
+    driver_schemes: ClassVar[Mapping[str, str]] = {
+        "mysql": "mysql+pymysql",
+        "mariadb": "mysql+pymysql",
+    }
     program_names: ClassVar[tuple[str, ...]] = ("mysqld",)
     debian_folders = ("/usr/sbin", "/usr/bin")
     program_version_pattern = re.compile(r"\bVer\s+(\d+(?:\.\d+)+)")
@@ -107,6 +134,11 @@ class Mysql(ServerBackend):
     needs_template = True
     start_secrets = (INIT_FILE,)
     speed_options: ClassVar[tuple[str, ...]] = SPEED_OPTIONS
+    image_server: ClassVar[str] = "mysqld"
+    image_client: ClassVar[str] = "mysql"
+    image_helpers: ClassVar[tuple[str, ...]] = ()
+    """More packages the entrypoint's programs need."""
+    image_links: ClassVar[dict[str, str]] = {}
     # a throwaway server's data directory is deleted with it: a clean shutdown (InnoDB's
     # flush, 1.4 s for MySQL 9.7 here) would keep nothing
     stop_signal: ClassVar[signal.Signals] = signal.SIGKILL
@@ -171,11 +203,43 @@ class Mysql(ServerBackend):
         ]
         write_init_file(run_dir, statements, account)
 
+    def worker_databases(self, server_url: str, names: SuiteNames) -> WorkerDatabases:
+        """A database per worker; a copy is the template's tables re-created, rows copied."""
+        from sqlalchemy.engine import make_url
+
+        from scripts.backends.janitors.sql_databases import MysqlDatabases
+
+        return MysqlDatabases(make_url(server_url), names)
+
     def url(self, port: int, password: str) -> str:
         return f"mysql+pymysql://root:{password}@{LOOPBACK}:{port}/mysql"
 
     def image_contract(self, password: str) -> ImageContract:
         return mysql_image(password)
+
+    def image_recipe(self, version: str, suite: str, packages: tuple[str, ...]) -> ImageRecipe:
+        # the entrypoint's client (`mysql`, `mariadb`) is in the server's client package
+        clients = [name.replace("-server-", "-client-") for name in packages if "-server-" in name]
+        return ImageRecipe(
+            backend=self.name,
+            version=version,
+            suite=suite,
+            packages=server_packages(packages, *clients),
+            helpers=self.image_helpers,
+            links=dict(self.image_links),
+            entrypoint="mysql.sh",
+            port=3306,
+            command=(self.image_server,),
+            account="mysql",
+            owned_dirs=("/var/lib/mysql", "/run/mysqld", "/var/lib/mysql-files"),
+            env={
+                "PATH": SYSTEM_PATH,
+                "COMPAT_SERVER": self.image_server,
+                "COMPAT_CLIENT": self.image_client,
+                "LANG": "C.UTF-8",
+            },
+            files={"/etc/mysql/my.cnf": IMAGE_CONFIG},
+        )
 
 
 BACKEND = Mysql()

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+import secrets
 import signal
+from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
-from scripts.images.recipes import SERVICE_UID
+from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
+from scripts.backends.image_recipe import SYSTEM_PATH, ImageRecipe, server_packages
 from scripts.providers.accounts import Account, give_to
-from scripts.providers.passwords import new_password, scram_sha_256_verifier, write_secret_file
+from scripts.providers.passwords import new_password, write_secret_file
 from scripts.providers.ports import LOOPBACK
 from scripts.providers.setup_commands import run_setup
 from scripts.providers.watchdog import WATCHDOG, remove_unused_segments
+from scripts.vocabulary import SERVICE_UID, Program
+
+if TYPE_CHECKING:
+    from scripts.backends.janitors import SuiteNames, WorkerDatabases
 
 # Throwaway data: durability off for speed.
 SPEED_SETTINGS = (
@@ -24,11 +33,36 @@ SPEED_SETTINGS = (
     "dynamic_shared_memory_type=mmap",
 )
 
+SCRAM_ITERATIONS = 4096  # PostgreSQL's own default
+
+
+def scram_sha_256_verifier(password: str, salt: bytes | None = None) -> str:
+    """What PostgreSQL stores for `password` under scram-sha-256 (RFC 5802/7677); given to
+    `ALTER ROLE ... PASSWORD`, it is stored as is, never seen in clear by the server."""
+    salt = salt or secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
+    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
 
 class Postgres(ServerBackend):
     name = "postgres"
     display_name = "PostgreSQL"
     role = "database"
+    family = "postgres"
+    report_order = 10
+    driver_distribution = "psycopg2-binary"
+    url_schemes = ("postgres", "postgresql", "postgresql+psycopg2")
+    driver_schemes: ClassVar[Mapping[str, str]] = {
+        "postgres": "postgresql+psycopg2",
+        "postgresql": "postgresql+psycopg2",
+    }
     program_names = ("postgres",)
     debian_folders = ("/usr/lib/postgresql/*/bin",)
     program_version_pattern = re.compile(r"\(PostgreSQL\)\s+(\d+(?:\.\d+)*)")
@@ -122,6 +156,14 @@ class Postgres(ServerBackend):
             connection.close()
         return self.server_version(url, timeout_s)
 
+    def worker_databases(self, server_url: str, names: SuiteNames) -> WorkerDatabases:
+        """A database per worker: CREATE DATABASE ... TEMPLATE, DROP ... WITH (FORCE)."""
+        from sqlalchemy.engine import make_url
+
+        from scripts.backends.janitors.sql_databases import PostgresDatabases
+
+        return PostgresDatabases(make_url(server_url), names)
+
     def url(self, port: int, password: str) -> str:
         return f"postgresql+psycopg2://postgres:{password}@{LOOPBACK}:{port}/postgres"
 
@@ -134,6 +176,25 @@ class Postgres(ServerBackend):
             # owned by the account (uid 999) the server of our own images starts as; the
             # official images start as root and take the folder over themselves
             data_tmpfs=("/var/lib/postgresql", f"rw,uid={SERVICE_UID},gid={SERVICE_UID}"),
+        )
+
+    def image_recipe(self, version: str, suite: str, packages: tuple[str, ...]) -> ImageRecipe:
+        return ImageRecipe(
+            backend=self.name,
+            version=version,
+            suite=suite,
+            packages=server_packages(packages),
+            entrypoint="postgres.sh",
+            port=5432,
+            command=("postgres",),
+            account="postgres",
+            run_as="postgres",
+            owned_dirs=("/var/lib/postgresql", "/run/postgresql"),
+            env={
+                "PATH": f"/usr/lib/postgresql/{version}/bin:{SYSTEM_PATH}",
+                "PGDATA": "/var/lib/postgresql/data",
+                "LANG": "C.UTF-8",
+            },
         )
 
 

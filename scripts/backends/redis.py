@@ -6,13 +6,19 @@ Valkey (`scripts.backends.valkey`) is this backend under other names.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from scripts.backends.base import ImageContract, NotAnsweringError, Program, ServerBackend
+from scripts.backends.base import ImageContract, NotAnsweringError, ServerBackend
+from scripts.backends.image_recipe import SYSTEM_PATH, ImageRecipe, server_packages
 from scripts.providers.accounts import Account
 from scripts.providers.passwords import write_secret_file
 from scripts.providers.ports import LOOPBACK
+
+if TYPE_CHECKING:
+    from scripts.backends.janitors import WorkerCaches
+from scripts.vocabulary import Program
 
 CONFIG_FILE = "redis.conf"
 
@@ -21,6 +27,11 @@ class Redis(ServerBackend):
     name = "redis"
     display_name = "Redis"
     role = "cache"
+    family = "redis"
+    report_order = 50
+    driver_distribution = "redis"
+    url_schemes = ("redis", "rediss", "unix", "valkey", "valkeys")
+    driver_schemes: ClassVar[Mapping[str, str]] = {"valkey": "redis", "valkeys": "rediss"}
     program_names = ("redis-server",)
     debian_folders = ("/usr/bin",)
     program_version_pattern = re.compile(r"\bv=(\d+(?:\.\d+)+)")
@@ -74,6 +85,12 @@ class Redis(ServerBackend):
             "no",
         ]
 
+    def worker_caches(self, url: str) -> WorkerCaches:
+        """A db index per worker, claimed under a lock in db 0."""
+        from scripts.backends.janitors.redis_indexes import RedisCaches
+
+        return RedisCaches(url)
+
     def url(self, port: int, password: str) -> str:
         return f"redis://:{password}@{LOOPBACK}:{port}/0"
 
@@ -87,6 +104,24 @@ class Redis(ServerBackend):
         host = container.get_container_host_ip()
         port = container.get_exposed_port(container.port)
         return f"redis://:{container.password}@{host}:{port}/0"
+
+    def image_recipe(self, version: str, suite: str, packages: tuple[str, ...]) -> ImageRecipe:
+        server = self.program_names[0]  # redis-server, valkey-server
+        # as in the official image: the tools package too (`redis-cli`)
+        tools = [name.replace("-server", "-tools") for name in packages if name.endswith("-server")]
+        return ImageRecipe(
+            backend=self.name,
+            version=version,
+            suite=suite,
+            packages=server_packages(packages, *tools),
+            entrypoint="redis.sh",
+            port=6379,
+            command=(server,),
+            account=server.removesuffix("-server"),
+            owned_dirs=("/data",),
+            env={"PATH": SYSTEM_PATH, "COMPAT_SERVER": server},
+            workdir="/data",
+        )
 
 
 BACKEND = Redis()

@@ -11,6 +11,8 @@ from scripts.backends.redis import Redis
 class Valkey(Redis):
     name = "valkey"
     display_name = "Valkey"
+    report_order = 60
+    url_schemes = ("valkey", "valkeys", "redis", "rediss", "unix")
     program_names = ("valkey-server",)
     container_module = "testcontainers.community.valkey"
     container_class = "ValkeyContainer"

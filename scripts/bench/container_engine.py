@@ -52,7 +52,7 @@ def _why_not_ready(
     missing = missing_images(images)
     if missing:
         say(f"docker: building {', '.join(missing)} (as `nox -s images` does)")
-        from scripts.images.__main__ import build_images
+        from scripts.sources.image_builds import build_images
 
         with redirect_stdout(sys.stderr):  # its progress lines; stdout is the caller's
             code = build_images(missing)

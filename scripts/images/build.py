@@ -21,7 +21,8 @@ from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scripts.images.recipes import SERVICE_UID, ImageRecipe
+from scripts.images.recipes import ImageRecipe
+from scripts.vocabulary import SERVICE_UID
 
 CONTENT_LABEL = "fastapi-compat-matrix.content"
 SOURCE_LABEL = "fastapi-compat-matrix.source"

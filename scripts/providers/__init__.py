@@ -1,5 +1,5 @@
 """Running servers as throwaway processes: the provider contract (`base`), the process
-runner, free ports, accounts, setup commands and data-directory templates.
-
-The sources that use them are in `scripts.sources`; the backends in `scripts.backends`.
+runner, free ports, accounts and setup commands. They know no backend: the backends
+(`scripts.backends`) use them, and the sources (`scripts.sources`) use both; the data-directory
+templates, which a backend builds, are in `scripts.sources.templates`.
 """

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
-SourceKind = Literal["image", "binaries", "url", "library"]
+from scripts.vocabulary import SourceKind
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Passwords for throwaway servers: a new one for every server started, and the hashed forms
-the servers store, so that not even a server's own log can show one.
+"""Passwords for throwaway servers: a new one for every server started (the hashed forms the
+servers store, so that not even a server's own log can show one, are the backends').
 
 A password lives only in the URL handed to the suite (and in a 0600 file in the server's own
 0700 folder, for Redis). Anything shown or written (provenance, results, reports, errors)
@@ -8,9 +8,6 @@ goes through `scripts.providers.urls.hide_password` first.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
 import secrets
 from collections.abc import Iterable
@@ -20,33 +17,11 @@ from urllib.parse import urlsplit
 from scripts.providers.accounts import Account, give_to
 
 PASSWORD_BYTES = 24  # 32 URL-safe characters: safe in URLs, config files and SQL literals
-SCRAM_ITERATIONS = 4096  # PostgreSQL's own default
 REDACTED = "***"
 
 
 def new_password() -> str:
     return secrets.token_urlsafe(PASSWORD_BYTES)
-
-
-def scram_sha_256_verifier(password: str, salt: bytes | None = None) -> str:
-    """What PostgreSQL stores for `password` under scram-sha-256 (RFC 5802/7677); given to
-    `ALTER ROLE ... PASSWORD`, it is stored as is, never seen in clear by the server."""
-    salt = salt or secrets.token_bytes(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-
-    def b64(raw: bytes) -> str:
-        return base64.b64encode(raw).decode()
-
-    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
-
-
-def mysql_native_hash(password: str) -> str:
-    """MySQL's and MariaDB's `mysql_native_password` hash: `*` + SHA1(SHA1(password))."""
-    twice = hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest()  # noqa: S324 - the protocol's own hash
-    return "*" + twice.upper()
 
 
 def write_secret_file(path: Path, text: str, account: Account | None) -> None:

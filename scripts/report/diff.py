@@ -10,6 +10,7 @@ from typing import Any
 
 from scripts.report.model import REPORT_FORMAT, REPORT_SCHEMA, BackendVerdict, Change, Diff
 from scripts.results import CellResult
+from scripts.vocabulary import version_id
 
 _GOOD = {"passed", "flaky"}
 _BAD = {"failed", "error"}
@@ -65,7 +66,7 @@ def _snapshot_of_document(document: Mapping[str, Any]) -> Snapshot:
             for cell in cells
         },
         versions={
-            f"{verdict['backend']}-{version['version']}"
+            version_id(verdict["backend"], version["version"])
             for verdict in document["verdict"]
             for version in verdict["versions"]
             if version["cells"]
@@ -79,7 +80,9 @@ def snapshot(cells: Sequence[CellResult], verdict: Sequence[BackendVerdict]) -> 
         git_commit=None,
         cell_states={cell.cell: cell.state for cell in cells},
         outcomes={cell.cell: {t.id: (t.outcome, t.message) for t in cell.tests} for cell in cells},
-        versions={f"{v.backend}-{vv.version}" for v in verdict for vv in v.versions if vv.cells},
+        versions={
+            version_id(v.backend, vv.version) for v in verdict for vv in v.versions if vv.cells
+        },
     )
 
 

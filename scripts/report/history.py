@@ -36,6 +36,7 @@ from scripts.files import atomic_write
 from scripts.report.model import BackendVerdict, RunInfo, VersionState
 from scripts.report.symbols import NOT_RUN_CODE, OUTCOME_CODES
 from scripts.results import NOT_STARTED, CellResult, CellState, interruption_of
+from scripts.vocabulary import version_id
 
 HISTORY_SCHEMA = "fastapi-compat-matrix/compat-history"
 HISTORY_FORMAT = 1
@@ -255,7 +256,9 @@ def record_run(
     `interrupted`, without the cells it never started nor the versions only those had."""
     was_interrupted = any(interruption_of(cell) is not None for cell in cells)
     cells = [cell for cell in cells if interruption_of(cell) != NOT_STARTED]
-    started = {f"{axis.backend}-{axis.version}" for cell in cells for axis in cell.axes.values()}
+    started = {
+        version_id(axis.backend, axis.version) for cell in cells for axis in cell.axes.values()
+    }
     index = history.test_index()
     for cell in cells:
         for test in cell.tests:
@@ -273,7 +276,8 @@ def record_run(
             key: VERSION_STATE_CODES[version.state]
             for backend in verdict
             for version in backend.versions
-            if (key := f"{backend.backend}-{version.version}") in started or not was_interrupted
+            if (key := version_id(backend.backend, version.version)) in started
+            or not was_interrupted
         },
         cells={cell.cell: _cell_run(cell, index) for cell in cells},
         interrupted=was_interrupted,

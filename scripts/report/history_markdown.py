@@ -3,7 +3,7 @@ each current failure began and what changed that night; the flaky tests and thei
 
 from __future__ import annotations
 
-from scripts.report.markdown import code, escape
+from scripts.report.markdown_text import code, escape
 from scripts.report.model import FirstFailure, Report, Trends
 from scripts.report.symbols import CELL_STATE_SYMBOLS
 from scripts.results import CellState

@@ -24,7 +24,8 @@ from scripts.report.symbols import (
     missing_server_note,
 )
 from scripts.report.verdict import STATE_WORDS, summarise
-from scripts.results import CellResult, Role
+from scripts.results import CellResult
+from scripts.vocabulary import Role
 
 MAX_LISTED_FAILURES = 500
 

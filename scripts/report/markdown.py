@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from scripts.report.cause import cell_cause
 from scripts.report.grid import grid_rows
+from scripts.report.history_markdown import history_markdown
+from scripts.report.markdown_text import code, escape, fenced
 from scripts.report.migrations import migrations_shown
 from scripts.report.model import Change, Diff, Report
 from scripts.report.symbols import (
@@ -80,9 +81,6 @@ def _grid(report: Report) -> list[str]:
 
 
 def _history(report: Report) -> list[str]:
-    # imported here: the History section uses this module's escaping
-    from scripts.report.history_markdown import history_markdown
-
     lines = history_markdown(report)
     return ["", *lines] if lines else []
 
@@ -250,9 +248,6 @@ def _change(change: Change) -> str:
     return f"{what}: {change.before or 'absent'} → {change.after or 'absent'}"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([|\\`*_<>])")
-
-
 def short_reason(reason: str | None) -> str | None:
     """A reason cut to its first few lines (a log tail can be 100 KB), saying where the rest is."""
     if reason is None:
@@ -262,27 +257,3 @@ def short_reason(reason: str | None) -> str | None:
     if len(lines) <= REASON_LINES and len(shown) <= REASON_CHARS:
         return shown
     return f"{shown[:REASON_CHARS].rstrip()} … (full text in result.json and compat.html)"
-
-
-def escape(text: str) -> str:
-    """Text safe in a Markdown table cell: one line, pipes and markup escaped."""
-    one_line = " ".join(text.split())
-    return _MARKDOWN_SPECIAL.sub(
-        lambda m: "&lt;" if m[1] == "<" else "&gt;" if m[1] == ">" else "\\" + m[1], one_line
-    )
-
-
-def code(text: str) -> str:
-    """An inline code span for a table cell: one line, pipes escaped, backticks fenced."""
-    one_line = " ".join(text.split()).replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", one_line)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if one_line.startswith("`") or one_line.endswith("`") else ""
-    return f"{fence}{pad}{one_line}{pad}{fence}"
-
-
-def fenced(text: str) -> list[str]:
-    """A fenced code block that the text cannot close early."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return [f"{fence}text", text, fence]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.matrix import MatrixError, load_matrix
-from scripts.results import Role
+from scripts.vocabulary import Role
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from scripts.report.model import (
 from scripts.report.symbols import NOT_RUN_CODE, OUTCOME_CODES
 from scripts.report.verdict import summarise
 from scripts.results import CellResult
+from scripts.vocabulary import version_id
 
 _BAD_CELL_CODES = frozenset("fe")
 _BAD_TEST_CODES = frozenset((OUTCOME_CODES["failed"], OUTCOME_CODES["error"]))
@@ -222,7 +223,7 @@ def with_since(verdict: Sequence[BackendVerdict], history: History) -> list[Back
     for backend in verdict:
         versions = []
         for version in backend.versions:
-            key = f"{backend.backend}-{version.version}"
+            key = version_id(backend.backend, version.version)
             wanted = VERSION_STATE_CODES[version.state]
             since = runs[-1].at
             for run in reversed(runs[:-1]):

@@ -9,6 +9,7 @@ from scripts.report.matrix_info import MatrixInfo
 from scripts.report.model import BackendVerdict, VersionState, VersionVerdict
 from scripts.report.versions import backend_key, display_name, ordered_versions
 from scripts.results import CellResult, CellState
+from scripts.vocabulary import CellIdError, cell_id_parts, version_id
 
 # worst first: a version is as good as the worst cell that counts for it
 _WORST_FIRST: tuple[CellState, ...] = ("failed", "error", "unavailable", "flaky", "passed")
@@ -35,7 +36,10 @@ def counted_axes(cell: CellResult, matrix: MatrixInfo) -> list[tuple[str, str]]:
     default cell (default database + default cache) also counts for the default cache, whose
     own axis cell it is. A default version riding along in another cell does not count.
     """
-    named = set(cell.cell.split("+"))
+    try:
+        named = {version_id(*part) for part in cell_id_parts(cell.cell)}
+    except CellIdError:
+        named = set()
     pairs: list[tuple[str, str]] = []
     defaults = {matrix.default_database, matrix.default_cache}
     is_default_cell = {axis.id for axis in cell.axes.values()} == defaults

@@ -25,13 +25,13 @@ from scripts.providers.base import (
     ProviderError,
     ProvisioningError,
     RunningServer,
-    SourceKind,
     Unavailable,
 )
 from scripts.sources.binaries import BinariesProvider
 from scripts.sources.image import ImageProvider
 from scripts.sources.library import LibraryProvider
 from scripts.sources.url import UrlProvider
+from scripts.vocabulary import SourceKind
 
 __all__ = [
     "Provider",

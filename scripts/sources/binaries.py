@@ -2,7 +2,7 @@
 
 Per start: a private run folder in the scratch area (tmpfs), the data directory copied from a
 template prepared once per program (initialised in place when templates are off, see
-`scripts.providers.templates`), a free loopback port, durability off; polled until it
+`scripts.sources.templates`), a free loopback port, durability off; polled until it
 answers, its own version read back; stopped (signal, wait, kill) and its folder removed in a
 `finally`, Ctrl-C included.
 """
@@ -17,22 +17,23 @@ from functools import partial
 from pathlib import Path
 
 from scripts import paths
-from scripts.backends import NotAnsweringError, Program, ServerBackend, UnknownBackendError
+from scripts.backends import NotAnsweringError, ServerBackend, UnknownBackendError
 from scripts.backends import server_backend as lookup_server_backend
 from scripts.matrix import BinariesSource, VersionSpec
 from scripts.providers import runs
 from scripts.providers.accounts import check_reachable, give_to, server_account
-from scripts.providers.base import RunningServer, SourceKind, Unavailable
+from scripts.providers.base import RunningServer, Unavailable
 from scripts.providers.passwords import new_password
 from scripts.providers.ports import free_port
 from scripts.providers.process import PortTakenError, Readiness, serving
-from scripts.providers.templates import (
+from scripts.sources.fetched import provenance_of
+from scripts.sources.programs import find_program
+from scripts.sources.templates import (
     copy_template,
     prepared_template,
     template_key,
 )
-from scripts.sources.fetched import provenance_of
-from scripts.sources.programs import find_program
+from scripts.vocabulary import Program, SourceKind
 
 PORT_ATTEMPTS = 3
 START_DEADLINE_S = 60.0

@@ -45,7 +45,8 @@ ARCHITECTURE = "amd64"
 LISTS_MAX_AGE_S = 24 * 3600.0
 LOADER_NAME = "ld-linux-x86-64.so.2"
 LIBRARY_FOLDERS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu")
-PROGRAM_FOLDERS = ("usr/sbin", "usr/bin", "sbin", "bin", "usr/lib/postgresql/*/bin")
+PROGRAM_FOLDERS = ("usr/sbin", "usr/bin", "sbin", "bin")
+"""Where packages put programs; a backend's own folders (`debian_folders`) come on top."""
 PACKAGES_FILE = "packages.txt"
 _INST_LINE = re.compile(r"^Inst (?P<name>\S+) (?:\[\S+\] )?\((?P<version>\S+) (?P<rest>.*)\)")
 _ELF_MAGIC = b"\x7fELF"
@@ -274,10 +275,15 @@ def patchelf_command() -> str:
     return found
 
 
-def program_files(root: Path) -> list[Path]:
+def _program_folders(more: Sequence[str]) -> tuple[str, ...]:
+    """`PROGRAM_FOLDERS` and `more` (absolute, as backends give them), relative to a root."""
+    return tuple(dict.fromkeys((*PROGRAM_FOLDERS, *(folder.lstrip("/") for folder in more))))
+
+
+def program_files(root: Path, more_folders: Sequence[str] = ()) -> list[Path]:
     """The ELF programs in `root`'s program folders (links left out: their targets count)."""
     programs: list[Path] = []
-    for pattern in PROGRAM_FOLDERS:
+    for pattern in _program_folders(more_folders):
         for folder in sorted(root.glob(pattern)):
             for path in sorted(folder.iterdir()):
                 if path.is_symlink() or not path.is_file():
@@ -288,7 +294,9 @@ def program_files(root: Path) -> list[Path]:
     return programs
 
 
-def make_runnable(root: Path, installed_at: Path | None = None) -> list[Path]:
+def make_runnable(
+    root: Path, installed_at: Path | None = None, more_folders: Sequence[str] = ()
+) -> list[Path]:
     """Point every dynamically linked program in `root` at `root`'s loader and libraries.
 
     `installed_at` is where `root` will be when the programs run, when that is elsewhere
@@ -299,7 +307,7 @@ def make_runnable(root: Path, installed_at: Path | None = None) -> list[Path]:
     rpath = ":".join(str(final / folder.relative_to(root)) for folder in library_folders(root))
     patchelf = patchelf_command()
     patched = []
-    for program in program_files(root):
+    for program in program_files(root, more_folders):
         interpreter = subprocess.run(  # noqa: S603 - patchelf on a file we extracted
             [patchelf, "--print-interpreter", str(program)],
             capture_output=True,
@@ -320,18 +328,24 @@ def make_runnable(root: Path, installed_at: Path | None = None) -> list[Path]:
 # ------------------------------------------------------------------ the fetcher
 
 
-def find_program(root: Path, names: Sequence[str]) -> Path | None:
+def find_program(root: Path, names: Sequence[str], more_folders: Sequence[str] = ()) -> Path | None:
     """The first of `names` in `root`'s program folders."""
     for name in names:
-        for pattern in PROGRAM_FOLDERS:
+        for pattern in _program_folders(more_folders):
             for folder in sorted(root.glob(pattern)):
                 if (folder / name).is_file():
                     return folder / name
     return None
 
 
-def fetch_debian(suite: str, packages: Sequence[str], program_names: Sequence[str]) -> str:
-    """Download, extract and make runnable `packages` of `suite` in `<cache>/fetched/`."""
+def fetch_debian(
+    suite: str,
+    packages: Sequence[str],
+    program_names: Sequence[str],
+    program_folders: Sequence[str] = (),
+) -> str:
+    """Download, extract and make runnable `packages` of `suite` in `<cache>/fetched/`; the
+    server's programs are among `program_names`, in the usual folders or `program_folders`."""
     check_suite(suite)
     target = fetched.fetched_root() / f"debian-{suite}-{fetched.safe_name('+'.join(packages))}"
     described = f"debian {suite} {' '.join(packages)}"
@@ -343,8 +357,8 @@ def fetch_debian(suite: str, packages: Sequence[str], program_names: Sequence[st
         try:
             root = work / "root"
             extract_debs(debs, root)
-            make_runnable(root, installed_at=target / "root")
-            program = find_program(root, program_names)
+            make_runnable(root, installed_at=target / "root", more_folders=program_folders)
+            program = find_program(root, program_names, program_folders)
             if program is None:
                 raise FetchError(f"{described} holds no {'/'.join(program_names)}")
             versions = package_versions(debs)

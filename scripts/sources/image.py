@@ -26,10 +26,11 @@ from scripts.docker_engine import ping
 from scripts.images.build import SOURCE_LABEL
 from scripts.images.recipes import is_local_image
 from scripts.matrix import ImageSource, VersionSpec
-from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
+from scripts.providers.base import ProvisioningError, RunningServer, Unavailable
 from scripts.providers.ports import LOOPBACK
 from scripts.sources.container_runs import container_run
 from scripts.sources.urls import hide_password
+from scripts.vocabulary import SourceKind
 
 PING_TIMEOUT_S = 3
 PROBE_TIMEOUT_S = 2.0

@@ -1,4 +1,4 @@
-"""The `library` source (SQLite): a DB-API module to import; nothing to start or stop."""
+"""The `library` source: a DB-API module to import (SQLite's); nothing to start or stop."""
 
 from __future__ import annotations
 
@@ -7,15 +7,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from scripts.backends.sqlite import VERSION_ATTRIBUTE
+from scripts.backends import LibraryBackend, backend
 from scripts.matrix import LibrarySource, VersionSpec
-from scripts.providers.base import RunningServer, SourceKind, Unavailable
+from scripts.providers.base import RunningServer, Unavailable
+from scripts.vocabulary import SourceKind
 
 
 class LibraryProvider:
     def __init__(self, spec: VersionSpec, source: LibrarySource) -> None:
         self.spec = spec
         self.library = source
+
+    @property
+    def backend(self) -> LibraryBackend:
+        found = backend(self.spec.backend)
+        assert isinstance(found, LibraryBackend), f"{found.display_name} is no library"
+        return found
 
     @property
     def source(self) -> SourceKind:
@@ -27,9 +34,7 @@ class LibraryProvider:
             return importlib.import_module(name)
         except ImportError as exc:
             hint = (
-                f"pip install {self.library.pip}"
-                if self.library.pip
-                else "use a Python built with the sqlite3 module"
+                f"pip install {self.library.pip}" if self.library.pip else self.backend.missing_hint
             )
             raise Unavailable(f"the DB-API module {name} cannot be imported: {exc}", hint) from exc
 
@@ -39,16 +44,18 @@ class LibraryProvider:
     @contextmanager
     def start(self) -> Iterator[RunningServer]:
         module = self.module()
-        version = getattr(module, VERSION_ATTRIBUTE, None)
+        library = self.backend
+        version = getattr(module, library.version_attribute, None)
         if not isinstance(version, str):
+            what = f"{library.display_name} DB-API module"
             raise Unavailable(
-                f"{self.library.module} has no `{VERSION_ATTRIBUTE}`: not an SQLite DB-API module",
-                "name an SQLite DB-API module (sqlite3, pysqlite3.dbapi2) in matrix.toml",
+                f"{self.library.module} has no `{library.version_attribute}`: not an {what}",
+                f"name an {what} ({library.module_examples}) in matrix.toml",
             )
         yield RunningServer(
-            url="sqlite://",
+            url=library.library_url,
             reported_version=version,
             source="library",
             provenance=f"{self.library.module} ({getattr(module, '__file__', 'built-in')})",
-            env={"SQLITE_MODULE": self.library.module},
+            env={library.module_env: self.library.module},
         )

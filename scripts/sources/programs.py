@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts import paths
-from scripts.backends import Program, ServerBackend
+from scripts.backends import ServerBackend
 from scripts.versions import version_matches
+from scripts.vocabulary import Program
 
 VERSION_TIMEOUT_S = 10.0
 

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 
 from scripts.backends import NotAnsweringError, server_backend
 from scripts.matrix import UrlSource, VersionSpec
-from scripts.providers.base import ProvisioningError, RunningServer, SourceKind, Unavailable
+from scripts.providers.base import ProvisioningError, RunningServer, Unavailable
 from scripts.sources.urls import (
     UnsetVariableError,
     expand,
     hide_password,
     with_suite_driver,
 )
+from scripts.vocabulary import SourceKind
 
 CONNECT_TIMEOUT_S = 5.0
 
@@ -29,7 +30,8 @@ class UrlProvider:
 
     def url(self) -> str:
         try:
-            return with_suite_driver(expand(self.url_source.url))
+            schemes = server_backend(self.spec.backend).driver_schemes
+            return with_suite_driver(expand(self.url_source.url), schemes)
         except UnsetVariableError as exc:
             raise Unavailable(
                 f"the url {self.url_source.url!r} needs ${exc.name}, which is not set",

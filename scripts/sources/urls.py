@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 _VARIABLE = re.compile(r"\$(?:\{(?P<braced>\w+)\}|(?P<plain>\w+))")
-
-# A URL written without a driver gets the one the suite installs (SQLAlchemy would pick
-# MySQLdb for mysql://, and redis-py does not know valkey://).
-_BARE_SCHEMES = {
-    "postgres": "postgresql+psycopg2",
-    "postgresql": "postgresql+psycopg2",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mysql+pymysql",
-    "valkey": "redis",
-    "valkeys": "rediss",
-}
 
 
 class UnsetVariableError(LookupError):
@@ -53,10 +43,11 @@ def hide_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def with_suite_driver(url: str) -> str:
-    """`url` with a bare scheme replaced by the suite's driver scheme; the rest kept as given.
+def with_suite_driver(url: str, driver_schemes: Mapping[str, str]) -> str:
+    """`url` with a bare scheme replaced by the suite's driver scheme (the backend's
+    `driver_schemes`); the rest kept as given.
 
     `mysql://u@h/test` -> `mysql+pymysql://u@h/test`; `valkey://h:6379/0` -> `redis://h:6379/0`.
     """
     scheme, separator, rest = url.partition("://")
-    return f"{_BARE_SCHEMES.get(scheme, scheme)}{separator}{rest}"
+    return f"{driver_schemes.get(scheme, scheme)}{separator}{rest}"

@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 
 from scripts import docker_engine, paths
-from scripts.images.__main__ import ensure_image
-from scripts.images.recipes import recipe_for
 from scripts.sources.container_runs import RUNNER_LABEL, labelled_containers
 from scripts.sources.debian import download_closure, extract_debs
+from scripts.sources.image_builds import ensure_image, recipe_for
 
 # What the tests run: one PostgreSQL, one MariaDB, one Redis (also the cache of the others).
 TEST_IMAGES = (

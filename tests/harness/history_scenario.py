@@ -22,6 +22,7 @@ import scripts.report.build
 from scripts.report.build import Written, write_report
 from scripts.report.model import RunInfo
 from scripts.results import CellState, ServerInfo, TestOutcomeKind, write_result
+from scripts.vocabulary import cell_id_parts
 from tests.harness.result_factories import cell_result
 
 NIGHTS = 20
@@ -98,7 +99,7 @@ def write_night(results: Path, night: int) -> None:
             else "passed"
         )
         result = cell_result(cell, state, outcomes, reason=None if state == "passed" else "boom")
-        backend, _, version = cell.partition("-")
+        ((backend, version),) = cell_id_parts(cell)
         reported = postgres_16_version(night) if cell == "postgres-16" else REPORTED[cell]
         result.servers = [
             ServerInfo("database", backend, version, reported, "url", None),

@@ -14,10 +14,14 @@ from scripts.backends import (
     ServerBackend,
     UnknownBackendError,
     backend,
+    backend_for_url,
     display_name,
+    family,
     server_backend,
 )
+from scripts.backends.janitors import SuiteNames, WorkerDatabases
 from scripts.paths import REPO_ROOT
+from scripts.vocabulary import Role
 
 
 def test_every_backend_is_registered_under_its_own_name_with_its_role() -> None:
@@ -72,3 +76,46 @@ def test_reading_the_matrix_loads_no_database_driver() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+def test_the_registry_finds_the_modules_and_orders_them_as_reports_do() -> None:
+    assert list(BACKENDS) == ["postgres", "mysql", "mariadb", "sqlite", "redis", "valkey"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("mariadb", "mysql"), ("valkey", "redis"), ("sqlite", "sqlite"), ("cockroach", "cockroach")],
+)
+def test_a_backends_family_is_what_its_module_declares(name: str, expected: str) -> None:
+    assert family(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "role", "expected"),
+    [
+        ("postgresql+psycopg2://u@h/postgres", "database", "postgres"),
+        ("postgresql+nosuchdriver://u@h/db", "database", "postgres"),
+        ("mariadb+pymysql://root@h/test", "database", "mysql"),
+        ("sqlite://", "database", "sqlite"),
+        ("redis://:pw@h:6379/0", "cache", "redis"),
+        ("unix:///run/redis.sock?db=1", "cache", "redis"),
+    ],
+)
+def test_a_url_finds_the_first_backend_whose_scheme_it_is(
+    url: str, role: Role, expected: str
+) -> None:
+    assert backend_for_url(url, role).name == expected
+
+
+def test_a_url_no_backend_takes_is_refused() -> None:
+    with pytest.raises(UnknownBackendError, match="'oracle'"):
+        backend_for_url("oracle://scott@db/orcl", "database")
+    with pytest.raises(UnknownBackendError):
+        backend_for_url("redis://h:6379/0", "database")
+
+
+@pytest.mark.parametrize("name", ["postgres", "mysql", "mariadb", "sqlite"])
+def test_each_database_backend_gives_the_suite_a_per_worker_janitor(name: str) -> None:
+    names = SuiteNames("ct_", lambda _name, _now: False)
+    url = "sqlite://" if name == "sqlite" else f"{backend(name).url_schemes[0]}://u@h/db"
+    assert isinstance(backend(name).worker_databases(url, names), WorkerDatabases)

@@ -11,14 +11,9 @@ from pathlib import Path
 import pytest
 
 from scripts.images.build import content_digest, image_changes, write_root_tar
-from scripts.images.recipes import (
-    PREFIX,
-    RECIPES,
-    SERVICE_UID,
-    UnknownImageError,
-    is_local_image,
-    recipe_for,
-)
+from scripts.images.recipes import PREFIX, UnknownImageError, is_local_image
+from scripts.sources.image_builds import known_recipes, recipe_for
+from scripts.vocabulary import SERVICE_UID
 
 
 @pytest.fixture
@@ -106,7 +101,7 @@ def test_the_image_runs_the_entrypoint_as_the_official_image_does() -> None:
 
 
 def test_every_image_is_tagged_under_the_projects_prefix_never_as_an_official_one() -> None:
-    for recipe in RECIPES:
+    for recipe in known_recipes():
         assert recipe.tag == f"{PREFIX}/{recipe.backend}:{recipe.version}"
         assert is_local_image(recipe.tag)
     assert not is_local_image("postgres:17-alpine")
@@ -116,3 +111,19 @@ def test_every_image_is_tagged_under_the_projects_prefix_never_as_an_official_on
 def test_an_image_without_a_recipe_lists_those_that_exist() -> None:
     with pytest.raises(UnknownImageError, match=r"fastapi-compat-matrix/mysql:9\.7"):
         recipe_for(f"{PREFIX}/mysql:8.0")
+
+
+def test_a_recipe_takes_the_suite_and_packages_the_matrix_file_names(tmp_path: Path) -> None:
+    matrix = tmp_path / "matrix.toml"
+    matrix.write_text(
+        "[database.sqlite.stdlib]\n"
+        'library = { module = "sqlite3" }\n'
+        '[cache.valkey."8"]\n'
+        'binaries = { debian = { suite = "bookworm", packages = ["valkey-server"] } }\n'
+    )
+    recipe = recipe_for(f"{PREFIX}/valkey:8", [matrix])
+    assert (recipe.suite, recipe.packages) == ("bookworm", ("valkey-server", "valkey-tools"))
+    assert recipe.command == ("valkey-server",)
+    assert recipe.account == "valkey"
+    with pytest.raises(UnknownImageError, match="these can be built here: fastapi-compat"):
+        recipe_for(f"{PREFIX}/redis:8.0", [matrix])

@@ -14,7 +14,7 @@ from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE, ScratchFolderError, scratch_dir
 from scripts.plan import RunPlan
 from scripts.providers.base import ProvisioningError
-from scripts.providers.templates import copy_template
+from scripts.sources.templates import copy_template
 
 
 @pytest.mark.parametrize(

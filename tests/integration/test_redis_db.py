@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pytest
 import redis
 
-from tests.support import redis_db
-from tests.support.redis_db import (
+from scripts.backends.janitors import redis_indexes as redis_db
+from scripts.backends.janitors.redis_indexes import (
     LOCK_INDEX,
     LOCK_PREFIX,
     OWNED_PREFIX,

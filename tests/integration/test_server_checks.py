@@ -6,12 +6,13 @@ import socket
 
 import pytest
 
+from scripts.backends.janitors.redis_indexes import RedisUnreachableError, check_redis_url
+from tests.support.caches import CacheUnreachableError, check_cache_url
 from tests.support.databases import (
     DatabaseUnreachableError,
     UnsupportedDatabaseError,
     check_database_url,
 )
-from tests.support.redis_db import RedisUnreachableError, check_redis_url
 
 
 def _closed_port() -> int:
@@ -52,3 +53,8 @@ def test_a_redis_server_that_does_not_answer_is_refused_with_the_fix() -> None:
 def test_a_redis_url_that_is_not_one_is_refused() -> None:
     with pytest.raises(RedisUnreachableError, match="not a Redis URL"):
         check_redis_url("http://127.0.0.1:6379/0")
+
+
+def test_a_cache_url_no_cache_backend_takes_is_refused_before_any_test() -> None:
+    with pytest.raises(CacheUnreachableError, match="not a Redis URL"):
+        check_cache_url("http://127.0.0.1:6379/0")

@@ -31,11 +31,11 @@ import httpx
 from scripts.files import log_tail
 from scripts.providers.base import ProvisioningError
 from scripts.providers.process import Readiness, serving
+from tests.support.caches import worker_caches_for
 from tests.support.databases import provisioner_for
 from tests.support.live_probes import run_probes
 from tests.support.live_server import free_port
 from tests.support.naming import new_run_id, worker_resource_name
-from tests.support.redis_db import claimed_redis_db
 from tests.support.redis_server import throwaway_redis_server
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
@@ -119,7 +119,7 @@ def fuzz(argv: Sequence[str]) -> int:
     with ExitStack() as stack:
         database_url = stack.enter_context(provisioner_for(server_url).worker_database(name))
         redis_server = os.environ.get("REDIS_URL") or stack.enter_context(throwaway_redis_server())
-        redis_url = stack.enter_context(claimed_redis_db(redis_server, name, "master"))
+        redis_url = stack.enter_context(worker_caches_for(redis_server).claimed(name, "master"))
         environment = {
             "APP_ENV": "production",
             "DATABASE_URL": database_url,

@@ -13,9 +13,9 @@ from app.cache import close_redis_clients
 from app.config import Settings, get_settings
 from app.database import dispose_engines
 from app.tasks import configure_celery, wait_for_publishing
+from tests.support.caches import worker_caches_for
 from tests.support.databases import provisioner_for
 from tests.support.naming import current_run_id, owner_is_dead, worker_resource_name
-from tests.support.redis_db import claimed_redis_db, reap_dead_claims
 from tests.support.template import exported_template
 
 DEFAULT_DATABASE_URL = "sqlite://"
@@ -68,12 +68,13 @@ def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
     name = worker_resource_name(current_run_id(), worker_id)
     provisioner = provisioner_for(server_url)
     provisioner.reap_stale()
-    reap_dead_claims(base_redis_url, f"{name}:reaper", owner_is_dead)
+    caches = worker_caches_for(base_redis_url)
+    caches.reap_dead(f"{name}:reaper", owner_is_dead)
     with ExitStack() as stack:
         database_url = stack.enter_context(
             provisioner.worker_database(name, template=exported_template())
         )
-        redis_url = stack.enter_context(claimed_redis_db(base_redis_url, name, worker_id))
+        redis_url = stack.enter_context(caches.claimed(name, worker_id))
         # runs before the claim is given up: what the tests queued is published (or given up)
         # while the database is still this worker's, never into one another worker claims
         stack.callback(wait_for_publishing, PUBLISHING_DRAIN_SECONDS)

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scripts import paths
-from scripts.backends.base import Program
 from scripts.providers import runs
 from scripts.providers.base import ProvisioningError
+from scripts.vocabulary import Program
 
 COMPLETE_MARKER = ".compat-template-complete"
 

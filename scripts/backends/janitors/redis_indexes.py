@@ -1,4 +1,5 @@
-"""Each worker's own Redis database index on the run's Redis server, claimed before it is used.
+"""The Redis family's janitor (`RedisCaches`): each worker's own Redis database index on the
+run's Redis server, claimed before it is used.
 
 The suite flushes the index it works in, so it must never take one that holds somebody else's
 keys, nor one another run is using (two runs, or two matrix cells, may share one server, each
@@ -22,12 +23,13 @@ suite's; an index holding keys without the suite's mark is skipped and left alon
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.connection import parse_url
 
+from scripts.backends.janitors import CacheUnreachableError, WorkerCaches
 from scripts.periodic import every
 
 REDIS_DATABASES = 16
@@ -62,7 +64,7 @@ return false
 """
 
 
-class RedisUnreachableError(RuntimeError):
+class RedisUnreachableError(CacheUnreachableError):
     """REDIS_URL is malformed, or names a server that does not answer or refuses the suite."""
 
 
@@ -97,8 +99,13 @@ def shown(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _text(value: bytes | str) -> str:
+    """A value read back from Redis (bytes: the clients here do not decode)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def base_index(url: str) -> int:
-    return int(parse_url(url).get("db", 0))
+    return int(parse_url(url).get("db", 0))  # type: ignore[no-untyped-call]
 
 
 def candidate_indexes(base: int, worker_id: str, databases: int = REDIS_DATABASES) -> list[int]:
@@ -164,7 +171,7 @@ def _claim(locks: redis.Redis, url: str, holder: str, worker_id: str, ttl_ms: in
         lock = f"{LOCK_PREFIX}{index}"
         if not locks.set(lock, holder, nx=True, px=ttl_ms):
             owner = locks.get(lock)
-            refused.append(f"{index} (in use by {owner.decode() if owner else 'another run'})")
+            refused.append(f"{index} (in use by {_text(owner) if owner else 'another run'})")
             continue
         if locks.exists(f"{OWNED_PREFIX}{index}") or _is_empty(with_db_index(url, index)):
             locks.set(f"{OWNED_PREFIX}{index}", holder)
@@ -192,7 +199,7 @@ def reap_dead_claims(url: str, reaper: str, owner_is_dead: Callable[[str], bool]
             if not index_text.isdigit() or owner is None:
                 continue
             index, lock = int(index_text), f"{LOCK_PREFIX}{index_text}"
-            if not (owner_is_dead(owner.decode()) or not locks.exists(lock)):
+            if not (owner_is_dead(_text(owner)) or not locks.exists(lock)):
                 continue
             ttl_ms = int(LOCK_TTL_S * 1000)
             if not locks.eval(_TAKE_FROM_DEAD, 1, lock, owner, reaper, ttl_ms):
@@ -256,3 +263,19 @@ def claimed_redis_db(
                     locks.eval(_RELEASE, 1, lock, holder)
     finally:
         locks.close()
+
+
+class RedisCaches(WorkerCaches):
+    """A db index per worker on the Redis (or Valkey) server at `url`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def check(self) -> None:
+        check_redis_url(self.url)
+
+    def reap_dead(self, reaper: str, owner_is_dead: Callable[[str], bool]) -> None:
+        reap_dead_claims(self.url, reaper, owner_is_dead)
+
+    def claimed(self, holder: str, worker_id: str) -> AbstractContextManager[str]:
+        return claimed_redis_db(self.url, holder, worker_id)
