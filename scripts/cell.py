@@ -298,14 +298,13 @@ class _CellRun:
         env[RUN_MARKERS_ENV] = str(run_markers_dir())
         with suite_folder(self.cell.id) as suite_scratch:
             env[SCRATCH_ENV] = str(suite_scratch)
-            return self._suite_runs(first, common, env, junit, rerun_junit, running)
+            return self._suite_runs(first, common, env, rerun_junit, running)
 
     def _suite_runs(
         self,
         first: list[str],
         common: list[str],
         env: dict[str, str],
-        junit: Path,
         rerun_junit: Path,
         running: dict[Role, RunningServer],
     ) -> SuiteRun:

@@ -14,6 +14,9 @@ reports fill (see `scripts.suite_progress`), never from guessing at JUnit XML or
 
 `read_result` never raises: a missing, truncated or foreign result.json becomes an `error`
 result whose reason says what was wrong, so one bad folder never breaks a report.
+
+Standard library only, and so must be all it imports: the GitHub annotation step
+(`scripts.report.annotate`) reads results without the project's virtualenv.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ first library exception in the log; failing all that, the first exception line.
 
 The failures' exception lines are pytest's own (`scripts.suite_progress` records each
 exception of a failure's chain, as `pkg.Type: text`); only the log, which is free text, and
-messages stored by older harnesses are searched line by line (`exception_lines`).
+messages stored by older harnesses are searched line by line (`exception_lines`). Standard
+library only (`scripts.results` imports it).
 """
 
 from __future__ import annotations

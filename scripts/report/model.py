@@ -1,4 +1,7 @@
-"""The report in memory: run metadata, the cells, the verdict per backend, the difference."""
+"""The report in memory: run metadata, the cells, the verdict per backend, the difference.
+
+Standard library only: `scripts.report.schema` generates compat.schema.json from these classes.
+"""
 
 from __future__ import annotations
 
