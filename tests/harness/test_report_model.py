@@ -37,6 +37,19 @@ def test_schema_is_current() -> None:
     )
 
 
+def test_tests_recorded_before_their_file_and_lines_are_still_valid(
+    planted_report: Written,
+) -> None:
+    document = _document(planted_report)
+    for cell in document["cells"]:
+        for test in cell["tests"]:
+            assert test["file"] == test["group"]  # the sample suite defines each test in its module
+            assert isinstance(test["line"], int)
+            del test["file"], test["line"], test["failed_line"]
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert jsonschema.Draft202012Validator(schema).is_valid(document)
+
+
 def test_the_schema_refuses_a_collapsed_state(planted_report: Written) -> None:
     document = _document(planted_report)
     document["cells"][0]["state"] = "green"
