@@ -14,6 +14,8 @@ killed (timeout, Ctrl-C, a crashed worker) still leaves every line before the ki
     {"event": "finish", "id": "tests/x.py::TestA::test_b[1-a]", "outcome": "failed",
      "duration": 0.1, "file": "tests/x.py", "line": 12, "message": "AssertionError: ...",
      "failed_line": 14, "exceptions": ["KeyError: 'a'", "AssertionError: ..."]}
+    {"event": "finish", "id": "tests/y.py", "outcome": "error", ..., "message":
+     "ModuleNotFoundError: No module named 'z'"}          (a module that could not be collected)
     {"event": "crash", "id": "tests/x.py::test_c", "message": "worker 'gw0' crashed ..."}
     {"event": "worker-down", "worker": "gw1", "message": "Not properly terminated"}
 

@@ -53,6 +53,26 @@ class _ProgressWriter:
             self.collected = True
             self._write(event="collected", count=len(session.items))
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A module that could not be collected: pytest counts it as an error, named by the
+        module's node id (its report holds no structured exception: the message is the
+        last line pytest printed for it)."""
+        if not report.failed:
+            return
+        lines = str(report.longrepr).strip().splitlines()
+        message = _cut(lines[-1].removeprefix("E ").strip()) if lines else None
+        self._write(
+            event="finish",
+            id=report.nodeid,
+            outcome="error",
+            duration=0.0,
+            file=report.nodeid.split("::", 1)[0],
+            line=None,
+            message=message,
+            failed_line=None,
+            exceptions=[message] if message else [],
+        )
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
         if not self.collected:

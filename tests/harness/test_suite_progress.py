@@ -114,14 +114,16 @@ def _line_of(folder: Path, file: str, text: str) -> int:
     return next(number for number, line in enumerate(lines, start=1) if text in line)
 
 
-def _run_suite(folder: Path, workers: list[str]) -> CellResult:
+def _run_suite(
+    folder: Path, workers: list[str], modules: dict[str, str] | None = None, exit_code: int = 1
+) -> CellResult:
     (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     deep = folder / "pkg" / "deep"
     deep.mkdir(parents=True)
     for package in (folder / "pkg", deep):
         (package / "__init__.py").write_text("", encoding="utf-8")
-    (deep / "base_checks.py").write_text(BASE, encoding="utf-8")
-    (deep / "test_shapes.py").write_text(SHAPES, encoding="utf-8")
+    for name, text in (modules or {"base_checks.py": BASE, "test_shapes.py": SHAPES}).items():
+        (deep / name).write_text(text, encoding="utf-8")
     progress = folder / "progress.jsonl"
     env = {
         **os.environ,
@@ -133,7 +135,7 @@ def _run_suite(folder: Path, workers: list[str]) -> CellResult:
     done = subprocess.run(  # noqa: S603 - our own interpreter
         command, cwd=folder, env=env, capture_output=True, text=True, timeout=300, check=False
     )
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == exit_code, done.stdout + done.stderr
     return build_result(
         cell="sqlite-stdlib",
         axes={"database": Axis("sqlite", "stdlib")},
@@ -199,3 +201,15 @@ def test_a_killed_run_keeps_every_line_written_before_the_kill(
     log = tmp_path / "progress.jsonl"
     log.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:20], encoding="utf-8")
     assert list(read_progress(log).finished) == finished[:-1]
+
+
+def test_a_module_that_cannot_be_collected_is_an_error_named_by_its_node_id(
+    tmp_path: Path,
+) -> None:
+    modules = {"test_broken.py": "import a_module_that_is_not_there\n"}
+    result = _run_suite(tmp_path, ["-n", "0"], modules, exit_code=2)
+    (test,) = result.tests
+    broken = "pkg/deep/test_broken.py"
+    assert (test.id, test.group, test.file, test.outcome) == (broken, broken, broken, "error")
+    assert test.message == "ModuleNotFoundError: No module named 'a_module_that_is_not_there'"
+    assert result.state == "error"
