@@ -27,13 +27,22 @@ MESSAGE_CHARS = 2000
 _SEVERITY = {"passed": 0, "xpassed": 1, "xfailed": 1, "skipped": 2, "failed": 3, "error": 4}
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """What pytest's structured report says of a failure (or a skip)."""
+
+    message: str | None = None  # the exception line, or a skip's reason
+    exceptions: tuple[str, ...] = ()  # each exception's line in the chain, first raised first
+    frames: tuple[tuple[str, int], ...] = ()  # the last exception's traceback: (path, line)
+
+
 @dataclass
 class _Seen:
     """What a test's phases reported so far (the worst phase's outcome and failure)."""
 
     outcome: str
     duration: float
-    failure: dict[str, Any]
+    failure: _Failure
 
 
 class _ProgressWriter:
@@ -100,13 +109,13 @@ class _ProgressWriter:
         seen = self.seen.get(report.nodeid)
         duration = (seen.duration if seen else 0.0) + report.duration
         if seen is None or _SEVERITY[outcome] >= _SEVERITY[seen.outcome]:
-            failure = _failure(report) if outcome not in ("passed", "xpassed") else {}
+            failure = _failure(report) if outcome not in ("passed", "xpassed") else _Failure()
             self.seen[report.nodeid] = _Seen(outcome, duration, failure)
         else:
             seen.duration = duration
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
-        seen = self.seen.pop(nodeid, None) or _Seen("passed", 0.0, {})
+        seen = self.seen.pop(nodeid, None) or _Seen("passed", 0.0, _Failure())
         file, line = self.locations.pop(nodeid, (location[0], location[1]))
         self._write(
             event="finish",
@@ -115,9 +124,9 @@ class _ProgressWriter:
             duration=round(seen.duration, 3),
             file=file,
             line=None if line is None else line + 1,
-            message=seen.failure.get("message"),
-            failed_line=_failed_line(seen.failure.get("frames", ()), file),
-            exceptions=seen.failure.get("exceptions", []),
+            message=seen.failure.message,
+            failed_line=_failed_line(seen.failure.frames, file),
+            exceptions=list(seen.failure.exceptions),
         )
 
     def _outcome(self, report: pytest.TestReport) -> str | None:
@@ -146,15 +155,13 @@ def _fallback_outcome(report: pytest.TestReport) -> str | None:
     return None
 
 
-def _failure(report: pytest.TestReport) -> dict[str, Any]:
-    """The message, the exception chain and the traceback's (path, line) entries of a report,
-    read from pytest's structured `longrepr`."""
+def _failure(report: pytest.TestReport) -> _Failure:
+    """The failure of a report, read from pytest's structured `longrepr`."""
     longrepr = report.longrepr
     if longrepr is None:
-        return {}
+        return _Failure()
     if isinstance(longrepr, tuple):  # a skip: (path, lineno, "Skipped: why")
-        reason = str(longrepr[2])
-        return {"message": _cut(reason.removeprefix("Skipped: "))}
+        return _Failure(_cut(str(longrepr[2]).removeprefix("Skipped: ")))
     chain = getattr(longrepr, "chain", None)
     if chain is None:  # a plain string (xpass(strict), a crash) or ReprExceptionInfo
         crash = getattr(longrepr, "reprcrash", None)
@@ -163,22 +170,23 @@ def _failure(report: pytest.TestReport) -> dict[str, Any]:
     exceptions = [_cut(crash.message) for _, crash, _ in chain if crash is not None]
     message = exceptions[-1] if exceptions else _cut(str(longrepr).strip()) or None
     last = chain[-1][0] if chain else None
-    frames = [
+    frames = tuple(
         (str(entry.reprfileloc.path), int(entry.reprfileloc.lineno))
         for entry in getattr(last, "reprentries", ())
-        if getattr(entry, "reprfileloc", None) is not None
-    ]
+        if getattr(entry, "reprfileloc", None) is not None  # None: --tb=native
+    )
     if hasattr(report, "wasxfail") and report.wasxfail and not exceptions:
         message = _cut(str(report.wasxfail))
-    return {"message": message, "exceptions": exceptions, "frames": frames}
+    return _Failure(message, tuple(exceptions), frames)
 
 
 def _failed_line(frames: Sequence[tuple[str, int]], file: str) -> int | None:
     """The last traceback entry in the test's own file (paths may be relative to another
     folder than the rootdir: matched by their ending)."""
+    own = Path(file).as_posix()
     for path, line in reversed(frames):
-        a, b = Path(path).as_posix(), Path(file).as_posix()
-        if a == b or a.endswith("/" + b) or b.endswith("/" + a):
+        where = Path(path).as_posix()
+        if where == own or where.endswith("/" + own) or own.endswith("/" + where):
             return line
     return None
 
