@@ -1,10 +1,11 @@
 """Run one cell: start its servers, run the suite against them, write its result.
 
-results/<cell-id>/junit.xml        the first run
-results/<cell-id>/junit-rerun.xml  the failed tests, run once more (flaky detection)
+results/<cell-id>/progress.jsonl   the first run: one line per test started and finished, as
+                                   it happens; the tests' outcomes are read from it
+                                   (progress-rerun.jsonl: the rerun of the failed tests, once
+                                   more for flaky detection; see scripts.progress_log)
+results/<cell-id>/junit.xml        the same runs as JUnit XML, for CI tools (junit-rerun.xml)
 results/<cell-id>/pytest.log       what pytest printed (pytest-rerun.log: the rerun's)
-results/<cell-id>/progress.jsonl   one line per test started and finished, as it happens
-                                   (progress-rerun.jsonl: the rerun's; see scripts.suite_progress)
 results/<cell-id>/migrations.json  what the database-preparing step did (scripts.prepare_step)
 results/<cell-id>/result.json      the cell's result
 results/<cell-id>/.pytest_cache    pytest's cache, kept between runs of the cell (for `--lf`)
@@ -36,6 +37,7 @@ from scripts.paths import (
 )
 from scripts.plan import RunPlan
 from scripts.prepare_step import MIGRATIONS_FILE, MIGRATIONS_FILE_ENV, read_outcome
+from scripts.progress_log import PROGRESS_FILE_ENV, read_progress
 from scripts.providers import runs
 from scripts.providers.base import (
     Provider,
@@ -60,6 +62,7 @@ from scripts.results import (
     CellResult,
     ServerInfo,
     Timings,
+    after_rerun,
     build_result,
     interrupted,
     stopped_result,
@@ -68,7 +71,6 @@ from scripts.results import (
     write_result,
 )
 from scripts.sources import choose_provider
-from scripts.suite_progress import PROGRESS_FILE_ENV, read_progress
 from scripts.versions import version_matches
 from scripts.vocabulary import Role, SourceKind
 from scripts.warm.client import ForkServerGoneError, PreloadedPytest
@@ -94,11 +96,11 @@ ALIVE_CHECK_S = 1.0  # how often the cell's servers are checked while the suite 
 
 @dataclass(frozen=True)
 class SuiteRun:
-    """What running the suite left behind: pytest's exit code and its JUnit files."""
+    """What running the suite left behind: pytest's exit code and its progress logs."""
 
     exit_code: int
-    junit: Path
-    rerun_junit: Path | None
+    progress: Path
+    rerun_progress: Path | None  # None when nothing failed, so nothing was run again
 
 
 class CellTimeoutError(Exception):
@@ -280,14 +282,13 @@ class _CellRun:
         env[RUN_MARKERS_ENV] = str(run_markers_dir())
         with suite_folder(self.cell.id) as suite_scratch:
             env[SCRATCH_ENV] = str(suite_scratch)
-            return self._suite_runs(first, common, env, junit, rerun_junit, running)
+            return self._suite_runs(first, common, env, rerun_junit, running)
 
     def _suite_runs(
         self,
         first: list[str],
         common: list[str],
         env: dict[str, str],
-        junit: Path,
         rerun_junit: Path,
         running: dict[Role, RunningServer],
     ) -> SuiteRun:
@@ -308,8 +309,8 @@ class _CellRun:
             env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
             self.on_stage(self.cell.id, "rerunning the failed tests once")
             self._pytest(again, env, self.folder / "pytest-rerun.log", running)
-            rerun = rerun_junit if rerun_junit.exists() else None
-        return SuiteRun(exit_code, junit, rerun)
+            rerun = self.folder / "progress-rerun.jsonl"
+        return SuiteRun(exit_code, self.folder / "progress.jsonl", rerun)
 
     def _servers_line(self) -> str:
         took = (self.provisioned_at or time.monotonic()) - self.started
@@ -320,20 +321,18 @@ class _CellRun:
         return f"{', '.join(shown)} in {took:.1f} s; running the suite"
 
     def _result(self, suite: SuiteRun) -> CellResult:
-        progress = read_progress(self.folder / "progress.jsonl")
+        rerun = suite.rerun_progress
         return build_result(
             cell=self.cell.id,
             axes=self.axes,
             servers=list(self.servers.values()),
-            junit=suite.junit,
-            rerun_junit=suite.rerun_junit,
+            first=read_progress(suite.progress),
+            rerun=None if rerun is None else read_progress(rerun),
             timings=self._timings(),
             started_at=self.started_at,
             finished_at=_now(),
             pytest_exit_code=suite.exit_code,
             output_tail=_tail(self.folder / "pytest.log"),
-            crashed=progress.crashed,
-            lost_workers=progress.lost_workers,
             log_text=_log_text(self.folder / "pytest.log"),
             prepared=read_outcome(self.folder / MIGRATIONS_FILE),
         )
@@ -347,10 +346,7 @@ class _CellRun:
         """Timed out or interrupted: what finished is kept, what was running is named."""
         first = read_progress(self.folder / "progress.jsonl")
         rerun = read_progress(self.folder / "progress-rerun.jsonl")
-        finished = dict(first.finished)
-        for test_id, again in rerun.finished.items():
-            if again[0] == "passed" and finished.get(test_id, ("",))[0] in ("failed", "error"):
-                finished[test_id] = ("flaky", again[1], finished[test_id][2])
+        finished = after_rerun(first.finished, rerun)
         running = rerun.running or first.running
         log = "pytest-rerun.log" if rerun.running else "pytest.log"
         return stopped_result(

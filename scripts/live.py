@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
 
-from scripts.suite_progress import read_progress
+from scripts.progress_log import read_progress
 
 PLAIN_EVERY_S = 30.0
 """How often a plain log gets a line per running cell (stages are printed when they happen)."""

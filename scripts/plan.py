@@ -18,8 +18,8 @@ from pathlib import Path
 from scripts.layout import Layout
 from scripts.matrix import Cell
 from scripts.paths import MATRIX_FILE
-from scripts.providers.base import SourceKind
 from scripts.suite_switches import Isolation, suite_switches
+from scripts.vocabulary import SourceKind
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
 

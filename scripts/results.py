@@ -3,13 +3,20 @@
 The cell runner (`scripts.cell`) writes, per cell:
 
     results/<cell-id>/
-        junit.xml          first pytest run (pytest --junitxml)
-        junit-rerun.xml    only when the first run had failures: those tests run once more
-        pytest.log         what pytest printed
-        result.json        `CellResult.to_json()`, made by `build_result` / `unrunnable_result`
+        progress.jsonl        the first pytest run, test by test (`scripts.suite_progress`)
+        progress-rerun.jsonl  only when the first run had failures: those tests run once more
+        junit.xml             the same runs as JUnit XML, for CI tools (nothing here reads it)
+        pytest.log            what pytest printed
+        result.json           `CellResult.to_json()`, made by `build_result` / `unrunnable_result`
+
+Per-test outcomes, node ids, files and lines come from the progress logs, which pytest's own
+reports fill (see `scripts.suite_progress`), never from guessing at JUnit XML or tracebacks.
 
 `read_result` never raises: a missing, truncated or foreign result.json becomes an `error`
 result whose reason says what was wrong, so one bad folder never breaks a report.
+
+Standard library only, and so must be all it imports: the GitHub annotation step
+(`scripts.report.annotate`) reads results without the project's virtualenv.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import json
 import platform
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -27,15 +34,15 @@ from typing import Any, Literal, TypeVar, cast, get_args
 from scripts import files
 from scripts.backends import BACKENDS, CACHE_BACKENDS
 from scripts.files import atomic_write
-from scripts.junit import JUnitCase, JUnitError, read_junit
-from scripts.paths import REPO_ROOT
 from scripts.prepare_step import MigrationsOutcome
+from scripts.progress_log import FinishedTest, SuiteProgress, read_progress
 from scripts.root_error import root_error
 from scripts.vocabulary import ROLES, CellIdError, Role, cell_id_parts, version_id
 
 RESULT_FORMAT = 1
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.jsonl"
+RERUN_PROGRESS_FILE = "progress-rerun.jsonl"
 MIGRATIONS_GROUP = "tests/integration/test_migrations.py"
 """The test group that checks the migrations; a failure there fails the cell's migrations."""
 
@@ -103,7 +110,11 @@ class TestOutcome:
     group: str  # test module path: "tests/integration/test_users_api.py"
     outcome: TestOutcomeKind
     duration: float  # seconds
-    message: str | None = None  # first failure's message (kept for flaky tests too)
+    message: str | None = None
+    """the first failure's exception line (kept for flaky tests too), or why it was skipped"""
+    file: str | None = None  # the file that defines the test (pytest's `report.location`)
+    line: int | None = None  # 1-based line in `file` where the test's definition starts
+    failed_line: int | None = None  # 1-based line in `file` where the first failure was
 
 
 @dataclass(frozen=True)
@@ -154,6 +165,9 @@ class CellResult:
                     "outcome": t.outcome,
                     "duration": t.duration,
                     "message": t.message,
+                    "file": t.file,
+                    "line": t.line,
+                    "failed_line": t.failed_line,
                 }
                 for t in self.tests
             ],
@@ -202,29 +216,29 @@ def build_result(
     cell: str,
     axes: Mapping[Role, Axis],
     servers: list[ServerInfo],
-    junit: Path,
-    rerun_junit: Path | None,
+    first: SuiteProgress,
+    rerun: SuiteProgress | None,
     timings: Timings,
     started_at: str,
     finished_at: str,
     pytest_exit_code: int,
     output_tail: str | None,
-    crashed: Mapping[str, str] | None = None,
-    lost_workers: Sequence[str] = (),
     log_text: str | None = None,
     prepared: MigrationsOutcome | None = None,
 ) -> CellResult:
     """Turn a finished pytest run (and its rerun of the failures) into a cell result.
 
-    `pytest_exit_code` is the FIRST run's. Never raises on bad XML: the cell becomes `error`.
-    `crashed` names the tests whose pytest-xdist worker died (test id -> what was said): each
-    is an `error` whatever its rerun did, and the cell is an `error`. `lost_workers` are the
-    workers that died outside any test (xdist replaced them): the reason says so. A failed
-    cell's reason carries its root error's line, from the failure messages or `log_text`
-    (pytest.log). `prepared` is what the suite's database-preparing step recorded: when it
-    failed no test could run, and the cell is `failed` with the failing migration step and
-    the server's message as its reason.
+    `first` and `rerun` are the runs' progress logs (`read_progress`); `rerun` is None when
+    no rerun was made. `pytest_exit_code` is the FIRST run's. Never raises on a bad log: the
+    cell becomes `error`. The tests whose pytest-xdist worker died (`first.crashed`) are each
+    an `error` whatever their rerun did, and the cell is an `error`; workers that died outside
+    any test (`first.lost_workers`, xdist replaced them) are named in the reason. A failed
+    cell's reason carries its root error's line, from the failures' exception chains or
+    `log_text` (pytest.log). `prepared` is what the suite's database-preparing step recorded:
+    when it failed no test could run, and the cell is `failed` with the failing migration
+    step and the server's message as its reason.
     """
+    lost_workers, crashed = first.lost_workers, first.crashed
 
     lost_note = (
         f"{len(lost_workers)} pytest-xdist worker(s) died outside any test and were replaced"
@@ -253,19 +267,17 @@ def build_result(
 
     if prepared is not None and prepared.state == "failed":
         return result("failed", f"the database-preparing step {prepared.line()}", [])
-    try:
-        first = read_junit(junit, root=REPO_ROOT).tests
-    except JUnitError as error:
+    if not first.found and pytest_exit_code in (0, 1):
         exit_note = _exit_reason(pytest_exit_code, output_tail)
-        return result("error", f"{error} [{exit_note}]", [])
-    tests = [_outcome(case) for case in first]
+        return result("error", f"pytest wrote no progress log [{exit_note}]", [])
+    tests = finished_outcomes(after_rerun(first.finished, rerun))
+    tests += [
+        TestOutcome(test_id, group_of(test_id), "error", 0.0, "still running when pytest ended")
+        for test_id in first.running
+    ]
     rerun_note = ""
-    if rerun_junit is not None and any(t.outcome in ("failed", "error") for t in tests):
-        try:
-            rerun = {case.id: case for case in read_junit(rerun_junit, root=REPO_ROOT).tests}
-        except JUnitError as error:
-            rerun, rerun_note = {}, f"; the rerun could not be read: {error}"
-        tests = [_after_rerun(test, rerun.get(test.id)) for test in tests]
+    if rerun is not None and not rerun.found and any(t.outcome in _FAILING for t in tests):
+        rerun_note = "; the rerun wrote no progress log"
 
     if crashed:
         tests = _with_crashes(tests, crashed)
@@ -275,20 +287,40 @@ def build_result(
         return result("error", _exit_reason(pytest_exit_code, output_tail), tests)
     if pytest_exit_code not in (0, 1):
         return result("error", f"pytest ended abnormally (exit code {pytest_exit_code})", tests)
-    failing = [t for t in tests if t.outcome in ("failed", "error")]
+    failing = [t for t in tests if t.outcome in _FAILING]
     flaky = [t for t in tests if t.outcome == "flaky"]
     if failing:
-        root = root_error((t.message for t in failing), log_text)
+        chains = (first.finished.get(t.id, _NOT_FINISHED) for t in failing)
+        root = root_error((line for chain in chains for line in chain.exceptions), log_text)
         cause = f" — {root}" if root else ""
         return result("failed", _listing(failing, "failed") + cause + rerun_note, tests)
     if pytest_exit_code == 1 and not flaky:
-        return result("error", "pytest exited 1 but its JUnit XML records no failure", tests)
+        return result("error", "pytest exited 1 but its progress log records no failure", tests)
     if not any(t.outcome in ("passed", "flaky", "xpassed") for t in tests):
         skipped = sum(1 for t in tests if t.outcome in ("skipped", "xfailed"))
         return result("error", f"no test passed ({skipped} skipped, {len(tests)} collected)", tests)
     if flaky:
         return result("flaky", _listing(flaky, "passed only on the rerun"), tests)
     return result("passed", None, tests)
+
+
+_FAILING = ("failed", "error")
+_NOT_FINISHED = FinishedTest("error", 0.0)
+
+
+def after_rerun(
+    first: Mapping[str, FinishedTest], rerun: SuiteProgress | None
+) -> dict[str, FinishedTest]:
+    """The first run's tests, a failure that passed on the rerun made `flaky` (its first
+    failure's message and lines kept, its rerun's duration)."""
+    if rerun is None:
+        return dict(first)
+    merged = dict(first)
+    for test_id, again in rerun.finished.items():
+        seen = merged.get(test_id)
+        if seen is not None and seen.outcome in _FAILING and again.outcome == "passed":
+            merged[test_id] = replace(seen, outcome="flaky", duration=again.duration)
+    return merged
 
 
 def unrunnable_result(
@@ -326,7 +358,7 @@ def stopped_result(
     axes: Mapping[Role, Axis],
     servers: list[ServerInfo],
     reason: str,
-    finished: Mapping[str, tuple[str, float, str | None]],
+    finished: Mapping[str, FinishedTest],
     running: list[str],
     timings: Timings,
     started_at: str,
@@ -336,7 +368,7 @@ def stopped_result(
 ) -> CellResult:
     """A cell stopped while its suite ran (timed out, interrupted): an `error` that keeps the
     outcomes of the tests that finished (test id -> outcome, seconds, message) and names the
-    tests that were still running, each an `error` too."""
+    tests that were still running, each an `error` too (`after_rerun` gives `finished`)."""
     done = finished_outcomes(finished)
     cut_short = [
         TestOutcome(test_id, group_of(test_id), "error", 0.0, f"still running: {reason}")
@@ -410,18 +442,21 @@ def interruption_of(result: CellResult) -> Interruption | None:
     return NOT_STARTED if how == NOT_STARTED else WHILE_RUNNING if how == WHILE_RUNNING else None
 
 
-def finished_outcomes(finished: Mapping[str, tuple[str, float, str | None]]) -> list[TestOutcome]:
-    """The outcomes of a progress log's finished tests (test id -> outcome, seconds, message);
-    an outcome this harness does not know is an `error`."""
+def finished_outcomes(finished: Mapping[str, FinishedTest]) -> list[TestOutcome]:
+    """The outcomes of a progress log's finished tests; an outcome this harness does not
+    know is an `error`."""
     return [
         TestOutcome(
             test_id,
             group_of(test_id),
-            cast(TestOutcomeKind, outcome) if outcome in _OUTCOME_SET else "error",
-            duration,
-            message,
+            cast(TestOutcomeKind, test.outcome) if test.outcome in _OUTCOME_SET else "error",
+            test.duration,
+            test.message,
+            test.file,
+            test.line,
+            test.failed_line,
         )
-        for test_id, (outcome, duration, message) in finished.items()
+        for test_id, test in finished.items()
     ]
 
 
@@ -432,8 +467,7 @@ def group_of(test_id: str) -> str:
 
 def _with_crashes(tests: list[TestOutcome], crashed: Mapping[str, str]) -> list[TestOutcome]:
     marked = [
-        TestOutcome(t.id, t.group, "error", t.duration, crashed[t.id]) if t.id in crashed else t
-        for t in tests
+        replace(t, outcome="error", message=crashed[t.id]) if t.id in crashed else t for t in tests
     ]
     known = {t.id for t in tests}
     marked += [
@@ -442,16 +476,6 @@ def _with_crashes(tests: list[TestOutcome], crashed: Mapping[str, str]) -> list[
         if test_id not in known
     ]
     return marked
-
-
-def _outcome(case: JUnitCase) -> TestOutcome:
-    return TestOutcome(case.id, case.group, case.outcome, case.duration, case.message)
-
-
-def _after_rerun(test: TestOutcome, rerun: JUnitCase | None) -> TestOutcome:
-    if test.outcome not in ("failed", "error") or rerun is None or rerun.outcome != "passed":
-        return test
-    return TestOutcome(test.id, test.group, "flaky", test.duration, test.message)
 
 
 def _listing(tests: list[TestOutcome], verb: str) -> str:
@@ -518,17 +542,16 @@ def _exit_reason(exit_code: int, output_tail: str | None) -> str:
 def _killed_result(folder: Path) -> CellResult:
     """A cell folder whose harness was killed mid-suite (no result.json, a progress file): an
     `error` keeping the tests that finished and naming the one that was running."""
-    from scripts.suite_progress import read_progress  # the pytest plugin's reader, only here
-
     progress = read_progress(folder / PROGRESS_FILE)
+    rerun = read_progress(folder / RERUN_PROGRESS_FILE)
     log = folder / "pytest.log"
     stopped = stopped_result(
         cell=folder.name,
         axes=axes_from_cell_id(folder.name),
         servers=[],
         reason=f"the harness stopped while running this cell ({RESULT_FILE} was never written)",
-        finished=progress.finished,
-        running=progress.running,
+        finished=after_rerun(progress.finished, rerun),
+        running=rerun.running or progress.running,
         timings=Timings(0.0, 0.0, 0.0, 0.0),
         started_at="",
         finished_at="",
@@ -538,23 +561,17 @@ def _killed_result(folder: Path) -> CellResult:
 
 
 def _recovered(folder: Path, why: str) -> CellResult:
-    """A cell whose result.json is damaged: an `error` keeping the outcomes that junit.xml (or,
-    without it, the progress log) in the same folder still holds, and saying where from."""
-    from scripts.suite_progress import read_progress  # the pytest plugin's reader, only here
-
-    source = "junit.xml"
-    try:
-        tests = [_outcome(case) for case in read_junit(folder / source, root=REPO_ROOT).tests]
-    except JUnitError:
-        tests = []
-    if not tests:
-        source = PROGRESS_FILE
-        finished = read_progress(folder / PROGRESS_FILE).finished
-        tests = finished_outcomes(finished)
+    """A cell whose result.json is damaged: an `error` keeping the outcomes that the progress
+    logs in the same folder still hold, and saying so."""
+    first = read_progress(folder / PROGRESS_FILE)
+    rerun = read_progress(folder / RERUN_PROGRESS_FILE)
+    tests = finished_outcomes(after_rerun(first.finished, rerun))
     broken = broken_result(folder.name, why)
     if not tests:
         return broken
-    reason = f"{why}; recovered {len(tests)} test outcome(s) from {source} in the same folder"
+    reason = (
+        f"{why}; recovered {len(tests)} test outcome(s) from {PROGRESS_FILE} in the same folder"
+    )
     return replace(broken, reason=reason, tests=tests, counts=count_outcomes(tests))
 
 
@@ -676,6 +693,7 @@ def _test(item: object, index: int) -> TestOutcome:
     if isinstance(item, dict):
         test_id, group, outcome = item.get("id"), item.get("group"), item.get("outcome")
         duration, message = item.get("duration"), item.get("message")
+        file, line, failed_line = item.get("file"), item.get("line"), item.get("failed_line")
         if (
             type(test_id) is str
             and type(group) is str
@@ -684,9 +702,14 @@ def _test(item: object, index: int) -> TestOutcome:
             and isinstance(duration, float | int)
             and type(duration) is not bool
             and (message is None or type(message) is str)
+            and (file is None or type(file) is str)
+            and (line is None or type(line) is int)
+            and (failed_line is None or type(failed_line) is int)
         ):
             kind = cast(TestOutcomeKind, outcome)
-            return TestOutcome(test_id, group, kind, float(duration), message)
+            return TestOutcome(
+                test_id, group, kind, float(duration), message, file, line, failed_line
+            )
     where = f"tests[{index}]"
     fields = _mapping(item, where)
     return TestOutcome(
@@ -695,6 +718,9 @@ def _test(item: object, index: int) -> TestOutcome:
         outcome=_choice(fields, "outcome", OUTCOME_KINDS, where),
         duration=_number(fields, "duration", where),
         message=_optional_str(fields, "message", where),
+        file=_optional_str(fields, "file", where),
+        line=_optional_int(fields, "line", where),
+        failed_line=_optional_int(fields, "failed_line", where),
     )
 
 
@@ -725,6 +751,15 @@ def _optional_str(fields: Mapping[str, Any], key: str, where: str) -> str | None
     value = fields.get(key)
     if value is not None and not isinstance(value, str):
         raise ResultFormatError(f"{_key(where, key)}: expected a string or null, got {value!r:.60}")
+    return value
+
+
+def _optional_int(fields: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = fields.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ResultFormatError(
+            f"{_key(where, key)}: expected an integer or null, got {value!r:.60}"
+        )
     return value
 
 

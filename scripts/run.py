@@ -26,7 +26,7 @@ from scripts.matrix import Cell, ImageSource, Matrix, VersionSpec
 from scripts.paths import ScratchFolderError
 from scripts.plan import RunPlan
 from scripts.providers.accounts import existing_server_account
-from scripts.providers.base import SourceKind, Unavailable
+from scripts.providers.base import Unavailable
 from scripts.providers.runs import reap_dead_runs
 from scripts.providers.watchdog import remove_unused_segments
 from scripts.results import CellResult
@@ -42,6 +42,7 @@ from scripts.schedule import (
 )
 from scripts.sources import choose_provider
 from scripts.sources.engines import engine_for_images
+from scripts.vocabulary import SourceKind
 from scripts.warm.client import PreloadedPytest, preloaded_pytest
 
 

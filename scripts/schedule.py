@@ -16,7 +16,6 @@ from scripts.matrix import Cell, Matrix
 from scripts.plan import RunPlan
 from scripts.providers.process import kill_all_groups
 from scripts.results import CellResult, ServerInfo
-from scripts.vocabulary import SourceKind
 from scripts.warm.client import PreloadedPytest
 
 FAILING_STATES = frozenset({"failed", "error"})

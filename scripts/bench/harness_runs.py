@@ -5,8 +5,8 @@
 (`bench run` is `cell` with the benchmark's baseline switches, which the naive run needs.)
 
 Each run gets a fresh results folder (in /dev/shm when there is one) and is timed from the
-outside; its cells' `result.json` (cell times, states) and `junit.xml` (the tests' own times)
-are read back before the folder is removed.
+outside; its cells' `result.json` (cell times, states) and progress logs (the tests' own
+times, `progress.jsonl` and `progress-rerun.jsonl`) are read back before the folder is removed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ from pathlib import Path
 from scripts.bench.memory import PeakMemory, peak_memory
 from scripts.files import log_tail
 from scripts.paths import REPO_ROOT, SHM
-from scripts.results import read_result
+from scripts.progress_log import read_progress
+from scripts.results import PROGRESS_FILE, RERUN_PROGRESS_FILE, read_result
 
 LOG_TAIL_LINES = 15
 
@@ -115,16 +115,11 @@ class HarnessRun:
         return None
 
 
-def junit_seconds(path: Path) -> tuple[float, int]:
-    """The summed `time` of every `<testcase>` in a JUnit file, and how many there were;
-    (0, 0) when the file is missing or unreadable."""
-    try:
-        # the file is pytest's own output on this machine, not untrusted input
-        document = ElementTree.parse(path)  # noqa: S314
-    except (OSError, ElementTree.ParseError):
-        return 0.0, 0
-    cases = list(document.iter("testcase"))
-    return sum(float(case.get("time") or 0) for case in cases), len(cases)
+def suite_seconds(path: Path) -> tuple[float, int]:
+    """The summed durations (all phases) of every test a progress log saw finish, and how
+    many there were; (0, 0) when the file is missing."""
+    finished = read_progress(path).finished.values()
+    return sum(test.duration for test in finished), len(finished)
 
 
 def read_cells(results: Path, cells: Sequence[str]) -> tuple[CellOutcome, ...]:
@@ -133,8 +128,8 @@ def read_cells(results: Path, cells: Sequence[str]) -> tuple[CellOutcome, ...]:
     for cell in cells:
         folder = results / cell
         result = read_result(folder)
-        first, count = junit_seconds(folder / "junit.xml")
-        again, _ = junit_seconds(folder / "junit-rerun.xml")
+        first, count = suite_seconds(folder / PROGRESS_FILE)
+        again, _ = suite_seconds(folder / RERUN_PROGRESS_FILE)
         outcomes.append(
             CellOutcome(cell, result.state, result.timings.total_s, first + again, count)
         )

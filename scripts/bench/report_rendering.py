@@ -66,7 +66,9 @@ def synthetic_cell(index: int, tests: int, rng: random.Random) -> CellResult:
             f"AssertionError: <{number}> & boom\n" * 5 if kind in ("failed", "flaky") else None
         )
         group = f"tests/integration/test_group_{number % GROUPS:02d}.py"
-        outcomes.append(TestOutcome(f"{group}::test_case_{number:03d}", group, kind, 0.01, message))
+        failed_at = 12 + number if message else None
+        test_id = f"{group}::test_case_{number:03d}"
+        outcomes.append(TestOutcome(test_id, group, kind, 0.01, message, group, number, failed_at))
     counts = count_outcomes(outcomes)
     state: CellState = "failed" if counts["failed"] else "flaky" if counts["flaky"] else "passed"
     return CellResult(

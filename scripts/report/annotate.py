@@ -5,9 +5,10 @@
 Prints GitHub Actions workflow commands (`::error file=…,line=…,title=…::message`): one error
 per failing or erroring test, one warning per flaky test, one error for a cell that could not
 run. GitHub shows at most 10 errors and 10 warnings per step, so beyond that one notice says
-how many more there are. The line comes from the traceback's last frame in the test's file,
-else from the test function's `def`. Needs only the standard library (it runs before, or
-without, the project's virtualenv). Always exits 0: the cell's own step has already failed.
+how many more there are. The file and line are pytest's own (the result records where the
+test is defined and where in that file it failed). Standard library only, and so must be all
+it imports (`scripts.results`, `scripts.progress_log`): it runs before, or without, the
+project's virtualenv. Always exits 0: the cell's own step has already failed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from scripts.results import CellResult, TestOutcome, read_result
 
 MAX_PER_LEVEL = 10  # GitHub keeps 10 error and 10 warning annotations per step
 MESSAGE_LINES = 8
-_FRAME = re.compile(r"^(?P<path>[^\s:]+\.py):(?P<line>\d+):", re.M)
 
 
 @dataclass(frozen=True)
@@ -83,21 +83,16 @@ def _test_annotation(cell: str, test: TestOutcome, level: str, root: Path) -> An
         level,
         f"{cell}: {test.id} {what}",
         first_lines(test.message, lines=MESSAGE_LINES) or f"{test.outcome}, no message",
-        file=test.group,
+        file=test.file or test.group,
         line=failing_line(test, root),
     )
 
 
 def failing_line(test: TestOutcome, root: Path) -> int | None:
-    """The failing line: the traceback's last frame in the test's own file, else its `def`."""
-    frames = [
-        int(match["line"])
-        for match in _FRAME.finditer(test.message or "")
-        if Path(match["path"]).as_posix().endswith(test.group)
-        or test.group.endswith(Path(match["path"]).as_posix())
-    ]
-    if frames:
-        return frames[-1]
+    """The failing line: where the failure was in the test's own file, else the test's
+    definition; for a result from before lines were recorded, its `def` in its module."""
+    if test.failed_line is not None or test.line is not None:
+        return test.failed_line or test.line
     name = test.id.rsplit("::", 1)[-1].split("[", 1)[0]
     try:
         source = (root / test.group).read_text(encoding="utf-8").splitlines()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from scripts.report.symbols import MESSAGE_OUTCOMES
 from scripts.results import CellResult
-from scripts.root_error import root_error
+from scripts.root_error import root_error_in_messages
 
 
 def cell_cause(cell: CellResult) -> str | None:
@@ -18,7 +18,7 @@ def cell_cause(cell: CellResult) -> str | None:
     if cell.state not in ("failed", "flaky"):
         return first or None
     messages = [t.message for t in cell.tests if t.outcome in MESSAGE_OUTCOMES]
-    root = root_error(messages, cell.log_tail)
+    root = root_error_in_messages(messages, cell.log_tail)
     if root is None or root in first:
         return first or root
     return f"{first} — {root}" if first else root

@@ -1,4 +1,7 @@
-"""The report in memory: run metadata, the cells, the verdict per backend, the difference."""
+"""The report in memory: run metadata, the cells, the verdict per backend, the difference.
+
+Standard library only: `scripts.report.schema` generates compat.schema.json from these classes.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from scripts.results import CellResult, CellState
 
 REPORT_SCHEMA = "fastapi-compat-matrix/compat-report"
 REPORT_FORMAT = 1
-"""Bump when compat.json changes incompatibly; `compat.schema.json` documents each field."""
+"""Bump when compat.json changes incompatibly; `compat.schema.json`, generated from these
+classes (`scripts.report.schema`), documents each field."""
 
 VersionState = Literal["passed", "flaky", "failed", "error", "unavailable", "missing"]
 VERSION_STATES: tuple[VersionState, ...] = (
@@ -49,7 +53,7 @@ class VersionVerdict:
 class BackendVerdict:
     backend: str
     name: str  # "PostgreSQL"
-    role: str
+    role: str  # "database" | "cache"
     versions: list[VersionVerdict]
     summary: str  # "13–16, 18 ✅; 17 ❌ failed"
     supported: str  # passed versions as ranges, "13–16, 18" ("" when none)
@@ -186,6 +190,15 @@ class Trends:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """The run in numbers and in the one line the command line prints."""
+
+    cells: int
+    states: dict[CellState, int]
+    line: str
+
+
+@dataclass(frozen=True)
 class Report:
     run: RunInfo
     cells: list[CellResult]
@@ -218,11 +231,7 @@ class Report:
             "schema": REPORT_SCHEMA,
             "format": REPORT_FORMAT,
             "run": asdict(self.run),
-            "summary": {
-                "cells": len(self.cells),
-                "states": self.state_counts(),
-                "line": self.one_line(),
-            },
+            "summary": asdict(Summary(len(self.cells), self.state_counts(), self.one_line())),
             "verdict": [asdict(v) for v in self.verdict],
             "cells": [cell.to_json() for cell in self.cells],
             "diff": None if self.diff is None else {**asdict(self.diff), "empty": self.diff.empty},

@@ -3,6 +3,7 @@ results folder, its sums (floor, efficiency, slope), its figures, and the memory
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,8 +23,8 @@ from scripts.bench.harness_runs import (
     CellOutcome,
     HarnessRun,
     harness_command,
-    junit_seconds,
     read_cells,
+    suite_seconds,
 )
 from scripts.command_line import parse_arguments
 from scripts.layout import Layout
@@ -52,12 +53,13 @@ binaries = {}
 """
 
 
-def junit(path: Path, times: list[float]) -> None:
-    cases = "".join(
-        f'<testcase classname="tests.integration.test_x" name="test_{i}" time="{t}"/>'
+def progress(path: Path, times: list[float]) -> None:
+    finished = (
+        {"event": "finish", "id": f"tests/integration/test_x.py::test_{i}", "outcome": "passed",
+         "duration": t}
         for i, t in enumerate(times)
-    )
-    path.write_text(f'<testsuites><testsuite name="pytest">{cases}</testsuite></testsuites>')
+    )  # fmt: skip
+    path.write_text("".join(json.dumps(event) + "\n" for event in finished))
 
 
 def cell_folder(results: Path, cell: str, total_s: float, state: str = "passed") -> Path:
@@ -129,20 +131,20 @@ def test_a_cells_test_time_sums_every_testcase_of_its_workers_and_its_rerun(
     tmp_path: Path,
 ) -> None:
     folder = cell_folder(tmp_path, "postgres-18", 12.0)
-    junit(folder / "junit.xml", [1.0, 2.5, 0.5])  # testcases of both workers, interleaved
-    junit(folder / "junit-rerun.xml", [0.25])
+    progress(folder / "progress.jsonl", [1.0, 2.5, 0.5])  # tests of both workers, interleaved
+    progress(folder / "progress-rerun.jsonl", [0.25])
     cell_folder(tmp_path, "sqlite-stdlib", 7.0, state="failed")
-    junit(tmp_path / "sqlite-stdlib" / "junit.xml", [2.0])
+    progress(tmp_path / "sqlite-stdlib" / "progress.jsonl", [2.0])
     assert read_cells(tmp_path, ["postgres-18", "sqlite-stdlib"]) == (
         CellOutcome("postgres-18", "passed", 12.0, 4.25, 3),
         CellOutcome("sqlite-stdlib", "failed", 7.0, 2.0, 1),
     )
 
 
-def test_a_missing_or_broken_junit_file_counts_no_test_time(tmp_path: Path) -> None:
-    assert junit_seconds(tmp_path / "missing.xml") == (0.0, 0)
-    (tmp_path / "broken.xml").write_text("<testsuites><testcase")
-    assert junit_seconds(tmp_path / "broken.xml") == (0.0, 0)
+def test_a_missing_or_broken_progress_log_counts_no_test_time(tmp_path: Path) -> None:
+    assert suite_seconds(tmp_path / "missing.jsonl") == (0.0, 0)
+    (tmp_path / "broken.jsonl").write_text('{"event": "finish", "id": "t.py::test_a", "dur')
+    assert suite_seconds(tmp_path / "broken.jsonl") == (0.0, 0)
 
 
 def test_a_cell_without_a_result_is_an_error_and_a_run_with_one_is_not_clean(

@@ -13,9 +13,9 @@ from scripts.cell import run_cell
 from scripts.matrix import Cell, load_matrix
 from scripts.paths import MATRIX_FILE
 from scripts.plan import RunPlan
+from scripts.progress_log import read_progress
 from scripts.results import CellResult, read_result
 from scripts.schedule import exit_status
-from scripts.suite_progress import read_progress
 from tests.harness.fault_support import KILLS_ITS_WORKER_ONCE
 
 SLOW_TEST = """

@@ -74,7 +74,14 @@ def test_beyond_githubs_ten_errors_one_notice_counts_the_rest() -> None:
     assert found[-1].title == "cell postgres-16: 4 more failing tests"
 
 
-def test_without_a_frame_in_its_file_the_line_is_the_tests_def() -> None:
+def test_the_line_is_where_it_failed_in_its_file_else_its_definition() -> None:
+    failed_there = results.TestOutcome(CASE_TEST, CASE_FILE, "failed", 0.1, "boom", CASE_FILE, 5, 9)
+    assert failing_line(failed_there, REPO) == 9
+    failed_elsewhere = results.TestOutcome(CASE_TEST, CASE_FILE, "error", 0.1, "boom", CASE_FILE, 5)
+    assert failing_line(failed_elsewhere, REPO) == 5
+
+
+def test_a_result_without_recorded_lines_points_at_the_tests_def() -> None:
     test = results.TestOutcome(
         CASE_TEST, CASE_FILE, "failed", 0.1, "E   boom\nelsewhere.py:3: Error"
     )

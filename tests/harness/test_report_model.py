@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -11,9 +10,10 @@ import jsonschema
 from scripts.matrix import load_matrix
 from scripts.report.build import Written
 from scripts.report.run_info import git_commit
+from scripts.report.schema import REGENERATE, SCHEMA_FILE, schema_text
 from tests.harness.report_scenario import CASE_TEST, EXPECTED_STATES, FLAKY_TEST, PlantedRun
 
-SCHEMA = Path(__file__).parents[2] / "scripts" / "report" / "compat.schema.json"
+SCHEMA = SCHEMA_FILE
 
 
 def _document(written: Written) -> dict[str, Any]:
@@ -27,6 +27,27 @@ def test_the_real_report_is_valid_against_the_schema(planted_report: Written) ->
     validator = jsonschema.Draft202012Validator(schema)
     errors = [e.message for e in validator.iter_errors(_document(planted_report))]
     assert errors == []
+
+
+def test_schema_is_current() -> None:
+    checked_in = SCHEMA.read_text(encoding="utf-8")
+    assert checked_in == schema_text(), (
+        f"{SCHEMA.name} differs from the classes it is generated from; regenerate with:"
+        f" {REGENERATE}"
+    )
+
+
+def test_tests_recorded_before_their_file_and_lines_are_still_valid(
+    planted_report: Written,
+) -> None:
+    document = _document(planted_report)
+    for cell in document["cells"]:
+        for test in cell["tests"]:
+            assert test["file"] == test["group"]  # the sample suite defines each test in its module
+            assert isinstance(test["line"], int)
+            del test["file"], test["line"], test["failed_line"]
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert jsonschema.Draft202012Validator(schema).is_valid(document)
 
 
 def test_the_schema_refuses_a_collapsed_state(planted_report: Written) -> None:

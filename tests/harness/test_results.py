@@ -1,4 +1,4 @@
-"""A cell's result: built from real JUnit XML, with reruns, exit codes and broken files."""
+"""A cell's result: built from progress logs, with reruns, exit codes and broken files."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from scripts.prepare_step import MigrationsOutcome
+from scripts.progress_log import FinishedTest, read_progress
 from scripts.results import (
     Axis,
     CellResult,
@@ -28,45 +29,47 @@ TIMINGS = Timings(0.1, 1.0, 0.1, 1.2)
 
 
 def _build(
-    junit: Path,
+    log: Path,
     *,
     exit_code: int = 0,
     rerun: Path | None = None,
     tail: str = "last lines",
-    log: str | None = None,
+    pytest_log: str | None = None,
     prepared: MigrationsOutcome | None = None,
 ) -> CellResult:
     return build_result(
         cell="postgres-16",
         axes=AXES,  # type: ignore[arg-type]
         servers=SERVERS,
-        junit=junit,
-        rerun_junit=rerun,
+        first=read_progress(log),
+        rerun=None if rerun is None else read_progress(rerun),
         timings=TIMINGS,
         started_at="2026-01-01T00:00:00+00:00",
         finished_at="2026-01-01T00:00:01+00:00",
         pytest_exit_code=exit_code,
         output_tail=tail,
-        log_text=log,
+        log_text=pytest_log,
         prepared=prepared,
     )
 
 
-def _junit(path: Path, *cases: str) -> Path:
-    path.write_text(f"<testsuites><testsuite>{''.join(cases)}</testsuite></testsuites>")
+def _progress(path: Path, *finished: str) -> Path:
+    path.write_text("".join(line + "\n" for line in finished), encoding="utf-8")
     return path
 
 
-PASS = '<testcase classname="t.test_m" name="test_ok"/>'
-FAIL = '<testcase classname="t.test_m" name="test_x"><failure message="first boom"/></testcase>'
-FAIL_AGAIN = (
-    '<testcase classname="t.test_m" name="test_x"><failure message="second boom"/></testcase>'
-)
-PASS_X = '<testcase classname="t.test_m" name="test_x"/>'
-SKIP = (
-    '<testcase classname="t.test_m" name="test_s">'
-    '<skipped type="pytest.skip" message="-"/></testcase>'
-)
+def _finish(test_id: str, outcome: str, message: str | None = None, **more: object) -> str:
+    return json.dumps(
+        {"event": "finish", "id": test_id, "outcome": outcome, "duration": 0.1,
+         "message": message, **more}
+    )  # fmt: skip
+
+
+PASS = _finish("t/test_m.py::test_ok", "passed")
+FAIL = _finish("t/test_m.py::test_x", "failed", "first boom")
+FAIL_AGAIN = _finish("t/test_m.py::test_x", "failed", "second boom")
+PASS_X = _finish("t/test_m.py::test_x", "passed")
+SKIP = _finish("t/test_m.py::test_s", "skipped", "-")
 
 
 def test_real_cells_get_the_planted_states(planted: PlantedRun) -> None:
@@ -113,9 +116,9 @@ def test_to_json_holds_every_field_and_round_trips(planted: PlantedRun) -> None:
 
 def test_a_test_failing_twice_stays_failed(tmp_path: Path) -> None:
     result = _build(
-        _junit(tmp_path / "a.xml", PASS, FAIL),
+        _progress(tmp_path / "a.jsonl", PASS, FAIL),
         exit_code=1,
-        rerun=_junit(tmp_path / "b.xml", FAIL_AGAIN),
+        rerun=_progress(tmp_path / "b.jsonl", FAIL_AGAIN),
     )
     assert result.state == "failed"
     failed = [t for t in result.tests if t.outcome == "failed"]
@@ -124,9 +127,9 @@ def test_a_test_failing_twice_stays_failed(tmp_path: Path) -> None:
 
 def test_a_test_passing_on_the_rerun_makes_the_cell_flaky(tmp_path: Path) -> None:
     result = _build(
-        _junit(tmp_path / "a.xml", PASS, FAIL),
+        _progress(tmp_path / "a.jsonl", PASS, FAIL),
         exit_code=1,
-        rerun=_junit(tmp_path / "b.xml", PASS_X),
+        rerun=_progress(tmp_path / "b.jsonl", PASS_X),
     )
     assert (result.state, result.counts["flaky"], result.counts["failed"]) == ("flaky", 1, 0)
 
@@ -136,7 +139,7 @@ def test_a_test_passing_on_the_rerun_makes_the_cell_flaky(tmp_path: Path) -> Non
     [(2, "interrupted"), (3, "internal error"), (4, "usage error"), (5, "no tests"), (-9, "-9")],
 )
 def test_abnormal_pytest_exits_are_errors(tmp_path: Path, exit_code: int, says: str) -> None:
-    result = _build(_junit(tmp_path / "a.xml", PASS), exit_code=exit_code)
+    result = _build(_progress(tmp_path / "a.jsonl", PASS), exit_code=exit_code)
     assert result.state == "error"
     assert says in (result.reason or "")
     assert result.log_tail == "last lines"
@@ -146,7 +149,7 @@ def test_a_usage_error_of_the_suite_is_named_in_the_reason(tmp_path: Path) -> No
     tail = (
         "collecting ...\nERROR: DATABASE_URL 'mysql://db/x' needs a driver that is not installed\n"
     )
-    result = _build(tmp_path / "missing.xml", exit_code=4, tail=tail)
+    result = _build(tmp_path / "missing.jsonl", exit_code=4, tail=tail)
     assert result.state == "error"
     assert result.reason is not None
     assert "usage error" in result.reason
@@ -157,51 +160,62 @@ def test_a_usage_error_in_colour_is_named_without_its_colour_codes(tmp_path: Pat
     tail = (
         "collecting ...\n\x1b[31mERROR: \x1b[0mREDIS_URL 'redis://h:1/0' does not answer\x1b[0m\n"
     )
-    result = _build(tmp_path / "missing.xml", exit_code=4, tail=tail)
+    result = _build(tmp_path / "missing.jsonl", exit_code=4, tail=tail)
     assert result.reason is not None
     assert ": ERROR: REDIS_URL 'redis://h:1/0' does not answer" in result.reason
     assert "\x1b" not in (result.log_tail or "")
 
 
 def test_a_cell_where_nothing_passed_is_an_error(tmp_path: Path) -> None:
-    result = _build(_junit(tmp_path / "a.xml", SKIP))
+    result = _build(_progress(tmp_path / "a.jsonl", SKIP))
     assert result.state == "error"
     assert "no test passed" in (result.reason or "")
 
 
 def test_exit_code_one_without_a_recorded_failure_is_an_error(tmp_path: Path) -> None:
-    result = _build(_junit(tmp_path / "a.xml", PASS), exit_code=1)
+    result = _build(_progress(tmp_path / "a.jsonl", PASS), exit_code=1)
     assert result.state == "error"
 
 
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        (None, "does not exist"),
-        ("", "is empty"),
-        ("<testsuites><testsuite><testcase classname=", "truncated"),
-        ('{"not": "xml"}', "not well-formed"),
-        ("<coverage/>", "not a JUnit report"),
+        (None, "pytest wrote no progress log"),
+        ("", "records no failure"),
+        ('{"event": "finish", "id": "t/test_m.py::test_x", "outc', "records no failure"),
+        ("<testsuites/>", "records no failure"),
     ],
 )
-def test_a_bad_junit_file_makes_an_error_cell_not_an_exception(
+def test_a_missing_or_broken_progress_log_makes_an_error_cell_not_an_exception(
     tmp_path: Path, content: str | None, says: str
 ) -> None:
-    junit = tmp_path / "junit.xml"
+    log = tmp_path / "progress.jsonl"
     if content is not None:
-        junit.write_text(content)
-    result = _build(junit, exit_code=1)
+        log.write_text(content)
+    result = _build(log, exit_code=1)
     assert result.state == "error"
     assert says in (result.reason or "")
     assert result.tests == []
 
 
-def test_an_unreadable_rerun_keeps_the_failures(tmp_path: Path) -> None:
-    rerun = tmp_path / "rerun.xml"
-    rerun.write_text("<testsuites>")
-    result = _build(_junit(tmp_path / "a.xml", PASS, FAIL), exit_code=1, rerun=rerun)
+def test_a_log_cut_short_keeps_every_finished_test_and_errs_the_running_one(
+    tmp_path: Path,
+) -> None:
+    start = json.dumps({"event": "start", "id": "t/test_m.py::test_slow"})
+    log = _progress(tmp_path / "a.jsonl", PASS, start, '{"event": "finish", "id": "t/te')
+    result = _build(log, exit_code=-9)
+    assert result.state == "error"
+    assert {t.id: t.outcome for t in result.tests} == {
+        "t/test_m.py::test_ok": "passed",
+        "t/test_m.py::test_slow": "error",
+    }
+
+
+def test_a_missing_rerun_log_keeps_the_failures(tmp_path: Path) -> None:
+    rerun = tmp_path / "rerun.jsonl"
+    result = _build(_progress(tmp_path / "a.jsonl", PASS, FAIL), exit_code=1, rerun=rerun)
     assert result.state == "failed"
-    assert "rerun could not be read" in (result.reason or "")
+    assert "the rerun wrote no progress log" in (result.reason or "")
 
 
 def test_unrunnable_results_have_no_tests_and_keep_their_reason() -> None:
@@ -275,13 +289,6 @@ def test_a_bad_test_entry_is_named_by_its_index_and_field(
     assert says in (result.reason or "")
 
 
-TWO_OUTCOMES_JUNIT = (
-    '<testsuites><testsuite name="pytest" tests="2">'
-    '<testcase classname="tests.a" name="test_one" file="tests/a.py" time="0.1"/>'
-    '<testcase classname="tests.a" name="test_two" file="tests/a.py" time="0.2">'
-    '<failure message="boom">boom</failure></testcase>'
-    "</testsuite></testsuites>"
-)
 TWO_OUTCOMES_PROGRESS = (
     '{"event": "finish", "id": "tests/a.py::test_one", "outcome": "passed",'
     ' "duration": 0.1, "message": null}\n'
@@ -290,17 +297,14 @@ TWO_OUTCOMES_PROGRESS = (
 )
 
 
-@pytest.mark.parametrize(
-    ("beside", "content"),
-    [("junit.xml", TWO_OUTCOMES_JUNIT), ("progress.jsonl", TWO_OUTCOMES_PROGRESS)],
-)
 def test_a_truncated_result_keeps_the_outcomes_found_beside_it_and_says_so(
-    tmp_path: Path, beside: str, content: str
+    tmp_path: Path,
 ) -> None:
     folder = tmp_path / "postgres-16"
     folder.mkdir()
     (folder / "result.json").write_text('{"format": 1, "cell": "postgres-16", "st')
-    (folder / beside).write_text(content)
+    (folder / "progress.jsonl").write_text(TWO_OUTCOMES_PROGRESS)
+    (folder / "junit.xml").write_text("<testsuites/>")  # for CI tools only: not read
     result = read_result(folder)
     assert (result.cell, result.state) == ("postgres-16", "error")
     assert {test.id: test.outcome for test in result.tests} == {
@@ -309,30 +313,25 @@ def test_a_truncated_result_keeps_the_outcomes_found_beside_it_and_says_so(
     }
     assert (result.counts["passed"], result.counts["failed"]) == (1, 1)
     assert "not valid JSON" in (result.reason or "")
-    assert f"recovered 2 test outcome(s) from {beside}" in (result.reason or "")
+    assert "recovered 2 test outcome(s) from progress.jsonl" in (result.reason or "")
 
 
 def test_a_failed_cells_reason_ends_with_the_root_error_from_the_log(tmp_path: Path) -> None:
-    wrapper = (
-        '<testcase classname="t.test_m" name="test_x"><error message="tests.support.celery_worker.'
-        'WorkerStartError: the worker stopped; see the captured log"/></testcase>'
-    )
+    line = "tests.support.celery_worker.WorkerStartError: the worker stopped; see the captured log"
+    wrapper = _finish("t/test_m.py::test_x", "error", line, exceptions=[line])
     log = "Traceback ...\nredis.exceptions.ResponseError: value is not an integer or out of range\n"
-    result = _build(_junit(tmp_path / "j.xml", wrapper), exit_code=1, log=log)
+    result = _build(_progress(tmp_path / "j.jsonl", wrapper), exit_code=1, pytest_log=log)
     assert result.reason == (
         "1 test failed: t/test_m.py::test_x"
         " — redis.exceptions.ResponseError: value is not an integer or out of range"
     )
 
 
-MIGRATIONS_PASS = (
-    '<testcase classname="tests.integration.test_migrations" name="test_upgrade" '
-    'file="tests/integration/test_migrations.py"/>'
-)
-MIGRATIONS_FAIL = (
-    '<testcase classname="tests.integration.test_migrations" name="test_up_down_consistency" '
-    'file="tests/integration/test_migrations.py">'
-    '<failure message="Failed to upgrade through each revision individually."/></testcase>'
+MIGRATIONS_PASS = _finish("tests/integration/test_migrations.py::test_upgrade", "passed")
+MIGRATIONS_FAIL = _finish(
+    "tests/integration/test_migrations.py::test_up_down_consistency",
+    "failed",
+    "Failed to upgrade through each revision individually.",
 )
 
 
@@ -340,7 +339,7 @@ def test_a_failed_preparing_step_fails_the_cell_with_its_step_and_the_servers_me
     tmp_path: Path,
 ) -> None:
     failed = MigrationsOutcome("failed", "alembic upgrade head", "0002_x", '(1054, "Unknown")')
-    result = _build(tmp_path / "absent.xml", prepared=failed, exit_code=4)
+    result = _build(tmp_path / "absent.jsonl", prepared=failed, exit_code=4)
     assert (result.state, result.tests, result.migrations) == ("failed", [], failed)
     assert result.reason == ('the database-preparing step failed at 0002_x: (1054, "Unknown")')
 
@@ -349,21 +348,21 @@ def test_a_failing_migrations_test_fails_the_cells_migrations_with_its_message(
     tmp_path: Path,
 ) -> None:
     passed = MigrationsOutcome("passed", "alembic upgrade head", seconds=1.0)
-    junit = _junit(tmp_path / "j.xml", MIGRATIONS_PASS, MIGRATIONS_FAIL, PASS)
-    result = _build(junit, prepared=passed, exit_code=1)
+    log = _progress(tmp_path / "j.jsonl", MIGRATIONS_PASS, MIGRATIONS_FAIL, PASS)
+    result = _build(log, prepared=passed, exit_code=1)
     assert result.migrations == MigrationsOutcome(
         "failed",
         "alembic upgrade head",
         "test_up_down_consistency",
         "Failed to upgrade through each revision individually.",
     )
-    ok = _build(_junit(tmp_path / "ok.xml", MIGRATIONS_PASS, PASS), prepared=passed)
+    ok = _build(_progress(tmp_path / "ok.jsonl", MIGRATIONS_PASS, PASS), prepared=passed)
     assert (ok.state, ok.migrations) == ("passed", passed)
 
 
 def test_the_migrations_outcome_round_trips_through_result_json(tmp_path: Path) -> None:
     failed = MigrationsOutcome("failed", "alembic upgrade head", "0002_x", "boom", 2.5)
-    result = _build(tmp_path / "absent.xml", prepared=failed, exit_code=4)
+    result = _build(tmp_path / "absent.jsonl", prepared=failed, exit_code=4)
     write_result(result, tmp_path)
     assert read_result(tmp_path).migrations == failed
     assert CellResult.from_json(result.to_json()) == result
@@ -379,7 +378,9 @@ def _stopped(running: list[str], finished_outcome: str) -> CellResult:
         servers=[],
         reason="interrupted while running the suite",
         finished={
-            "tests/integration/test_migrations.py::test_upgrade": (finished_outcome, 0.1, None)
+            "tests/integration/test_migrations.py::test_upgrade": FinishedTest(
+                finished_outcome, 0.1
+            )
         },
         running=running,
         timings=Timings(0.0, 1.0, 0.0, 1.0),

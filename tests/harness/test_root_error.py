@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from scripts.report.cause import cell_cause
 from scripts.report.html import render_html
 from scripts.report.markdown import render_markdown
 from scripts.report.model import Report, RunInfo
 from scripts.results import CellResult
-from scripts.root_error import root_error
+from scripts.root_error import exception_type, root_error, root_error_in_messages
 from tests.harness.result_factories import cell_result
 
 WRAPPER = (
@@ -33,26 +35,54 @@ LOG = (
     "=========================== short test summary info ============================\n"
 )
 ROOT = "redis.exceptions.ResponseError: value is not an integer or out of range"
+# the wrapper's exception line, as pytest's report states it (`reprcrash.message`)
+WRAPPER_LINE = (
+    "tests.support.celery_worker.WorkerStartError: the Celery worker stopped (exit code 1)"
+    " before it was ready; see 'Unrecoverable error' in the captured log for why"
+)
+OPERATIONAL = "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) gone away"
 
 
 def test_a_wrapper_pointing_at_the_log_gives_way_to_the_library_error_in_the_log() -> None:
-    assert root_error([WRAPPER], LOG) == ROOT
+    assert root_error([WRAPPER_LINE], LOG) == ROOT
 
 
-def test_a_library_error_in_the_message_wins_over_the_log() -> None:
-    message = "E   sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) gone away"
-    assert root_error([message], LOG) == (
-        "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) gone away"
-    )
+def test_a_library_error_in_the_chain_wins_over_the_wrapper_and_the_log() -> None:
+    assert root_error([OPERATIONAL, WRAPPER_LINE], LOG) == OPERATIONAL
 
 
 def test_an_assertion_is_its_own_root_and_the_log_is_not_searched() -> None:
-    message = "    assert response.status_code == 200\nE   AssertionError: assert 500 == 200"
-    assert root_error([message], LOG) == "AssertionError: assert 500 == 200"
+    assert root_error(["AssertionError: assert 500 == 200"], LOG) == (
+        "AssertionError: assert 500 == 200"
+    )
+    assert root_error(["assert 500 == 200\n +  where 500 = r.status"], LOG) == "assert 500 == 200"
 
 
 def test_nothing_stating_an_exception_gives_none() -> None:
     assert root_error(["boom"], "all fine\n") is None
+    assert root_error_in_messages(["boom"], "all fine\n") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        (ROOT, "redis.exceptions.ResponseError"),
+        ("KeyError: 'k'", "KeyError"),
+        ("StopIteration", "StopIteration"),
+        ("assert 0", "AssertionError"),
+        ("[XPASS(strict)] maybe", None),
+        ("boom: it broke", None),
+    ],
+)
+def test_the_type_is_read_from_the_line_pytest_states(line: str, kind: str | None) -> None:
+    assert exception_type(line) == kind
+
+
+def test_messages_stored_as_tracebacks_are_searched_line_by_line() -> None:
+    assert root_error_in_messages([WRAPPER], LOG) == ROOT
+    message = "    assert response.status_code == 200\nE   AssertionError: assert 500 == 200"
+    assert root_error_in_messages([message], LOG) == "AssertionError: assert 500 == 200"
+    assert root_error_in_messages([f"E   {OPERATIONAL}"], LOG) == OPERATIONAL
 
 
 def _cell_failed_by_the_wrapper() -> CellResult:

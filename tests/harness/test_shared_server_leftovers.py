@@ -19,7 +19,7 @@ import redis
 
 from scripts.backends.janitors.redis_indexes import LOCK_INDEX, OWNED_PREFIX, with_db_index
 from scripts.paths import REPO_ROOT, account_markers_folder
-from scripts.suite_progress import read_progress
+from scripts.progress_log import read_progress
 from tests.support.databases import provisioner_for
 from tests.support.redis_server import throwaway_redis_server_or_skip
 

@@ -17,7 +17,6 @@ from scripts.providers.accounts import server_account
 from scripts.providers.base import ProvisioningError, Unavailable
 from scripts.providers.ports import free_port
 from scripts.sources import binaries as binaries_module
-from scripts.sources import templates as templates_module
 from scripts.sources.binaries import BinariesProvider
 from scripts.versions import version_matches
 from tests.harness.providers_support import (
