@@ -44,6 +44,10 @@ def run_command(args: argparse.Namespace) -> int:
         from scripts.sources.image_builds import build_images
 
         return build_images(args.tags, args.matrix)
+    if args.command == "schema":
+        from scripts.report.schema import check_or_write_schema
+
+        return check_or_write_schema(check=args.check)
     if args.command == "bench":
         from scripts.bench.__main__ import run_benchmark
 

@@ -300,6 +300,14 @@ OPTIONS: dict[str, Option] = {
         "annotate results/postgres-16 --root .",
         {"type": Path, "default": Path()},
     ),
+    # schema
+    "schema_check": Option(
+        ("--check",),
+        "write nothing; fail when the checked-in file differs from what the classes give",
+        "write the file",
+        "schema --check",
+        {"action": "store_true"},
+    ),
     # bench
     "repeat": Option(
         ("--repeat",),
@@ -394,6 +402,10 @@ COMMANDS: dict[str, Command] = {
     "annotate": Command(
         "print GitHub annotations for one cell's failing tests (standard library only)",
         ("cell_folder", "root"),
+    ),
+    "schema": Command(
+        "write scripts/report/compat.schema.json from the result and report classes",
+        ("schema_check",),
     ),
     "bench": Command(
         "measure every speed figure beside its target (`bench run`: cells with the "

@@ -15,6 +15,7 @@ fails when the checked-in file differs from `schema()`: regenerate it with
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,15 +41,15 @@ from scripts.results import (
     RESULT_FORMAT,
     CellResult,
     CellState,
-    Role,
     ServerInfo,
     TestOutcome,
     TestOutcomeKind,
     Timings,
 )
+from scripts.vocabulary import Role
 
 SCHEMA_FILE = Path(__file__).with_name("compat.schema.json")
-REGENERATE = "python -c 'from scripts.report.schema import write_schema; write_schema()'"
+REGENERATE = "python -m scripts schema"
 SOURCE_KINDS = ["image", "binaries", "url", "library", None]
 
 _AT_LEAST_0 = {"minimum": 0}
@@ -228,3 +229,16 @@ def write_schema(path: Path | None = None) -> Path:
     target = path or SCHEMA_FILE
     target.write_text(schema_text(), encoding="utf-8")
     return target
+
+
+def check_or_write_schema(*, check: bool) -> int:
+    """`python -m scripts schema [--check]`: write the schema file, or (`check`) say whether
+    the checked-in one is current: 0 when it is, 1 with the command that mends it."""
+    if not check:
+        print(f"wrote {write_schema()}")
+        return 0
+    if SCHEMA_FILE.read_text(encoding="utf-8") == schema_text():
+        print(f"{SCHEMA_FILE.name} is current")
+        return 0
+    print(f"error: {SCHEMA_FILE} is out of date: regenerate with {REGENERATE}", file=sys.stderr)
+    return 1

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
+from scripts.__main__ import main
 from scripts.matrix import load_matrix
+from scripts.report import schema as schema_module
 from scripts.report.build import Written
 from scripts.report.run_info import git_commit
 from scripts.report.schema import REGENERATE, SCHEMA_FILE, schema_text
@@ -35,6 +39,19 @@ def test_schema_is_current() -> None:
         f"{SCHEMA.name} differs from the classes it is generated from; regenerate with:"
         f" {REGENERATE}"
     )
+
+
+def test_schema_check_fails_on_a_stale_file_and_the_command_mends_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = tmp_path / "compat.schema.json"
+    stale.write_text('{"title": "an older schema"}\n', encoding="utf-8")
+    monkeypatch.setattr(schema_module, "SCHEMA_FILE", stale)
+    assert main(["schema", "--check"]) == 1
+    assert "out of date: regenerate with python -m scripts schema" in capsys.readouterr().err
+    assert main(["schema"]) == 0
+    assert main(["schema", "--check"]) == 0
+    assert stale.read_text(encoding="utf-8") == schema_text()
 
 
 def test_tests_recorded_before_their_file_and_lines_are_still_valid(
