@@ -108,9 +108,9 @@ def test_the_plan_is_frozen_and_holds_everything_the_scheduler_is_given(
     assert plan.layout.slots >= 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.timeout = 1  # type: ignore[misc]
-    # besides the plan, the scheduler takes only the display's callbacks and the preloaded pytest
+    # besides the plan, the scheduler takes only the display's callbacks
     loose = [name for name in inspect.signature(run_cells).parameters if name != "plan"]
-    assert loose == ["on_result", "on_stage", "on_tick", "preloaded"]
+    assert loose == ["on_result", "on_stage", "on_tick"]
 
 
 def test_a_plan_without_a_layout_runs_its_workers_per_cell_its_jobs_at_a_time() -> None:
