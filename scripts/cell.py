@@ -49,7 +49,6 @@ from scripts.providers.base import (
 from scripts.providers.passwords import passwords_in, redact_files
 from scripts.providers.process import (
     DeadlinePassedError,
-    GroupLeader,
     Interrupted,
     cancelled_by,
     process_group,
@@ -73,7 +72,6 @@ from scripts.results import (
 from scripts.sources import choose_provider
 from scripts.versions import version_matches
 from scripts.vocabulary import Role, SourceKind
-from scripts.warm.client import ForkServerGoneError, PreloadedPytest
 
 PYTEST_CACHE = ".pytest_cache"
 CELL_FILES = (
@@ -117,18 +115,16 @@ def run_cell(
     *,
     cancel: threading.Event | None = None,
     on_stage: Callable[[str, str], None] | None = None,
-    preloaded: PreloadedPytest | None = None,
 ) -> CellResult:
     """Run `cell` as `plan` says and write `<plan.results>/<cell.id>/`; never raises for the
     cell's own failures.
 
     Setting `cancel` (another thread's Ctrl-C) stops the suite and the servers promptly.
-    `on_stage(cell id, what)` hears each stage as it starts (for live progress). With
-    `preloaded`, the suite's pytest is forked from it instead of started afresh.
+    `on_stage(cell id, what)` hears each stage as it starts (for live progress).
     """
     folder = plan.results / cell.id
     _empty_keeping_pytest_cache(folder)
-    run = _CellRun(cell, plan, folder, cancel or threading.Event(), on_stage, preloaded)
+    run = _CellRun(cell, plan, folder, cancel or threading.Event(), on_stage)
     result = run.run()
     write_result(result, folder)
     return result
@@ -153,14 +149,12 @@ class _CellRun:
         folder: Path,
         cancel: threading.Event,
         on_stage: Callable[[str, str], None] | None = None,
-        preloaded: PreloadedPytest | None = None,
     ) -> None:
         self.cell = cell
         self.cancel = cancel
         self.on_stage = on_stage or _no_stage
         self.plan = plan
         self.workers = plan.chosen_layout().workers_for(cell.id)
-        self.preloaded = preloaded
         self.folder = folder
         self.axes: dict[Role, Axis] = {
             "database": Axis(cell.database.backend, cell.database.version),
@@ -259,13 +253,7 @@ class _CellRun:
         cache_dir = self.folder / PYTEST_CACHE
         # the cache outlives the run, so that `-- --lf` reruns what failed last time
         common = ["-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN]
-        workers = ["-n", "0"]
-        if self.workers > 1:
-            workers = (
-                self.preloaded.xdist_arguments(self.workers)
-                if self.preloaded is not None
-                else ["-n", str(self.workers)]
-            )
+        workers = ["-n", str(self.workers) if self.workers > 1 else "0"]
         first = [
             *self.plan.test_paths,
             *workers,
@@ -369,7 +357,8 @@ class _CellRun:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise CellTimeoutError(f"timed out after {self.plan.timeout:.0f} s")
-        with self._suite_process(args, env, log) as process:
+        command = [sys.executable, "-m", "pytest", *args]
+        with process_group(command, log, cwd=REPO_ROOT, env=env) as process:
             while True:
                 check_at = min(time.monotonic() + ALIVE_CHECK_S, self.deadline)
                 try:
@@ -385,27 +374,6 @@ class _CellRun:
                     continue
                 _check_servers_alive(running)  # a server that died makes failures moot
                 return code
-
-    @contextmanager
-    def _suite_process(
-        self, args: list[str], env: dict[str, str], log: Path
-    ) -> Iterator[GroupLeader]:
-        """`pytest <args>`: forked from the preloaded pytest when there is one, else a new
-        interpreter (also when the preloaded one stopped answering)."""
-        stack = ExitStack()
-        if self.preloaded is not None:
-            try:
-                suite = stack.enter_context(self.preloaded.suite(args, log, cwd=REPO_ROOT, env=env))
-            except ForkServerGoneError as gone:
-                with log.open("a") as file:
-                    file.write(f"{gone}; starting pytest afresh\n")
-            else:
-                with stack:
-                    yield suite
-                return
-        command = [sys.executable, "-m", "pytest", *args]
-        with process_group(command, log, cwd=REPO_ROOT, env=env) as process:
-            yield process
 
     def _timings(self) -> Timings:
         now = time.monotonic()
@@ -464,18 +432,6 @@ def suite_environment(
     database: RunningServer, cache: RunningServer, extra: Mapping[str, str]
 ) -> dict[str, str]:
     """The environment the suite runs in: this cell's servers and nothing left over from outside."""
-    env = suite_base_environment()
-    env.update(database.env)
-    env.update(cache.env)
-    env.update(extra)
-    env["DATABASE_URL"] = database.url
-    env["REDIS_URL"] = cache.url
-    return env
-
-
-def suite_base_environment() -> dict[str, str]:
-    """The suite's environment before any cell's servers: no server URLs from outside, no
-    colour codes (pytest.log is parsed and shown in reports), compiled modules cached."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -483,6 +439,12 @@ def suite_base_environment() -> dict[str, str]:
         and not key.startswith("PYTEST_")
     }
     env.update(bytecode_environment())
+    env.update(database.env)
+    env.update(cache.env)
+    env.update(extra)
+    env["DATABASE_URL"] = database.url
+    env["REDIS_URL"] = cache.url
+    # pytest.log is parsed and shown in reports: no colour codes in it
     env.pop("FORCE_COLOR", None)
     env["PY_COLORS"] = "0"
     env.setdefault("PYTHONPATH", str(REPO_ROOT))

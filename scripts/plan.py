@@ -3,10 +3,9 @@
 The command line (`python -m scripts cell|matrix`, `python -m scripts bench run`) builds one
 `RunPlan`; the scheduler (`scripts.schedule.run_cells`) and the cell runner
 (`scripts.cell.run_cell`) read it, and nothing travels beside it but the display's callbacks
-and the live objects a run holds (the preloaded pytest, the cancel event). No option travels
-through this process's environment: what the suite's pytest must know (the benchmark's
-isolation and repetition) the cell runner puts into that child's environment
-(`RunPlan.suite_switches`).
+and the cancel event. No option travels through this process's environment: what the
+suite's pytest must know (the benchmark's isolation and repetition) the cell runner puts
+into that child's environment (`RunPlan.suite_switches`).
 """
 
 from __future__ import annotations
@@ -53,8 +52,6 @@ class RunPlan:
     """Fetch missing server programs first (`--no-fetch` turns it off)."""
     strict: bool = False
     """Unavailable cells (and known failures) fail the run."""
-    cold_start: bool = False
-    """Every suite process a new interpreter, not forked from the preloaded pytest."""
     replace_earlier: bool = False
     """Remove every earlier cell folder first (a whole run replaces the last)."""
     known_failures: Mapping[str, str] = field(default_factory=dict)

@@ -13,13 +13,12 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import cast
 
 from scripts.backends import BACKENDS
-from scripts.cell import CELL_FILES, PROGRESS_PLUGIN, forced_source, suite_base_environment
+from scripts.cell import CELL_FILES, forced_source
 from scripts.layout import Layout, default_layout, machine_cores, uniform_layout
 from scripts.live import live_display
 from scripts.matrix import Cell, ImageSource, Matrix, VersionSpec
@@ -43,7 +42,6 @@ from scripts.schedule import (
 from scripts.sources import choose_provider
 from scripts.sources.engines import engine_for_images
 from scripts.vocabulary import SourceKind
-from scripts.warm.client import PreloadedPytest, preloaded_pytest
 
 
 def list_cells(matrix: Matrix, args: argparse.Namespace) -> int:
@@ -87,7 +85,6 @@ def plan_from_arguments(matrix: Matrix, args: argparse.Namespace) -> RunPlan:
         reports=args.reports if report else None,
         fetch=not args.no_fetch,
         strict=args.strict,
-        cold_start=args.cold_start,
         replace_earlier=whole,  # a whole run replaces the last; subsets keep the rest
         known_failures=matrix.known_failures,
         cold_servers=getattr(args, "cold_servers", False),
@@ -120,16 +117,12 @@ def run_plan(plan: RunPlan, matrix: Matrix) -> int:
         display.note(f"running {len(plan.cells)} cell(s): {layout.describe()}")
         started = time.monotonic()
         try:
-            with (
-                engine_for_images(images_of(plan.cells, plan.source), say=display.note),
-                _preloaded_pytest(plan, display.note) as preloaded,
-            ):
+            with engine_for_images(images_of(plan.cells, plan.source), say=display.note):
                 results = run_cells(
                     plan,
                     on_result=lambda result: display.finished(result.cell, progress_line(result)),
                     on_stage=display.stage,
                     on_tick=display.tick,
-                    preloaded=preloaded,
                 )
         except RunInterruptedError as stopped:
             # the report must not contradict results/: render it with the interrupted cells
@@ -169,20 +162,6 @@ def _layout(plan: RunPlan, matrix: Matrix) -> Layout:
         return all(can_serve(spec) for spec in cell.specs)
 
     return default_layout(cells, cores, isolation_workers=matrix.workers, runnable=runnable)
-
-
-@contextmanager
-def _preloaded_pytest(
-    plan: RunPlan, say: Callable[[str], None]
-) -> Iterator[PreloadedPytest | None]:
-    """The suite imported once for every cell (see `scripts.warm`); none with `--cold-start`
-    or for one cell (its suite process would wait for the import it saves)."""
-    if plan.cold_start or len(plan.cells) < 2:
-        yield None
-        return
-    suite = [*plan.test_paths, "-p", PROGRESS_PLUGIN]
-    with preloaded_pytest(suite, suite_base_environment(), say=say) as preloaded:
-        yield preloaded
 
 
 def _summarise(results: list[CellResult], wall: float) -> None:

@@ -16,7 +16,6 @@ from scripts.matrix import Cell, Matrix
 from scripts.plan import RunPlan
 from scripts.providers.process import kill_all_groups
 from scripts.results import CellResult, ServerInfo
-from scripts.warm.client import PreloadedPytest
 
 FAILING_STATES = frozenset({"failed", "error"})
 TICK_S = 1.0
@@ -80,14 +79,13 @@ def run_cells(
     on_result: Callable[[CellResult], None] | None = None,
     on_stage: Callable[[str, str], None] | None = None,
     on_tick: Callable[[], None] | None = None,
-    preloaded: PreloadedPytest | None = None,
 ) -> list[CellResult]:
     """Run every cell of `plan` as its layout says; one cell's failure never stops the others.
 
     A cell takes as many of the layout's slots as it has xdist workers, and waits until they
     are free: cells with more workers are started first. `on_result` hears each finished
     cell, `on_stage` each cell's stages (from the cells' threads); `on_tick` is called about
-    every `TICK_S` while cells run. With `preloaded`, every suite is forked from it.
+    every `TICK_S` while cells run.
     """
     ordered = list(plan.cells)
     layout = plan.chosen_layout()
@@ -101,7 +99,7 @@ def run_cells(
         if not slots.take(cost, cancel):
             return interrupted_before_start(cell, results_dir=results_dir)
         try:
-            return run_cell(cell, plan, cancel=cancel, on_stage=on_stage, preloaded=preloaded)
+            return run_cell(cell, plan, cancel=cancel, on_stage=on_stage)
         finally:
             slots.give_back(cost)
 

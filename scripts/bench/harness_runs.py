@@ -44,15 +44,9 @@ DEFAULT_PLAN = HarnessVariant(
 )
 NAIVE_PLAN = HarnessVariant(
     "naive",
-    ("--jobs", "1", "--workers", "0", "--cold-start", "--cold-servers", "--isolation", "recreate"),
+    ("--jobs", "1", "--workers", "0", "--cold-servers", "--isolation", "recreate"),
     "one cell after another, each in a new pytest process, every server initialised from scratch, "
     "drop every table + migrations after each test",
-)
-COLD_START_PLAN = HarnessVariant(
-    "cold start",
-    ("--cold-start",),
-    "the default layout, but each cell's pytest and xdist workers new interpreters, "
-    "not forks of the run's preloaded pytest",
 )
 UNIFORM_PLAN = HarnessVariant(
     "uniform --workers 2",

@@ -3,13 +3,11 @@ other layout, how close it comes to the machine's floor, and how it scales.
 
 Section "matrix" runs the chosen cells several ways, round by round (`interleaved`):
   default     the harness as it is: cells side by side, data directories copied from
-              templates, each test rolled back to its SAVEPOINT, pytest forked from the
-              run's preloaded one;
-  naive       the baseline a plain harness would be: one cell after another, each in a new
-              pytest process (`--jobs 1 --workers 0 --cold-start`), every server initialised
-              from scratch (`--cold-servers`), the tables dropped and created after every test
+              templates, each test rolled back to its SAVEPOINT;
+  naive       the baseline a plain harness would be: one cell after another, each in one
+              pytest process (`--jobs 1 --workers 0`), every server initialised from scratch
+              (`--cold-servers`), the tables dropped and created after every test
               (`--isolation recreate`);
-  cold start  the default, but every suite process a new interpreter (`--cold-start`);
   uniform     the other layout a user may ask for: 2 xdist workers per cell, one cell at a
               time (`--workers 2`; the long mode only).
 The floor is what no layout can beat: the tests' own times (JUnit, every worker) spread over
@@ -20,9 +18,9 @@ budget; 2, 4, 8 and every native cell in the long mode, `sizes=LONG_SCALING_SIZE
 cell's suite run once and four times over (`--suite-repeat 4`).
 
 The default sample (`cells=None`) keeps `nox -s bench` within its budget: the newest cell of
-each database and Valkey 9, compared three ways (`BUDGET_PLANS`), on the suite without its
+each database and Valkey 9, compared two ways (`BUDGET_PLANS`), on the suite without its
 three slowest modules (`MATRIX_SLICE`); scaling runs a smaller slice (`BUDGET_SLICE`).
-`cells=["all"]` with `plans=LONG_PLANS` runs every native cell on the whole suite, all four
+`cells=["all"]` with `plans=LONG_PLANS` runs every native cell on the whole suite, all three
 ways: the long mode, minutes per round.
 """
 
@@ -36,7 +34,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 from scripts.bench.figures import Figure, at_least, at_most, interleaved, ratio
 from scripts.bench.harness_runs import (
-    COLD_START_PLAN,
     DEFAULT_PLAN,
     NAIVE_PLAN,
     UNIFORM_PLAN,
@@ -57,10 +54,10 @@ DEFAULT_SAMPLE = ("postgres-18", "mysql-9.7", "mariadb-11.8", "sqlite-stdlib", "
 """The newest of each database family (PostgreSQL, MySQL, MariaDB, SQLite, all with Redis 7.0)
 and one cache of the other family (Valkey, with SQLite): each kind of server the matrix starts,
 three cells with the default layout's xdist workers and two without."""
-BUDGET_PLANS = (DEFAULT_PLAN, NAIVE_PLAN, COLD_START_PLAN)
-"""What the budget's matrix section compares: the default, the naive baseline, and the default
-without the preloaded pytest; `LONG_PLANS` adds the other layout (`--workers 2`)."""
-LONG_PLANS = (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN, COLD_START_PLAN)
+BUDGET_PLANS = (DEFAULT_PLAN, NAIVE_PLAN)
+"""What the budget's matrix section compares: the default and the naive baseline;
+`LONG_PLANS` adds the other layout (`--workers 2`)."""
+LONG_PLANS = (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN)
 MATRIX_SLICE = ("-k", "not test_fuzz and not test_cache_outage and not test_concurrent_logins")
 """The suite the budget's matrix section runs: all of it but fuzzing, the silent-Redis timeouts
 and the forty parallel logins, which spend 11 of a cell's 16 s of tests here mostly waiting
@@ -329,13 +326,8 @@ def _matrix_section(
         DEFAULT_PLAN.name: layout.describe(),
         UNIFORM_PLAN.name: uniform.describe(),
         NAIVE_PLAN.name: NAIVE_PLAN.description,
-        COLD_START_PLAN.name: COLD_START_PLAN.description,
     }
-    measured = [
-        plan
-        for plan in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN, COLD_START_PLAN)
-        if plan.name in samples
-    ]
+    measured = [plan for plan in (DEFAULT_PLAN, NAIVE_PLAN, UNIFORM_PLAN) if plan.name in samples]
     figures = [
         Figure(
             MATRIX,
@@ -347,17 +339,6 @@ def _matrix_section(
         )
         for plan in measured
     ]
-    if COLD_START_PLAN.name in samples:
-        figures.append(
-            Figure(
-                MATRIX,
-                f"{COLD_START_PLAN.name} ÷ default",
-                "x",
-                ratio(samples[COLD_START_PLAN.name], default),
-                note="above 1: what forking every suite process from the run's preloaded "
-                "pytest saves",
-            )
-        )
     if UNIFORM_PLAN.name in samples:
         figures.append(
             Figure(

@@ -110,8 +110,8 @@ def pause(seconds: float) -> None:
 
 
 class GroupLeader(Protocol):
-    """A process that leads its own process group: a `subprocess.Popen`, or a suite forked
-    by the preloaded pytest (`scripts.warm.client.ForkedSuite`)."""
+    """A process that leads its own process group: a `subprocess.Popen`, or a process known
+    by its pid only (`ProcessById`)."""
 
     @property
     def pid(self) -> int: ...
@@ -120,8 +120,6 @@ class GroupLeader(Protocol):
 
     def wait(self, timeout: float | None = None) -> int: ...
 
-
-L = TypeVar("L", bound=GroupLeader)
 
 _live_lock = threading.Lock()
 _live: dict[int, GroupLeader] = {}
@@ -185,8 +183,22 @@ def process_group(
     """Run `argv` as a tied process group (see the module's docstring), its output appended to
     `log_path`; on exit stop the whole group, Ctrl-C and errors included."""
     process = _spawn(argv, log_path, Launch(run_as, cwd, env, pass_fds), tied=True)
-    with tied_group(process, stop_signal=stop_signal, stop_timeout=stop_timeout):
+    record: Path | None = None
+    try:
+        with _live_lock:
+            _live[process.pid] = process
+        identity = runs.ProcessIdentity.of(process.pid)
+        if identity is not None:
+            WATCHDOG.watch_group(identity.pid, identity.start_ticks)
+            record = runs.record_process(identity)
         yield process
+    finally:
+        stop_group(process, stop_signal, CANCELLED_STOP_S if is_cancelled() else stop_timeout)
+        WATCHDOG.forget_group(process.pid)
+        if record is not None:
+            record.unlink(missing_ok=True)
+        with _live_lock:
+            _live.pop(process.pid, None)
 
 
 @dataclass(frozen=True)
@@ -263,30 +275,6 @@ def _spawn(
             )
         except OSError as exc:
             raise ProvisioningError(f"cannot run {argv[0]}: {exc}") from exc
-
-
-@contextmanager
-def tied_group(
-    process: L, *, stop_signal: signal.Signals = signal.SIGTERM, stop_timeout: float = 10.0
-) -> Iterator[L]:
-    """Tie the process group `process` leads to this process (the watchdog, the run folder's
-    record, `kill_all_groups`) and stop the whole group on exit."""
-    record: Path | None = None
-    try:
-        with _live_lock:
-            _live[process.pid] = process
-        identity = runs.ProcessIdentity.of(process.pid)
-        if identity is not None:
-            WATCHDOG.watch_group(identity.pid, identity.start_ticks)
-            record = runs.record_process(identity)
-        yield process
-    finally:
-        stop_group(process, stop_signal, CANCELLED_STOP_S if is_cancelled() else stop_timeout)
-        WATCHDOG.forget_group(process.pid)
-        if record is not None:
-            record.unlink(missing_ok=True)
-        with _live_lock:
-            _live.pop(process.pid, None)
 
 
 def stop_group(process: GroupLeader, stop_signal: signal.Signals, timeout: float) -> None:

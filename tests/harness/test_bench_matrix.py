@@ -16,7 +16,6 @@ import pytest
 from scripts.bench import memory
 from scripts.bench import whole_matrix as bench
 from scripts.bench.harness_runs import (
-    COLD_START_PLAN,
     DEFAULT_PLAN,
     NAIVE_PLAN,
     UNIFORM_PLAN,
@@ -95,15 +94,8 @@ def test_the_naive_plan_is_one_cold_cell_at_a_time_in_one_process_recreating_tab
 ) -> None:
     args = parse_arguments(harness_command(["mysql-9.7"], tmp_path, NAIVE_PLAN)[3:])
     assert (args.jobs, args.workers) == (1, 0)
-    assert args.cold_start is True  # a plain harness has no preloaded pytest
     assert args.cold_servers is True
     assert args.isolation == "recreate"
-
-
-def test_the_cold_start_plan_is_the_default_without_the_preloaded_pytest(tmp_path: Path) -> None:
-    args = parse_arguments(harness_command(["mysql-9.7"], tmp_path, COLD_START_PLAN)[3:])
-    assert args.cold_start is True
-    assert (args.workers, args.jobs, args.cold_servers) == (None, None, False)
 
 
 def test_the_uniform_plan_gives_every_cell_two_workers(tmp_path: Path) -> None:
@@ -263,13 +255,11 @@ def test_the_matrix_figures_are_per_round_ratios_and_carry_the_targets() -> None
         DEFAULT_PLAN.name: [10.0, 8.0, 12.0],
         NAIVE_PLAN.name: [40.0, 40.0, 24.0],
         UNIFORM_PLAN.name: [15.0, 8.0, 12.0],
-        COLD_START_PLAN.name: [12.0, 12.0, 12.0],
     }
     runs = {
         DEFAULT_PLAN.name: default_runs,
         NAIVE_PLAN.name: [run(w, a) for w in samples[NAIVE_PLAN.name]],
         UNIFORM_PLAN.name: [run(w, a) for w in samples[UNIFORM_PLAN.name]],
-        COLD_START_PLAN.name: [run(w, a) for w in samples[COLD_START_PLAN.name]],
     }
     layout = Layout(slots=2, workers={"a": 2, "b": 1})
     figures = {
@@ -299,8 +289,6 @@ def test_the_matrix_figures_are_per_round_ratios_and_carry_the_targets() -> None
     assert figures["peak memory, default"].samples == (900.0, 1000.0, 800.0)
     assert figures["peak memory, default"].met is True
     assert figures["uniform --workers 2 ÷ default"].details["fastest"] == "default"
-    assert figures["cold start ÷ default"].samples == pytest.approx((1.2, 1.5, 1.0))
-    assert figures["wall, cold start"].samples == (12.0, 12.0, 12.0)
     assert "NOT CLEAN" not in figures["wall, default"].note
 
 

@@ -1,5 +1,6 @@
 """One command line: one parser, every option's help with its default and an example, the old
-spellings saying the new one, and the one frozen plan the scheduler runs."""
+spellings saying the new one, removed options saying why they went, and the one frozen plan
+the scheduler runs."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from scripts.__main__ import main
-from scripts.command_line import BENCH_RUN, COMMANDS, OPTIONS, PROGRAM, build_parser
+from scripts.command_line import (
+    BENCH_RUN,
+    COMMANDS,
+    OPTIONS,
+    PROGRAM,
+    build_parser,
+    session_arguments,
+)
 from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE, REPO_ROOT
 from scripts.plan import RunPlan
@@ -93,6 +101,43 @@ def test_an_old_spelling_says_what_to_write_instead(
     assert (done.returncode, done.stderr.strip(), done.stdout) == (2, instead, "")
 
 
+COLD_START_REMOVED = (
+    "error: --cold-start was removed: every cell's pytest now starts as a new interpreter "
+    "(the preloaded pytest saved 5 % of the matrix's wall time); drop the option"
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["matrix", "--tag", "quick", "--cold-start", "--no-fetch"],
+        ["cell", "sqlite-stdlib", "--cold-start", "--", "-k", "auth"],
+        ["bench", "run", "sqlite-stdlib", "--cold-start"],
+        ["matrix", "--cold-start", "--cold-servers"],  # why it went comes before where to
+    ],
+    ids=" ".join,
+)
+def test_the_removed_cold_start_option_stops_the_run_saying_why_in_one_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = recorded_runs(monkeypatch)
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    assert (captured.err.strip(), captured.out, calls) == (COLD_START_REMOVED, "", [])
+
+
+def test_a_nox_sessions_removed_option_stays_the_harness_s_which_then_refuses_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arguments = session_arguments("matrix", ["--no-fetch", "--cold-start", "-k", "auth"])
+    assert arguments == ["matrix", "--no-fetch", "--cold-start", "--", "-k", "auth"]
+    with pytest.raises(SystemExit):
+        main(arguments)
+    assert capsys.readouterr().err.strip() == COLD_START_REMOVED
+
+
 def test_the_plan_is_frozen_and_holds_everything_the_scheduler_is_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,9 +153,9 @@ def test_the_plan_is_frozen_and_holds_everything_the_scheduler_is_given(
     assert plan.layout.slots >= 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.timeout = 1  # type: ignore[misc]
-    # besides the plan, the scheduler takes only the display's callbacks and the preloaded pytest
+    # besides the plan, the scheduler takes only the display's callbacks
     loose = [name for name in inspect.signature(run_cells).parameters if name != "plan"]
-    assert loose == ["on_result", "on_stage", "on_tick", "preloaded"]
+    assert loose == ["on_result", "on_stage", "on_tick"]
 
 
 def test_a_plan_without_a_layout_runs_its_workers_per_cell_its_jobs_at_a_time() -> None:
