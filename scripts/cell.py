@@ -460,8 +460,11 @@ def forced_source(spec: VersionSpec, forced: SourceKind | None) -> SourceKind | 
 
 @contextmanager
 def suite_folder(cell_id: str) -> Iterator[Path]:
+    """The suite's own scratch folder inside the run's: what the suite starts (its own Redis,
+    as the servers' account) may enter it, as the run folder, but not list it."""
     folder = runs.run_folder() / f"suite-{cell_id}-{uuid.uuid4().hex[:10]}"
-    folder.mkdir(mode=0o700)
+    folder.mkdir(mode=0o711)
+    folder.chmod(0o711)  # whatever the umask
     try:
         yield folder
     finally:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 from scripts.vocabulary import Program
 
 CONFIG_FILE = "redis.conf"
+SOCKET_FILE = "redis.sock"
+UNIX_SOCKET_PATH_LIMIT = 108  # sun_path, the terminating zero included
 
 
 class Redis(ServerBackend):
@@ -64,13 +66,14 @@ class Redis(ServerBackend):
         write_secret_file(run_dir / CONFIG_FILE, f"requirepass {password}\n", account)
 
     def command(self, program: Program, data_dir: Path, run_dir: Path, port: int) -> list[str]:
+        socket = run_dir / SOCKET_FILE
+        # a Unix socket path longer than the kernel's limit stops redis-server; the suite's URL
+        # is TCP, so a run folder nested that deep (the suite's own Redis inside a cell) has none
+        unix_socket = ["--unixsocket", str(socket), "--unixsocketperm", "700"]
         return [
             str(program.path),
             str(run_dir / CONFIG_FILE),  # the password: read from a file, never the command line
-            "--unixsocket",
-            str(run_dir / "redis.sock"),
-            "--unixsocketperm",
-            "700",
+            *(unix_socket if len(bytes(socket)) < UNIX_SOCKET_PATH_LIMIT else []),
             "--port",
             str(port),
             "--bind",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,7 @@ from scripts.backends import (
 )
 from scripts.backends.janitors import SuiteNames, WorkerDatabases
 from scripts.paths import REPO_ROOT
-from scripts.vocabulary import Role
+from scripts.vocabulary import Program, Role
 
 
 def test_every_backend_is_registered_under_its_own_name_with_its_role() -> None:
@@ -119,3 +120,13 @@ def test_each_database_backend_gives_the_suite_a_per_worker_janitor(name: str) -
     names = SuiteNames("ct_", lambda _name, _now: False)
     url = "sqlite://" if name == "sqlite" else f"{backend(name).url_schemes[0]}://u@h/db"
     assert isinstance(backend(name).worker_databases(url, names), WorkerDatabases)
+
+
+def test_redis_opens_its_unix_socket_only_where_the_path_fits() -> None:
+    redis_backend = server_backend("redis")
+    program = Program(Path("/usr/bin/redis-server"), "7.0.15")
+    shallow = redis_backend.command(program, Path("/d"), Path("/dev/shm/run"), 6390)
+    deep = redis_backend.command(program, Path("/d"), Path("/dev/shm/" + "x" * 100), 6390)
+    assert "--unixsocket" in shallow
+    assert "--unixsocket" not in deep
+    assert "--port" in deep

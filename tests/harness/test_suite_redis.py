@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
-from scripts.paths import REPO_ROOT
+from scripts.cell import suite_folder
+from scripts.paths import REPO_ROOT, SCRATCH_ENV
 from scripts.providers.base import Unavailable
 from tests.harness.fault_support import is_gone_within, recorded_processes
 from tests.support.redis_server import suite_redis_provider, throwaway_redis_server_or_skip
@@ -76,3 +77,18 @@ def test_a_test_run_killed_outright_leaves_no_redis_server(scratch: Path) -> Non
     while list(scratch.glob("compat-run-*")):  # the watchdog removes its folder too
         assert time.monotonic() < deadline, list(scratch.iterdir())
         time.sleep(0.05)
+
+
+def test_the_suites_redis_starts_inside_a_cells_suite_folder(
+    redis_server_program: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # in a cell the suite's scratch folder is the cell's suite folder (scripts.cell): the
+    # servers' account must be able to reach a run folder made inside it
+    with suite_folder("sqlite-stdlib") as folder:
+        monkeypatch.setenv(SCRATCH_ENV, str(folder))
+        with throwaway_redis_server_or_skip() as url:
+            client = redis.Redis.from_url(url)
+            try:
+                assert client.ping()
+            finally:
+                client.close()
