@@ -125,8 +125,8 @@ def test_each_database_backend_gives_the_suite_a_per_worker_janitor(name: str) -
 def test_redis_opens_its_unix_socket_only_where_the_path_fits() -> None:
     redis_backend = server_backend("redis")
     program = Program(Path("/usr/bin/redis-server"), "7.0.15")
-    shallow = redis_backend.command(program, Path("/d"), Path("/dev/shm/run"), 6390)
-    deep = redis_backend.command(program, Path("/d"), Path("/dev/shm/" + "x" * 100), 6390)
+    shallow = redis_backend.command(program, Path("/d"), Path("/srv/run"), 6390)
+    deep = redis_backend.command(program, Path("/d"), Path("/srv/" + "x" * 100), 6390)
     assert "--unixsocket" in shallow
     assert "--unixsocket" not in deep
     assert "--port" in deep
