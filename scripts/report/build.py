@@ -12,7 +12,13 @@ from pathlib import Path
 from scripts.files import atomic_write
 from scripts.report.badge import render_badge, render_endpoint
 from scripts.report.collect import collect
-from scripts.report.diff import PreviousReportError, compare, load_previous, snapshot
+from scripts.report.diff import (
+    PreviousReportError,
+    compare,
+    interrupted_cells,
+    load_previous,
+    snapshot,
+)
 from scripts.report.grid import grid_rows
 from scripts.report.grid_svg import render_grid_svg
 from scripts.report.history import DEFAULT_LIMIT, History, load_history, record_run, save_history
@@ -56,7 +62,9 @@ def build_report(results_dirs: Sequence[Path], matrix: MatrixInfo, previous: Pat
         except PreviousReportError as error:
             note = f"Not compared: {error}."
         else:
-            diff = compare(before, snapshot(collected.results, verdict), str(previous))
+            current = snapshot(collected.results, verdict)
+            cut_short = interrupted_cells(collected.results)
+            diff = compare(before, current, str(previous), cut_short)
     return Report(
         run=run_info(matrix, results_dirs, collected.warnings),
         cells=collected.results,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.report.model import REPORT_FORMAT, REPORT_SCHEMA, BackendVerdict, Change, Diff
-from scripts.results import CellResult
+from scripts.results import CellResult, interruption_of
 from scripts.vocabulary import version_id
 
 _GOOD = {"passed", "flaky"}
@@ -86,10 +86,25 @@ def snapshot(cells: Sequence[CellResult], verdict: Sequence[BackendVerdict]) -> 
     )
 
 
-def compare(previous: Snapshot, current: Snapshot, previous_path: str) -> Diff:
-    """Regressions (passed before, failing now), fixes, new flakiness, lost cells, versions."""
+def interrupted_cells(cells: Sequence[CellResult]) -> frozenset[str]:
+    """The cells the run's interruption cut short or never started."""
+    return frozenset(cell.cell for cell in cells if interruption_of(cell) is not None)
+
+
+def compare(
+    previous: Snapshot,
+    current: Snapshot,
+    previous_path: str,
+    cut_short: frozenset[str] = frozenset(),
+) -> Diff:
+    """Regressions (passed before, failing now), fixes, new flakiness, lost cells, versions.
+
+    The cells in `cut_short` (an interruption stopped or never started them) say nothing of
+    the code: they are neither regressions nor fixes, nor dropped."""
     diff = Diff(previous.generated_at, previous.git_commit, previous_path)
     for cell, state in current.cell_states.items():
+        if cell in cut_short:
+            continue
         before_state = previous.cell_states.get(cell)
         if before_state is None:
             diff.cells_added.append(cell)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from scripts.results import CellResult, CellState
+from scripts.results import NOT_STARTED, WHILE_RUNNING, CellResult, CellState, interruption_of
 
 REPORT_SCHEMA = "fastapi-compat-matrix/compat-report"
 REPORT_FORMAT = 1
@@ -221,9 +221,15 @@ class Report:
         counts = self.state_counts()
         parts = [f"{n} {state}" for state, n in counts.items() if n]
         line = f"{len(self.cells)} cells: " + (", ".join(parts) if parts else "none")
+        how = [interruption_of(cell) for cell in self.cells]
+        stopped, never = how.count(WHILE_RUNNING), how.count(NOT_STARTED)
+        if stopped or never:
+            line += f"; interrupted: {_cells(stopped)} cut short, {never} not started"
         if self.diff is not None:
             n = len(self.diff.regressions)
             line += f"; {n} regression{'s' if n != 1 else ''} since the previous report"
+            if stopped or never:
+                line += " among the cells that finished"
         return line
 
     def to_json(self) -> dict[str, Any]:
@@ -259,3 +265,7 @@ def trends_json(trends: Trends, note: str | None) -> dict[str, Any]:
         ],
         "flaky": [{**asdict(flaky), "rate": round(flaky.rate, 4)} for flaky in trends.flaky],
     }
+
+
+def _cells(count: int) -> str:
+    return f"{count} cell{'s' if count != 1 else ''}"

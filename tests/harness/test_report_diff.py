@@ -9,13 +9,23 @@ from pathlib import Path
 import pytest
 
 from scripts.report.build import Written, write_report
-from scripts.report.diff import PreviousReportError, Snapshot, compare, load_previous
+from scripts.report.diff import (
+    PreviousReportError,
+    Snapshot,
+    compare,
+    interrupted_cells,
+    load_previous,
+    snapshot,
+)
+from scripts.report.model import Report, RunInfo
+from scripts.results import NOT_STARTED, WHILE_RUNNING, interrupted
 from tests.harness.report_scenario import (
     FIXED_TEST,
     REGRESSED_TEST,
     DiffRuns,
     PlantedRun,
 )
+from tests.harness.result_factories import cell_result
 
 
 def test_the_planted_regression_and_fix_are_found_and_nothing_else(
@@ -81,6 +91,11 @@ def test_without_previous_the_report_already_in_out_is_the_previous(
     assert again.previous_copy.read_bytes() == planted_report.json.read_bytes()
     assert again.report.diff is not None
     assert again.report.diff.empty
+
+
+RUN = RunInfo(
+    "2026-01-01T00:00:00+00:00", None, None, "3.11", "linux", {}, "matrix.toml", None, [], []
+)
 
 
 def _snapshot(
@@ -157,3 +172,24 @@ def test_a_damaged_previous_report_becomes_a_note_not_a_crash(
     assert written.report.diff is None
     assert written.report.diff_note is not None
     assert "not a compat.json" in written.report.diff_note
+
+
+def test_cells_an_interruption_cut_short_are_no_regressions_and_the_verdict_says_so() -> None:
+    before = _snapshot(
+        {"postgres-16": "passed", "postgres-17": "passed", "postgres-18": "passed"},
+        {cell: {"t::a": "passed"} for cell in ("postgres-16", "postgres-17", "postgres-18")},
+        set(),
+    )
+    finished = cell_result("postgres-16", "failed", {"t::a": "failed"})
+    cut_short = interrupted(cell_result("postgres-17", "error", {"t::a": "error"}), WHILE_RUNNING)
+    not_started = interrupted(cell_result("postgres-18", "error"), NOT_STARTED)
+    cells = [finished, cut_short, not_started]
+    after = snapshot(cells, [])
+    diff = compare(before, after, "prev.json", cut_short=interrupted_cells(cells))
+    assert [(c.cell, c.test) for c in diff.regressions] == [("postgres-16", "t::a")]
+    assert (diff.cells_errored, diff.cells_dropped) == ([], [])
+    line = Report(run=RUN, cells=cells, verdict=[], diff=diff, diff_note=None).one_line()
+    assert line == (
+        "3 cells: 1 failed, 2 error; interrupted: 1 cell cut short, 1 not started;"
+        " 1 regression since the previous report among the cells that finished"
+    )
