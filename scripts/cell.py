@@ -36,7 +36,12 @@ from scripts.paths import (
     run_markers_dir,
 )
 from scripts.plan import RunPlan
-from scripts.prepare_step import MIGRATIONS_FILE, MIGRATIONS_FILE_ENV, read_outcome
+from scripts.prepare_step import (
+    MIGRATIONS_FILE,
+    MIGRATIONS_FILE_ENV,
+    PREPARE_COMMAND_ENV,
+    read_outcome,
+)
 from scripts.progress_log import PROGRESS_FILE_ENV, read_progress
 from scripts.providers import runs
 from scripts.providers.base import (
@@ -70,6 +75,7 @@ from scripts.results import (
     write_result,
 )
 from scripts.sources import choose_provider
+from scripts.suite import DEFAULT_SUITE, SuiteEnv
 from scripts.versions import version_matches
 from scripts.vocabulary import Role, SourceKind
 
@@ -175,6 +181,9 @@ class _CellRun:
             return self._run()
 
     def _run(self) -> CellResult:
+        missing = missing_test_paths(self.plan)
+        if missing is not None:
+            return self._unrunnable("error", missing, None)
         try:
             # choose every source before starting anything: an unavailable cache must not
             # leave a database started for nothing
@@ -247,7 +256,12 @@ class _CellRun:
 
     def _run_suite(self, running: dict[Role, RunningServer]) -> SuiteRun:
         """Run the suite once, and its failures once more."""
-        env = suite_environment(running["database"], running["cache"], self.plan.suite_variables())
+        suite = self.plan.suite
+        env = suite_environment(
+            running["database"], running["cache"], self.plan.suite_variables(), suite.env
+        )
+        if suite.prepare is not None:
+            env[PREPARE_COMMAND_ENV] = suite.prepare
         junit = self.folder / "junit.xml"
         rerun_junit = self.folder / "junit-rerun.xml"
         cache_dir = self.folder / PYTEST_CACHE
@@ -255,10 +269,11 @@ class _CellRun:
         common = ["-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN]
         workers = ["-n", str(self.workers) if self.workers > 1 else "0"]
         first = [
-            *self.plan.test_paths,
+            *suite.test_paths,
             *workers,
             *common,
             f"--junitxml={junit}",
+            *suite.pytest_args,
             *self.plan.pytest_args,
         ]
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
@@ -285,13 +300,14 @@ class _CellRun:
         if exit_code == 1:
             # rerun only what failed, once: a pass now marks the test (and the cell) flaky
             again = [
-                *self.plan.test_paths,
+                *self.plan.suite.test_paths,
                 "-n",
                 "0",
                 *common,
                 "--last-failed",
                 "--last-failed-no-failures=none",
                 f"--junitxml={rerun_junit}",
+                *self.plan.suite.pytest_args,
                 *self.plan.pytest_args,
             ]
             env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
@@ -323,6 +339,7 @@ class _CellRun:
             output_tail=_tail(self.folder / "pytest.log"),
             log_text=_log_text(self.folder / "pytest.log"),
             prepared=read_outcome(self.folder / MIGRATIONS_FILE),
+            migration_tests=self.plan.suite.migration_tests,
         )
 
     def _interrupted(self, result: CellResult) -> CellResult:
@@ -349,6 +366,7 @@ class _CellRun:
             finished_at=_now(),
             log_tail=_tail(self.folder / log),
             prepared=read_outcome(self.folder / MIGRATIONS_FILE),
+            migration_tests=self.plan.suite.migration_tests,
         )
 
     def _pytest(
@@ -400,6 +418,19 @@ class _CellRun:
         )
 
 
+def missing_test_paths(plan: RunPlan) -> str | None:
+    """What is wrong when a test path of the `[suite]` table does not exist (relative to the
+    folder the suite runs in); None when they all do. Checked before any server starts."""
+    missing = [path for path in plan.suite.test_paths if not (REPO_ROOT / path).exists()]
+    if not missing:
+        return None
+    named = ", ".join(repr(path) for path in missing)
+    return (
+        f"no such test path: {named} (relative to {REPO_ROOT}); `[suite] test-paths` in "
+        f"{plan.matrix_file} names it: name the folders or files that hold the service's tests"
+    )
+
+
 def _check_servers_alive(running: Mapping[Role, RunningServer]) -> None:
     """Raise `ServerStoppedError` when a server of the cell stopped while the suite ran."""
     for role, server in running.items():
@@ -429,21 +460,27 @@ def _empty_keeping_pytest_cache(folder: Path) -> None:
 
 
 def suite_environment(
-    database: RunningServer, cache: RunningServer, extra: Mapping[str, str]
+    database: RunningServer,
+    cache: RunningServer,
+    extra: Mapping[str, str],
+    names: SuiteEnv = DEFAULT_SUITE.env,
 ) -> dict[str, str]:
-    """The environment the suite runs in: this cell's servers and nothing left over from outside."""
+    """The environment the suite runs in: this cell's servers, under the names the `[suite]`
+    table gives, and nothing left over from outside (no variable of those names, no PYTEST_*)."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SQLITE_MODULE"}
-        and not key.startswith("PYTEST_")
+        if key not in names.names() and not key.startswith("PYTEST_")
     }
     env.update(bytecode_environment())
-    env.update(database.env)
-    env.update(cache.env)
     env.update(extra)
-    env["DATABASE_URL"] = database.url
-    env["REDIS_URL"] = cache.url
+    env[names.database] = database.url
+    if database.library_module is not None and names.sqlite_module:
+        env[names.sqlite_module] = database.library_module
+    if names.cache:
+        env[names.cache] = cache.url
+    if names.broker:  # the cell's cache server is its broker too
+        env[names.broker] = cache.url
     # pytest.log is parsed and shown in reports: no colour codes in it
     env.pop("FORCE_COLOR", None)
     env["PY_COLORS"] = "0"

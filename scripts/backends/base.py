@@ -84,8 +84,6 @@ class LibraryBackend(Backend):
 
     library_url: ClassVar[str]
     """The URL the suite connects with."""
-    module_env: ClassVar[str]
-    """The environment variable that names the DB-API module to the suite."""
     version_attribute: ClassVar[str]
     """What such a module reports its library version in."""
     module_examples: ClassVar[str]

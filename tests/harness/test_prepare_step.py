@@ -104,7 +104,8 @@ def test_a_broken_migration_run_as_the_command_fails_at_its_step_with_sqlites_me
 ) -> None:
     for name, value in broken_migrations(tmp_path).items():
         monkeypatch.setenv(name, value)
-    outcome = run_prepare_step(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    database = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    outcome = run_prepare_step(database, {"DATABASE_URL": database})
     assert outcome.state == "failed"
     assert outcome.step == BROKEN_REVISION
     assert outcome.message is not None

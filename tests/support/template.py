@@ -44,7 +44,10 @@ def cell_template(server_url: str, run_id: str) -> Iterator[str]:
     url = provisioner.create(name)
     try:
         sqlite_module = os.environ.get("SQLITE_MODULE")
-        outcome = run_prepare_step(url, {"SQLITE_MODULE": sqlite_module} if sqlite_module else {})
+        command_env = {"DATABASE_URL": url}
+        if sqlite_module:
+            command_env["SQLITE_MODULE"] = sqlite_module
+        outcome = run_prepare_step(url, command_env, sqlite_module)
         write_outcome(outcome)
         if outcome.state == "failed":
             raise SchemaPreparationError(outcome)
