@@ -295,7 +295,9 @@ def _parse_suite(path: Path, value: object) -> Suite:
     for key, expected in _SUITE_KEYS.items():
         if key in table and key != "migration-tests":  # "" there means: no such tests
             _expect_type(path, f"suite.{key}", table[key], expected)
-    test_paths = _strings(path, "suite.test-paths", table.get("test-paths", list(DEFAULT_SUITE.test_paths)))
+    test_paths = _strings(
+        path, "suite.test-paths", table.get("test-paths", list(DEFAULT_SUITE.test_paths))
+    )
     if not test_paths:
         raise MatrixError(path, "suite.test-paths", "name at least one test path")
     for index, test_path in enumerate(test_paths):

@@ -65,7 +65,8 @@ return false
 
 
 class RedisUnreachableError(CacheUnreachableError):
-    """The suite's cache URL is malformed, or names a server that does not answer or refuses the suite."""
+    """The suite's cache URL is malformed, or names a server that does not answer or refuses
+    the suite."""
 
 
 class NoFreeRedisDbError(RuntimeError):
@@ -117,8 +118,8 @@ def candidate_indexes(base: int, worker_id: str, databases: int = REDIS_DATABASE
 
 
 def check_redis_url(url: str) -> None:
-    """Fail once, before any test runs, when the suite's cache URL is malformed or its server does not
-    answer or refuses the suite."""
+    """Fail once, before any test runs, when the suite's cache URL is malformed or its server
+    does not answer or refuses the suite."""
     try:
         client = _client(url)
     except ValueError as error:
@@ -182,7 +183,8 @@ def _claim(locks: redis.Redis, url: str, holder: str, worker_id: str, ttl_ms: in
         f"no Redis db index free for the suite's worker {worker_id} on {shown(url)!r}: "
         f"db {', '.join(refused)}. The suite only takes empty indexes (it flushes them) and "
         "keeps its locks in db 0. Free some indexes on that server, point the suite's "
-        "cache URL at another server, or run fewer xdist workers if this run's own workers hold them."
+        "cache URL at another server, or run fewer xdist workers if this run's own workers "
+        "hold them."
     )
 
 

@@ -91,8 +91,8 @@ class ServerDatabases(WorkerDatabases):
             self.list_databases()
         except (NoSuchModuleError, ImportError) as error:
             raise UnsupportedDatabaseError(
-                f"the suite's database URL {shown!r} needs a driver that is not installed ({error}); the "
-                "test extra installs psycopg2 and pymysql: write the URL as "
+                f"the suite's database URL {shown!r} needs a driver that is not installed "
+                f"({error}); the test extra installs psycopg2 and pymysql: write the URL as "
                 "postgresql+psycopg2://... or mysql+pymysql://..."
             ) from None
         except DBAPIError as error:
