@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,6 +74,7 @@ from scripts.results import (
     without_colour,
     write_result,
 )
+from scripts.server_use import Watched, checked_roles, unused, unused_server_reason, watch
 from scripts.sources import choose_provider
 from scripts.suite import DEFAULT_SUITE, SuiteEnv
 from scripts.versions import version_matches
@@ -105,6 +106,8 @@ class SuiteRun:
     exit_code: int
     progress: Path
     rerun_progress: Path | None  # None when nothing failed, so nothing was run again
+    unused: tuple[Watched, ...] = ()
+    """The servers the suite never used (see scripts.server_use)."""
 
 
 class CellTimeoutError(Exception):
@@ -283,9 +286,20 @@ class _CellRun:
         # its run markers stay outside that folder: they must outlive it (a killed run's
         # databases and Redis keys are told from a live run's by them)
         env[RUN_MARKERS_ENV] = str(run_markers_dir())
+        watched = self._watch(running)
         with suite_folder(self.cell.id) as suite_scratch:
             env[SCRATCH_ENV] = str(suite_scratch)
-            return self._suite_runs(first, common, env, rerun_junit, running)
+            return self._suite_runs(first, common, env, rerun_junit, running, watched)
+
+    def _watch(self, running: dict[Role, RunningServer]) -> list[Watched]:
+        """The servers whose use the suite's run is checked for, with their counters now."""
+        checked = checked_roles(self.plan.suite.env)
+        found = (
+            watch(spec.role, spec.backend, spec.version, running[spec.role].url)
+            for spec in self.cell.specs
+            if checked[spec.role]
+        )
+        return [one for one in found if one is not None]
 
     def _suite_runs(
         self,
@@ -294,8 +308,11 @@ class _CellRun:
         env: dict[str, str],
         rerun_junit: Path,
         running: dict[Role, RunningServer],
+        watched: list[Watched],
     ) -> SuiteRun:
         exit_code = self._pytest(first, env, self.folder / "pytest.log", running)
+        # only a suite that ran to its end (passed or failed) is asked whether it used them
+        not_used = tuple(w for w in watched if unused(w)) if exit_code in (0, 1) else ()
         rerun: Path | None = None
         if exit_code == 1:
             # rerun only what failed, once: a pass now marks the test (and the cell) flaky
@@ -314,7 +331,7 @@ class _CellRun:
             self.on_stage(self.cell.id, "rerunning the failed tests once")
             self._pytest(again, env, self.folder / "pytest-rerun.log", running)
             rerun = self.folder / "progress-rerun.jsonl"
-        return SuiteRun(exit_code, self.folder / "progress.jsonl", rerun)
+        return SuiteRun(exit_code, self.folder / "progress.jsonl", rerun, not_used)
 
     def _servers_line(self) -> str:
         took = (self.provisioned_at or time.monotonic()) - self.started
@@ -325,6 +342,21 @@ class _CellRun:
         return f"{', '.join(shown)} in {took:.1f} s; running the suite"
 
     def _result(self, suite: SuiteRun) -> CellResult:
+        result = self._suite_result(suite)
+        if not suite.unused or result.state not in ("passed", "failed", "flaky"):
+            return result
+        names, matrix_file = self.plan.suite.env, self.plan.matrix_file
+        said = [
+            unused_server_reason(w, len(result.tests), names, matrix_file) for w in suite.unused
+        ]
+        return replace(
+            result,
+            state="error",
+            reason="; ".join([*said, *([result.reason] if result.reason else [])]),
+            log_tail=result.log_tail or _tail(self.folder / "pytest.log"),
+        )
+
+    def _suite_result(self, suite: SuiteRun) -> CellResult:
         rerun = suite.rerun_progress
         return build_result(
             cell=self.cell.id,

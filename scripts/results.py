@@ -284,6 +284,9 @@ def build_result(
         tests = _with_crashes(tests, crashed)
         crashes = [t for t in tests if t.id in crashed]
         return result("error", _listing(crashes, "crashed its pytest-xdist worker"), tests)
+    not_collected = [t for t in tests if t.outcome == "error" and "::" not in t.id]
+    if pytest_exit_code == 2 and not_collected:
+        return result("error", _not_collected(not_collected), tests)
     if pytest_exit_code in PYTEST_EXIT_REASONS:
         return result("error", _exit_reason(pytest_exit_code, output_tail), tests)
     if pytest_exit_code not in (0, 1):
@@ -306,6 +309,21 @@ def build_result(
 
 
 _FAILING = ("failed", "error")
+
+
+def _not_collected(modules: list[TestOutcome]) -> str:
+    """The reason of a cell whose suite has modules pytest could not collect (a collection
+    error is recorded under the module's node id, its exception line as the message)."""
+    first = modules[0]
+    lines = (first.message or "").strip().splitlines()
+    said = f" ({lines[-1].strip()})" if lines else ""
+    more = f", and {len(modules) - 1} more module(s)" if len(modules) > 1 else ""
+    return (
+        f"pytest could not collect the test module {first.id}{said}{more}, so no test ran: fix "
+        "what it imports (is the service installed where the suite runs?)"
+    )
+
+
 _NOT_FINISHED = FinishedTest("error", 0.0)
 
 
