@@ -74,7 +74,7 @@ from scripts.results import (
     without_colour,
     write_result,
 )
-from scripts.server_use import Watched, checked_roles, unused, unused_server_reason, watch
+from scripts.server_use import CHECKED_ROLES, Watched, unused, unused_server_reason, watch
 from scripts.sources import choose_provider
 from scripts.suite import DEFAULT_SUITE, SuiteEnv
 from scripts.versions import version_matches
@@ -293,11 +293,10 @@ class _CellRun:
 
     def _watch(self, running: dict[Role, RunningServer]) -> list[Watched]:
         """The servers whose use the suite's run is checked for, with their counters now."""
-        checked = checked_roles(self.plan.suite.env)
         found = (
             watch(spec.role, spec.backend, spec.version, running[spec.role].url)
             for spec in self.cell.specs
-            if checked[spec.role]
+            if spec.role in CHECKED_ROLES
         )
         return [one for one in found if one is not None]
 

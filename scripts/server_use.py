@@ -3,10 +3,10 @@
 A service that reads its database from another variable than the one the cell sets (say
 `SQLALCHEMY_DATABASE_URI` while the cell sets `DATABASE_URL`) runs its tests against whatever
 it falls back to, and would give a green cell that proved nothing about the server. So the
-cell runner reads each server's activity counter (`ServerBackend.activity`: sessions or
+cell runner reads the database server's activity counter (`ServerBackend.activity`: sessions or
 connections) before the suite and after it; a counter that did not move beyond the harness's
 own readings means no test used that server, and the cell is an `error` that says which
-`[suite] env` name to fix.
+`[suite] env` name to fix (see `CHECKED_ROLES` for why only the database).
 
 What it cannot tell: which client used the server. Anything that connects counts (the
 suite's own fixtures included), and on a shared server (a `url` source) another client's
@@ -18,7 +18,7 @@ files, and no counter outside the suite's process says whether the service did.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,18 +85,14 @@ def unused_server_reason(
 ) -> str:
     """What the cell says when its suite never used one of its servers, and how to fix it."""
     name = watched.backend.display_name
-    if watched.role == "database":
-        variable, key, other = names.database, "env.database", ""
-    else:
-        variable, key = names.cache, "env.cache"
-        other = ' (or `cache = ""` for a service that uses no cache)'
+    variable = names.database if watched.role == "database" else names.cache
     return (
         f"the suite ran {tests_run} test(s) but none used the cell's {name} {watched.version} "
         f"server: does the service read {variable}? name the variable it reads in "
-        f"[suite] {key} of {matrix_file}{other}"
+        f"[suite] env.{watched.role} of {matrix_file}"
     )
 
 
-def checked_roles(names: SuiteEnv) -> Mapping[Role, bool]:
-    """Which servers are checked: the database always, the cache when the suite is told of it."""
-    return {"database": True, "cache": bool(names.cache)}
+CHECKED_ROLES: tuple[Role, ...] = ("database",)
+"""The servers whose use is checked. The cache is not: the matrix gives every cell a cache
+server, also for a service (or a stand-in suite) that uses none."""
