@@ -451,8 +451,11 @@ class _CellRun:
 
 def missing_test_paths(plan: RunPlan) -> str | None:
     """What is wrong when a test path of the `[suite]` table does not exist (relative to the
-    folder the suite runs in); None when they all do. Checked before any server starts."""
-    missing = [path for path in plan.suite.test_paths if not (REPO_ROOT / path).exists()]
+    folder the suite runs in; a node id's file for `path::test`); None when they all do.
+    Checked before any server starts."""
+    missing = [
+        path for path in plan.suite.test_paths if not (REPO_ROOT / path.partition("::")[0]).exists()
+    ]
     if not missing:
         return None
     named = ", ".join(repr(path) for path in missing)

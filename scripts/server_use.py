@@ -52,10 +52,25 @@ def watch(role: Role, backend_name: str, version: str, url: str) -> Watched | No
     if not isinstance(backend, ServerBackend):
         return None
     try:
-        before = backend.activity(url, PROBE_TIMEOUT_S)
+        before = settled_reading(backend, url)
     except Exception:  # no reading, no check: the suite's own run says what is wrong
         return None
     return Watched(role, backend, version, url, before)
+
+
+def settled_reading(
+    backend: ServerBackend, url: str, *, clock: Callable[[], float] = time.monotonic
+) -> int:
+    """The counter once what came before (the provider's own check that the server answers)
+    has reached it: read until it moves by no more than the previous reading's own one."""
+    deadline = clock() + SETTLE_S
+    previous = backend.activity(url, PROBE_TIMEOUT_S)
+    while True:
+        time.sleep(POLL_S)
+        current = backend.activity(url, PROBE_TIMEOUT_S)
+        if current - previous <= 1 or clock() >= deadline:
+            return current
+        previous = current
 
 
 def unused(

@@ -6,16 +6,22 @@ without ever touching the database the cell hands it, one whose module does not 
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
+from typing import cast
 
 import pytest
 
+from scripts.backends import server_backend
+from scripts.backends.base import ServerBackend
 from scripts.cell import run_cell
 from scripts.matrix import Cell, MatrixError, load_matrix
 from scripts.paths import MATRIX_FILE
 from scripts.plan import RunPlan
 from scripts.results import CellResult
+from scripts.server_use import Watched, settled_reading, unused
 from scripts.suite import DEFAULT_SUITE, Suite, SuiteEnv
+from tests.support.redis_server import throwaway_redis_server_or_skip
 
 MACHINE_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -211,3 +217,51 @@ def test_a_service_that_ignores_the_cells_database_url_is_an_error_saying_which_
     reads = Suite(test_paths=(str(tests),), env=SuiteEnv(database="SERVICE_DB_URL", cache=""))
     result = run_stand_in(cell, tmp_path / "read", reads, matrix_file)
     assert result.state == "passed", result.reason
+
+
+# ------------------------------------------------------------------ the activity counters
+
+
+@pytest.mark.parametrize("backend_name", ["postgres", "redis"])
+def test_each_reading_of_a_servers_activity_counter_adds_at_most_one_to_it(
+    backend_name: str,
+) -> None:
+    backend = server_backend(backend_name)
+    with ExitStack() as stack:
+        url = (
+            MACHINE_POSTGRES
+            if backend_name == "postgres"
+            else stack.enter_context(throwaway_redis_server_or_skip())
+        )
+        first = settled_reading(backend, url)
+        second = backend.activity(url, 5.0)
+        # PostgreSQL counts a session when it ends, a moment after the reading's client left
+        assert 0 <= second - first <= 1
+
+
+class Readings:
+    """A server whose counter reads as given, one value per reading."""
+
+    display_name = "PostgreSQL"
+
+    def __init__(self, *values: int) -> None:
+        self.values = list(values)
+
+    def activity(self, url: str, timeout_s: float) -> int:
+        return self.values.pop(0)
+
+
+def watched(*values: int) -> Watched:
+    return Watched("database", cast(ServerBackend, Readings(*values)), "16", "postgresql://x", 10)
+
+
+def test_a_counter_moved_only_by_the_harnesss_own_readings_is_a_server_nobody_used() -> None:
+    assert unused(watched(11, 12, 13), settle_s=0.0)
+
+
+def test_a_counter_moved_by_anyone_else_is_a_server_the_suite_used() -> None:
+    assert not unused(watched(12), settle_s=0.0)
+
+
+def test_a_session_that_reaches_the_counter_late_is_still_seen() -> None:
+    assert not unused(watched(11, 13), settle_s=5.0)
