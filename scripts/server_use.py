@@ -1,7 +1,7 @@
 """Did the suite use the cell's servers? A cell whose suite never touched them tested nothing.
 
 A service that reads its database from another variable than the one the cell sets (say
-`SQLALCHEMY_DATABASE_URI` while the cell sets `DATABASE_URL`) runs its tests against whatever
+`SQLALCHEMY_DATABASE_URI` while the cell sets another) runs its tests against whatever
 it falls back to, and would give a green cell that proved nothing about the server. So the
 cell runner reads the database server's activity counter (`ServerBackend.activity`: sessions or
 connections) before the suite and after it; a counter that did not move beyond the harness's

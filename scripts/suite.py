@@ -52,9 +52,9 @@ class Suite:
     app: str = DEFAULT_APP
     """The ASGI app `nox -s fuzz` serves, as `module:attribute`."""
     prepare: str | None = None
-    """The command that prepares an empty database (run once per cell with the database's
-    URL under `env.database`); None: the bundled service's migrations (what `alembic upgrade
-    head` does), run inside the suite's process."""
+    """The command that prepares an empty database (the suite's fixtures run it once per
+    cell); None: the suite's own way when its fixtures give one (the bundled suite runs its
+    service's migrations inside its process), else `alembic upgrade head`."""
     migration_tests: str = DEFAULT_MIGRATION_TESTS
     """The test module whose failures are the cell's failed migrations; "" for none."""
 
