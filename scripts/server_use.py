@@ -18,7 +18,6 @@ files, and no counter outside the suite's process says whether the service did.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,29 +57,25 @@ def watch(role: Role, backend_name: str, version: str, url: str) -> Watched | No
     return Watched(role, backend, version, url, before)
 
 
-def settled_reading(
-    backend: ServerBackend, url: str, *, clock: Callable[[], float] = time.monotonic
-) -> int:
+def settled_reading(backend: ServerBackend, url: str) -> int:
     """The counter once what came before (the provider's own check that the server answers)
     has reached it: read until it moves by no more than the previous reading's own one."""
-    deadline = clock() + SETTLE_S
+    deadline = time.monotonic() + SETTLE_S
     previous = backend.activity(url, PROBE_TIMEOUT_S)
     while True:
         time.sleep(POLL_S)
         current = backend.activity(url, PROBE_TIMEOUT_S)
-        if current - previous <= 1 or clock() >= deadline:
+        if current - previous <= 1 or time.monotonic() >= deadline:
             return current
         previous = current
 
 
-def unused(
-    watched: Watched, *, settle_s: float = SETTLE_S, clock: Callable[[], float] = time.monotonic
-) -> bool:
+def unused(watched: Watched, *, settle_s: float = SETTLE_S) -> bool:
     """True when nobody but the harness used the server since `watched.before` was read.
 
     Each reading adds at most one to the counter, so the readings so far are subtracted; the
     counter is read again until it moves past them or `settle_s` passes."""
-    deadline = clock() + settle_s
+    deadline = time.monotonic() + settle_s
     readings = 1  # the reading before the suite
     while True:
         try:
@@ -90,7 +85,7 @@ def unused(
         if now - watched.before > readings:
             return False
         readings += 1
-        if clock() >= deadline:
+        if time.monotonic() >= deadline:
             return True
         time.sleep(POLL_S)
 
