@@ -200,8 +200,9 @@ def ci_dry_run(session: nox.Session) -> None:
 def fuzz(session: nox.Session) -> None:
     """Fuzz a live service with schemathesis, then probe it with races and a login burst.
 
-    It serves `uvicorn app.main:app` and runs schemathesis with `--checks all` and at least 150
-    examples per operation; `-- --probes-only` skips schemathesis.
+    It serves matrix.toml's `[suite] app` (`app.main:app`) with uvicorn and runs schemathesis
+    with `--checks all` and at least 150 examples per operation; `-- --probes-only` skips
+    schemathesis.
     """
     python = shared_python(session)
     # schemathesis from the shared virtualenv, then the PATH nox was started with (servers

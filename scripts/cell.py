@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +36,12 @@ from scripts.paths import (
     run_markers_dir,
 )
 from scripts.plan import RunPlan
-from scripts.prepare_step import MIGRATIONS_FILE, MIGRATIONS_FILE_ENV, read_outcome
+from scripts.prepare_step import (
+    MIGRATIONS_FILE,
+    MIGRATIONS_FILE_ENV,
+    PREPARE_COMMAND_ENV,
+    read_outcome,
+)
 from scripts.progress_log import PROGRESS_FILE_ENV, read_progress
 from scripts.providers import runs
 from scripts.providers.base import (
@@ -69,7 +74,9 @@ from scripts.results import (
     without_colour,
     write_result,
 )
+from scripts.server_use import CHECKED_ROLES, Watched, unused, unused_server_reason, watch
 from scripts.sources import choose_provider
+from scripts.suite import DEFAULT_SUITE, SuiteEnv
 from scripts.versions import version_matches
 from scripts.vocabulary import Role, SourceKind
 
@@ -99,6 +106,8 @@ class SuiteRun:
     exit_code: int
     progress: Path
     rerun_progress: Path | None  # None when nothing failed, so nothing was run again
+    unused: tuple[Watched, ...] = ()
+    """The servers the suite never used (see scripts.server_use)."""
 
 
 class CellTimeoutError(Exception):
@@ -175,6 +184,9 @@ class _CellRun:
             return self._run()
 
     def _run(self) -> CellResult:
+        missing = missing_test_paths(self.plan)
+        if missing is not None:
+            return self._unrunnable("error", missing, None)
         try:
             # choose every source before starting anything: an unavailable cache must not
             # leave a database started for nothing
@@ -247,7 +259,12 @@ class _CellRun:
 
     def _run_suite(self, running: dict[Role, RunningServer]) -> SuiteRun:
         """Run the suite once, and its failures once more."""
-        env = suite_environment(running["database"], running["cache"], self.plan.suite_variables())
+        suite = self.plan.suite
+        env = suite_environment(
+            running["database"], running["cache"], self.plan.suite_variables(), suite.env
+        )
+        if suite.prepare is not None:
+            env[PREPARE_COMMAND_ENV] = suite.prepare
         junit = self.folder / "junit.xml"
         rerun_junit = self.folder / "junit-rerun.xml"
         cache_dir = self.folder / PYTEST_CACHE
@@ -255,10 +272,11 @@ class _CellRun:
         common = ["-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN]
         workers = ["-n", str(self.workers) if self.workers > 1 else "0"]
         first = [
-            *self.plan.test_paths,
+            *suite.test_paths,
             *workers,
             *common,
             f"--junitxml={junit}",
+            *suite.pytest_args,
             *self.plan.pytest_args,
         ]
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
@@ -268,9 +286,19 @@ class _CellRun:
         # its run markers stay outside that folder: they must outlive it (a killed run's
         # databases and Redis keys are told from a live run's by them)
         env[RUN_MARKERS_ENV] = str(run_markers_dir())
+        watched = self._watch(running)
         with suite_folder(self.cell.id) as suite_scratch:
             env[SCRATCH_ENV] = str(suite_scratch)
-            return self._suite_runs(first, common, env, rerun_junit, running)
+            return self._suite_runs(first, common, env, rerun_junit, running, watched)
+
+    def _watch(self, running: dict[Role, RunningServer]) -> list[Watched]:
+        """The servers whose use the suite's run is checked for, with their counters now."""
+        found = (
+            watch(spec.role, spec.backend, spec.version, running[spec.role].url)
+            for spec in self.cell.specs
+            if spec.role in CHECKED_ROLES
+        )
+        return [one for one in found if one is not None]
 
     def _suite_runs(
         self,
@@ -279,26 +307,30 @@ class _CellRun:
         env: dict[str, str],
         rerun_junit: Path,
         running: dict[Role, RunningServer],
+        watched: list[Watched],
     ) -> SuiteRun:
         exit_code = self._pytest(first, env, self.folder / "pytest.log", running)
+        # only a suite that ran to its end (passed or failed) is asked whether it used them
+        not_used = tuple(w for w in watched if unused(w)) if exit_code in (0, 1) else ()
         rerun: Path | None = None
         if exit_code == 1:
             # rerun only what failed, once: a pass now marks the test (and the cell) flaky
             again = [
-                *self.plan.test_paths,
+                *self.plan.suite.test_paths,
                 "-n",
                 "0",
                 *common,
                 "--last-failed",
                 "--last-failed-no-failures=none",
                 f"--junitxml={rerun_junit}",
+                *self.plan.suite.pytest_args,
                 *self.plan.pytest_args,
             ]
             env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
             self.on_stage(self.cell.id, "rerunning the failed tests once")
             self._pytest(again, env, self.folder / "pytest-rerun.log", running)
             rerun = self.folder / "progress-rerun.jsonl"
-        return SuiteRun(exit_code, self.folder / "progress.jsonl", rerun)
+        return SuiteRun(exit_code, self.folder / "progress.jsonl", rerun, not_used)
 
     def _servers_line(self) -> str:
         took = (self.provisioned_at or time.monotonic()) - self.started
@@ -309,6 +341,21 @@ class _CellRun:
         return f"{', '.join(shown)} in {took:.1f} s; running the suite"
 
     def _result(self, suite: SuiteRun) -> CellResult:
+        result = self._suite_result(suite)
+        if not suite.unused or result.state not in ("passed", "failed", "flaky"):
+            return result
+        names, matrix_file = self.plan.suite.env, self.plan.matrix_file
+        said = [
+            unused_server_reason(w, len(result.tests), names, matrix_file) for w in suite.unused
+        ]
+        return replace(
+            result,
+            state="error",
+            reason="; ".join([*said, *([result.reason] if result.reason else [])]),
+            log_tail=result.log_tail or _tail(self.folder / "pytest.log"),
+        )
+
+    def _suite_result(self, suite: SuiteRun) -> CellResult:
         rerun = suite.rerun_progress
         return build_result(
             cell=self.cell.id,
@@ -323,6 +370,7 @@ class _CellRun:
             output_tail=_tail(self.folder / "pytest.log"),
             log_text=_log_text(self.folder / "pytest.log"),
             prepared=read_outcome(self.folder / MIGRATIONS_FILE),
+            migration_tests=self.plan.suite.migration_tests,
         )
 
     def _interrupted(self, result: CellResult) -> CellResult:
@@ -349,6 +397,7 @@ class _CellRun:
             finished_at=_now(),
             log_tail=_tail(self.folder / log),
             prepared=read_outcome(self.folder / MIGRATIONS_FILE),
+            migration_tests=self.plan.suite.migration_tests,
         )
 
     def _pytest(
@@ -400,6 +449,22 @@ class _CellRun:
         )
 
 
+def missing_test_paths(plan: RunPlan) -> str | None:
+    """What is wrong when a test path of the `[suite]` table does not exist (relative to the
+    folder the suite runs in; a node id's file for `path::test`); None when they all do.
+    Checked before any server starts."""
+    missing = [
+        path for path in plan.suite.test_paths if not (REPO_ROOT / path.partition("::")[0]).exists()
+    ]
+    if not missing:
+        return None
+    named = ", ".join(repr(path) for path in missing)
+    return (
+        f"no such test path: {named} (relative to {REPO_ROOT}); `[suite] test-paths` in "
+        f"{plan.matrix_file} names it: name the folders or files that hold the service's tests"
+    )
+
+
 def _check_servers_alive(running: Mapping[Role, RunningServer]) -> None:
     """Raise `ServerStoppedError` when a server of the cell stopped while the suite ran."""
     for role, server in running.items():
@@ -429,21 +494,27 @@ def _empty_keeping_pytest_cache(folder: Path) -> None:
 
 
 def suite_environment(
-    database: RunningServer, cache: RunningServer, extra: Mapping[str, str]
+    database: RunningServer,
+    cache: RunningServer,
+    extra: Mapping[str, str],
+    names: SuiteEnv = DEFAULT_SUITE.env,
 ) -> dict[str, str]:
-    """The environment the suite runs in: this cell's servers and nothing left over from outside."""
+    """The environment the suite runs in: this cell's servers, under the names the `[suite]`
+    table gives, and nothing left over from outside (no variable of those names, no PYTEST_*)."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SQLITE_MODULE"}
-        and not key.startswith("PYTEST_")
+        if key not in names.names() and not key.startswith("PYTEST_")
     }
     env.update(bytecode_environment())
-    env.update(database.env)
-    env.update(cache.env)
     env.update(extra)
-    env["DATABASE_URL"] = database.url
-    env["REDIS_URL"] = cache.url
+    env[names.database] = database.url
+    if database.library_module is not None and names.sqlite_module:
+        env[names.sqlite_module] = database.library_module
+    if names.cache:
+        env[names.cache] = cache.url
+    if names.broker:  # the cell's cache server is its broker too
+        env[names.broker] = cache.url
     # pytest.log is parsed and shown in reports: no colour codes in it
     env.pop("FORCE_COLOR", None)
     env["PY_COLORS"] = "0"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any, Literal
 
 from scripts.backends import CACHE_BACKENDS, DATABASE_BACKENDS
 from scripts.backends import backend as lookup_backend
+from scripts.suite import DEFAULT_SUITE, Suite, SuiteEnv
 from scripts.vocabulary import CellIdError, Role, cell_id, cell_id_parts, version_id
 
 Strategy = Literal["axis", "product", "pairwise"]
@@ -105,6 +107,8 @@ class Matrix:
     versions: tuple[VersionSpec, ...]
     known_failures: Mapping[str, str] = field(default_factory=dict)
     """Cell id -> why the service fails there: shown as failed, but not failing the run."""
+    suite: Suite = DEFAULT_SUITE
+    """The `[suite]` table: what the service under test is."""
 
     def version(self, version_id: str) -> VersionSpec:
         for spec in self.versions:
@@ -190,7 +194,7 @@ def load_matrix(path: Path) -> Matrix:
 
 
 def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
-    _only_keys(path, "", document, {"matrix", "database", "cache"})
+    _only_keys(path, "", document, {"matrix", "suite", "database", "cache"})
     settings = _table(path, "matrix", document.get("matrix", {}))
     _only_keys(path, "matrix", settings, set(_MATRIX_KEYS))
     for key, expected in _MATRIX_KEYS.items():
@@ -247,6 +251,7 @@ def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
         quick=_strings(path, "matrix.quick", settings.get("quick", [])),
         versions=tuple(versions),
         known_failures=_reasons(path, "matrix.known-failures", settings.get("known-failures", {})),
+        suite=_parse_suite(path, document.get("suite", {})),
     )
     for key, ids in (
         ("include", matrix.include),
@@ -268,6 +273,89 @@ def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
                     f"{cell.cache.id}); write {cell.id!r}",
                 )
     return matrix
+
+
+_SUITE_KEYS: dict[str, type] = {
+    "test-paths": list,
+    "pytest-args": list,
+    "env": dict,
+    "app": str,
+    "prepare": str,
+    "migration-tests": str,
+}
+_SUITE_ENV_KEYS = ("database", "cache", "broker", "sqlite-module")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_APP = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def _parse_suite(path: Path, value: object) -> Suite:
+    """The `[suite]` table; every key left out keeps its default (the bundled service's)."""
+    table = _table(path, "suite", value)
+    _only_keys(path, "suite", table, set(_SUITE_KEYS))
+    for key, expected in _SUITE_KEYS.items():
+        if key in table and key != "migration-tests":  # "" there means: no such tests
+            _expect_type(path, f"suite.{key}", table[key], expected)
+    test_paths = _strings(
+        path, "suite.test-paths", table.get("test-paths", list(DEFAULT_SUITE.test_paths))
+    )
+    if not test_paths:
+        raise MatrixError(path, "suite.test-paths", "name at least one test path")
+    for index, test_path in enumerate(test_paths):
+        if not test_path.strip():
+            raise MatrixError(path, f"suite.test-paths[{index}]", "must not be empty")
+    app = table.get("app", DEFAULT_SUITE.app)
+    if not _APP.match(app):
+        raise MatrixError(
+            path, "suite.app", f"{app!r} is not `module:attribute` (e.g. 'myservice.main:app')"
+        )
+    prepare = table.get("prepare")
+    if prepare is not None:
+        try:
+            shlex.split(prepare)
+        except ValueError as error:
+            raise MatrixError(path, "suite.prepare", f"{prepare!r}: {error}") from None
+    migration_tests = table.get("migration-tests", DEFAULT_SUITE.migration_tests)
+    if not isinstance(migration_tests, str):
+        raise MatrixError(
+            path, "suite.migration-tests", f"expected a string, got {_type_name(migration_tests)}"
+        )
+    return Suite(
+        test_paths=test_paths,
+        pytest_args=_strings(path, "suite.pytest-args", table.get("pytest-args", [])),
+        env=_suite_env(path, table.get("env", {})),
+        app=app,
+        prepare=prepare,
+        migration_tests=migration_tests,
+    )
+
+
+def _suite_env(path: Path, value: object) -> SuiteEnv:
+    table = _table(path, "suite.env", value)
+    _only_keys(path, "suite.env", table, set(_SUITE_ENV_KEYS))
+    defaults = SuiteEnv()
+    names: dict[str, str] = {}
+    for key in _SUITE_ENV_KEYS:
+        attribute = key.replace("-", "_")
+        name = table.get(key, getattr(defaults, attribute))
+        where = f"suite.env.{key}"
+        if not isinstance(name, str):
+            raise MatrixError(path, where, f"expected a string, got {_type_name(name)}")
+        if not name and key == "database":
+            raise MatrixError(path, where, "the suite must be told its database: name a variable")
+        if name and not _ENV_NAME.match(name):
+            raise MatrixError(
+                path, where, f"{name!r} is not an environment variable name (e.g. DB_URL)"
+            )
+        if name and name in names.values():
+            other = next(k for k, v in names.items() if v == name)
+            raise MatrixError(path, where, f"{name!r} is also suite.env.{other}; name another")
+        names[key] = name
+    return SuiteEnv(
+        database=names["database"],
+        cache=names["cache"],
+        broker=names["broker"],
+        sqlite_module=names["sqlite-module"],
+    )
 
 
 def _parse_axis(

@@ -17,10 +17,9 @@ from pathlib import Path
 from scripts.layout import Layout
 from scripts.matrix import Cell
 from scripts.paths import MATRIX_FILE
+from scripts.suite import DEFAULT_SUITE, Suite
 from scripts.suite_switches import Isolation, suite_switches
 from scripts.vocabulary import SourceKind
-
-DEFAULT_TEST_PATHS = ("tests/integration",)
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,9 @@ class RunPlan:
     source: SourceKind | None = None
     """Use only this kind of source for the servers (`--source`)."""
     pytest_args: tuple[str, ...] = ()
-    test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
+    """The command line's pytest arguments (after the `[suite]` table's)."""
+    suite: Suite = DEFAULT_SUITE
+    """The matrix file's `[suite]` table: the test paths, the environment names, ..."""
     reports: Path | None = None
     """Where the report is written after the cells ran; None: no report."""
     fetch: bool = True

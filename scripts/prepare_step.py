@@ -1,15 +1,16 @@
 """The database-preparing step: the command that gives an empty database the service's schema.
 
-    COMPAT_PREPARE_COMMAND   the command, run once per cell with DATABASE_URL naming the
-                             suite's template database; unset, `alembic upgrade head` runs
-                             in the suite's own process (no interpreter to start: seconds
-                             less per cell on a loaded machine)
+    COMPAT_PREPARE_COMMAND   the command (`[suite] prepare` of the matrix file), run once
+                             per cell with the suite's database URL naming its template
+                             database; unset, the suite's own way of preparing it in its
+                             process when it gives one (the bundled suite migrates in-process:
+                             no interpreter to start, seconds less per cell on a loaded
+                             machine), else `alembic upgrade head`
     COMPAT_MIGRATIONS_FILE   where the suite writes what the step did (the cell runner sets it
                              to results/<cell>/migrations.json and reads it into the result)
 
-This is the one seam for a `[suite]` table in matrix.toml (the "your own service" issue):
-its prepare setting becomes `COMPAT_PREPARE_COMMAND` in the suite's environment, or replaces
-`prepare_command()`. A failure is recorded with the step Alembic was running (its "Running
+The cell runner sets `COMPAT_PREPARE_COMMAND` from the matrix file's `[suite] prepare`. A
+failure is recorded with the step Alembic was running (its "Running
 upgrade A -> B" line) and the server's message (the last exception line it printed).
 """
 
@@ -22,6 +23,7 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -101,14 +103,21 @@ def prepare_command() -> list[str]:
 
 
 def run_prepare_step(
-    database_url: str, extra_env: dict[str, str] | None = None
+    command_env: Mapping[str, str],
+    in_process: Callable[[], MigrationsOutcome] | None = None,
 ) -> MigrationsOutcome:
-    """Prepare the database at `database_url`; never raises for the step's own failure."""
-    if not os.environ.get(PREPARE_COMMAND_ENV):
-        return upgrade_in_process(database_url, (extra_env or {}).get("SQLITE_MODULE"))
+    """Prepare the suite's template database; never raises for the step's own failure.
+
+    `command_env` is what the command's environment adds: the database's URL under the name
+    the service reads it from (and the SQLite module's, if any), as the caller names them.
+    `in_process` is the suite's own way of doing what the default command does, taken when no
+    command is set (`[suite] prepare` left out).
+    """
+    if not os.environ.get(PREPARE_COMMAND_ENV) and in_process is not None:
+        return in_process()
     command = prepare_command()
     shown = shlex.join([Path(command[0]).name, *command[1:]])
-    env = {**os.environ, **(extra_env or {}), "DATABASE_URL": database_url}
+    env = {**os.environ, **(command_env or {})}
     started = time.monotonic()
     try:
         done = subprocess.run(  # noqa: S603 - the project's own setting
@@ -121,36 +130,6 @@ def run_prepare_step(
         return MigrationsOutcome("passed", shown, seconds=took)
     output = f"{done.stdout}\n{done.stderr}"
     return MigrationsOutcome("failed", shown, failed_step(output), server_message(output), took)
-
-
-def upgrade_in_process(
-    database_url: str, sqlite_module: str | None = None, migrations: Path | None = None
-) -> MigrationsOutcome:
-    """`alembic upgrade head` in this process (the service's migrations, or `migrations`);
-    a failure names the revision after the last one recorded, and the error's first line."""
-    # the service's modules, imported when the step runs: the harness never needs them else
-    from app.database import build_engine
-    from app.schema import MIGRATIONS, current_revision, revision_after, upgrade_to_head
-
-    folder = migrations or MIGRATIONS
-    started = time.monotonic()
-    engine = build_engine(database_url, sqlite_module)
-    try:
-        try:
-            upgrade_to_head(engine, folder)
-        except Exception as error:  # whatever the step raised is its outcome
-            try:
-                step = revision_after(current_revision(engine), folder)
-            except Exception:  # the server went away too: the message says why
-                step = None
-            took = round(time.monotonic() - started, 3)
-            return MigrationsOutcome(
-                "failed", DEFAULT_PREPARE_COMMAND, step, error_line(error), took
-            )
-    finally:
-        engine.dispose()
-    took = round(time.monotonic() - started, 3)
-    return MigrationsOutcome("passed", DEFAULT_PREPARE_COMMAND, seconds=took)
 
 
 def error_line(error: BaseException) -> str:

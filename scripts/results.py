@@ -37,14 +37,13 @@ from scripts.files import atomic_write
 from scripts.prepare_step import MigrationsOutcome
 from scripts.progress_log import FinishedTest, SuiteProgress, read_progress
 from scripts.root_error import root_error
+from scripts.suite import DEFAULT_SUITE
 from scripts.vocabulary import ROLES, CellIdError, Role, cell_id_parts, version_id
 
 RESULT_FORMAT = 1
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.jsonl"
 RERUN_PROGRESS_FILE = "progress-rerun.jsonl"
-MIGRATIONS_GROUP = "tests/integration/test_migrations.py"
-"""The test group that checks the migrations; a failure there fails the cell's migrations."""
 
 CellState = Literal["passed", "failed", "flaky", "error", "unavailable"]
 TestOutcomeKind = Literal["passed", "failed", "skipped", "error", "flaky", "xfailed", "xpassed"]
@@ -106,8 +105,8 @@ class ServerInfo:
 # Not frozen: a report builds 100 000 of these, and a frozen dataclass takes 4x as long to build.
 @dataclass(slots=True)
 class TestOutcome:
-    id: str  # pytest node id, "tests/integration/test_users_api.py::test_create_user_success"
-    group: str  # test module path: "tests/integration/test_users_api.py"
+    id: str  # pytest node id, "tests/test_users_api.py::test_create_user_success"
+    group: str  # test module path: "tests/test_users_api.py"
     outcome: TestOutcomeKind
     duration: float  # seconds
     message: str | None = None
@@ -225,6 +224,7 @@ def build_result(
     output_tail: str | None,
     log_text: str | None = None,
     prepared: MigrationsOutcome | None = None,
+    migration_tests: str = DEFAULT_SUITE.migration_tests,
 ) -> CellResult:
     """Turn a finished pytest run (and its rerun of the failures) into a cell result.
 
@@ -236,7 +236,8 @@ def build_result(
     cell's reason carries its root error's line, from the failures' exception chains or
     `log_text` (pytest.log). `prepared` is what the suite's database-preparing step recorded:
     when it failed no test could run, and the cell is `failed` with the failing migration
-    step and the server's message as its reason.
+    step and the server's message as its reason. `migration_tests` is the test module whose
+    failures are failed migrations (`[suite] migration-tests`).
     """
     lost_workers, crashed = first.lost_workers, first.crashed
 
@@ -250,7 +251,7 @@ def build_result(
     def result(state: CellState, reason: str | None, tests: list[TestOutcome]) -> CellResult:
         reason = "; ".join(part for part in (reason, lost_note) if part) or None
         return CellResult(
-            migrations=cell_migrations(prepared, tests),
+            migrations=cell_migrations(prepared, tests, migration_tests),
             cell=cell,
             axes=dict(axes),
             state=state,
@@ -283,6 +284,9 @@ def build_result(
         tests = _with_crashes(tests, crashed)
         crashes = [t for t in tests if t.id in crashed]
         return result("error", _listing(crashes, "crashed its pytest-xdist worker"), tests)
+    not_collected = [t for t in tests if t.outcome == "error" and "::" not in t.id]
+    if pytest_exit_code == 2 and not_collected:
+        return result("error", _not_collected(not_collected), tests)
     if pytest_exit_code in PYTEST_EXIT_REASONS:
         return result("error", _exit_reason(pytest_exit_code, output_tail), tests)
     if pytest_exit_code not in (0, 1):
@@ -305,6 +309,21 @@ def build_result(
 
 
 _FAILING = ("failed", "error")
+
+
+def _not_collected(modules: list[TestOutcome]) -> str:
+    """The reason of a cell whose suite has modules pytest could not collect (a collection
+    error is recorded under the module's node id, its exception line as the message)."""
+    first = modules[0]
+    lines = (first.message or "").strip().splitlines()
+    said = f" ({lines[-1].strip()})" if lines else ""
+    more = f", and {len(modules) - 1} more module(s)" if len(modules) > 1 else ""
+    return (
+        f"pytest could not collect the test module {first.id}{said}{more}, so no test ran: fix "
+        "what it imports (is the service installed where the suite runs?)"
+    )
+
+
 _NOT_FINISHED = FinishedTest("error", 0.0)
 
 
@@ -365,6 +384,7 @@ def stopped_result(
     finished_at: str,
     log_tail: str | None,
     prepared: MigrationsOutcome | None = None,
+    migration_tests: str = DEFAULT_SUITE.migration_tests,
 ) -> CellResult:
     """A cell stopped while its suite ran (timed out, interrupted): an `error` that keeps the
     outcomes of the tests that finished (test id -> outcome, seconds, message) and names the
@@ -393,32 +413,37 @@ def stopped_result(
         stopped,
         tests=tests,
         counts=count_outcomes(tests),
-        migrations=_stopped_migrations(prepared, done, cut_short),
+        migrations=_stopped_migrations(prepared, done, cut_short, migration_tests),
     )
 
 
 def _stopped_migrations(
-    prepared: MigrationsOutcome | None, done: list[TestOutcome], cut_short: list[TestOutcome]
+    prepared: MigrationsOutcome | None,
+    done: list[TestOutcome],
+    cut_short: list[TestOutcome],
+    migration_tests: str,
 ) -> MigrationsOutcome | None:
     """A stopped cell's migrations: failed when a finished step failed; not known (None) when
     a step was still running, for a test cut short is no failed migration."""
-    outcome = cell_migrations(prepared, done)
+    outcome = cell_migrations(prepared, done, migration_tests)
     if outcome is not None and outcome.state == "failed":
         return outcome
-    if any(test.group == MIGRATIONS_GROUP for test in cut_short):
+    if migration_tests and any(test.group == migration_tests for test in cut_short):
         return None
     return outcome
 
 
 def cell_migrations(
-    prepared: MigrationsOutcome | None, tests: list[TestOutcome]
+    prepared: MigrationsOutcome | None,
+    tests: list[TestOutcome],
+    migration_tests: str = DEFAULT_SUITE.migration_tests,
 ) -> MigrationsOutcome | None:
     """The cell's migrations: the preparing step's failure, else the first failing test of the
     migrations group (named as the step, its message the server's), else passed when either
     ran; None when neither did."""
     if prepared is not None and prepared.state == "failed":
         return prepared
-    group = [test for test in tests if test.group == MIGRATIONS_GROUP]
+    group = [test for test in tests if migration_tests and test.group == migration_tests]
     command = prepared.command if prepared is not None else ""
     seconds = prepared.seconds if prepared is not None else 0.0
     for test in group:
@@ -532,7 +557,7 @@ def without_colour(text: str) -> str:
 
 def _exit_reason(exit_code: int, output_tail: str | None) -> str:
     """What pytest's exit code means, with pytest's own `ERROR:` line when it printed one
-    (a usage error raised by the suite, e.g. a DATABASE_URL it cannot use)."""
+    (a usage error raised by the suite, e.g. a database URL it cannot use)."""
     reason = PYTEST_EXIT_REASONS.get(exit_code, f"pytest exit code {exit_code}")
     lines = without_colour(output_tail or "").splitlines()
     said = next((line.strip() for line in lines if line.startswith("ERROR: ")), None)

@@ -87,6 +87,7 @@ def plan_from_arguments(matrix: Matrix, args: argparse.Namespace) -> RunPlan:
         strict=args.strict,
         replace_earlier=whole,  # a whole run replaces the last; subsets keep the rest
         known_failures=matrix.known_failures,
+        suite=matrix.suite,
         cold_servers=getattr(args, "cold_servers", False),
         isolation=getattr(args, "isolation", "savepoint"),
         suite_repeat=getattr(args, "suite_repeat", 1),

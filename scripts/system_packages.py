@@ -1,6 +1,6 @@
 """The system programs `nox -s tests` needs, and how to get the missing ones on Debian/Ubuntu.
 
-    redis-server   the suite's throwaway cache server (when no REDIS_URL is given)
+    redis-server   the suite's throwaway cache server (when no cache URL is given)
     chromium       the report's browser test (unless COMPAT_ALLOW_NO_BROWSER=1)
     dockerd        (as root) the image source's tests start a private Docker engine
 

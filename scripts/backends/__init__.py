@@ -12,7 +12,7 @@ URL contract (what the suite connects with):
     postgres        postgresql+psycopg2://postgres:PASSWORD@127.0.0.1:PORT/postgres
     mysql, mariadb  mysql+pymysql://root:PASSWORD@127.0.0.1:PORT/mysql
     redis, valkey   redis://:PASSWORD@127.0.0.1:PORT/0
-    sqlite          sqlite://   with env SQLITE_MODULE=<DB-API module>
+    sqlite          sqlite://   and the DB-API module's name ([suite] env.sqlite-module)
 (binaries sources: a new password for every start; image sources: the container's password;
 url sources are used as given.)
 """

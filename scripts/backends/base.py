@@ -84,8 +84,6 @@ class LibraryBackend(Backend):
 
     library_url: ClassVar[str]
     """The URL the suite connects with."""
-    module_env: ClassVar[str]
-    """The environment variable that names the DB-API module to the suite."""
     version_attribute: ClassVar[str]
     """What such a module reports its library version in."""
     module_examples: ClassVar[str]
@@ -122,6 +120,13 @@ class ServerBackend(Backend, ABC):
     @abstractmethod
     def server_version(self, url: str, timeout_s: float) -> str:
         """The running server's own version string; `NotAnsweringError` while it does not answer."""
+
+    @abstractmethod
+    def activity(self, url: str, timeout_s: float) -> int:
+        """A counter of what clients have done on the server at `url` (connections made, or
+        transactions run), read over a connection of its own that adds at most one to it: the
+        cell runner reads it before and after the suite, to tell a suite that never used the
+        server (a service that reads another variable than the one the cell sets)."""
 
     def build_template(
         self, program: Program, target: Path, account: Account | None, log_path: Path

@@ -58,6 +58,11 @@ socket = /run/mysqld/mysqld.sock
 
 def mysql_protocol_version(url: str, timeout_s: float) -> str:
     """`SELECT VERSION()` on a MySQL or MariaDB server."""
+    return str(mysql_protocol_value(url, timeout_s, "SELECT VERSION()"))
+
+
+def mysql_protocol_value(url: str, timeout_s: float, query: str) -> object:
+    """The last column of the first row `query` gives on a MySQL or MariaDB server."""
     import pymysql
     from sqlalchemy.engine import make_url
 
@@ -79,14 +84,14 @@ def mysql_protocol_version(url: str, timeout_s: float) -> str:
         raise NotAnsweringError(str(exc)) from exc
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT VERSION()")
+            cursor.execute(query)
             row = cursor.fetchone()
     except pymysql.err.OperationalError as exc:
         raise NotAnsweringError(str(exc)) from exc
     finally:
         connection.close()
     assert row is not None
-    return str(row[0])
+    return row[-1]
 
 
 INIT_FILE = "init.sql"
@@ -145,6 +150,12 @@ class Mysql(ServerBackend):
 
     def server_version(self, url: str, timeout_s: float) -> str:
         return mysql_protocol_version(url, timeout_s)
+
+    def activity(self, url: str, timeout_s: float) -> int:
+        """Connection attempts since the server started (counted as they are made)."""
+        return int(
+            str(mysql_protocol_value(url, timeout_s, "SHOW GLOBAL STATUS LIKE 'Connections'"))
+        )
 
     def base_options(self, program: Program) -> list[str]:
         """Where its files are: the server's own tree, never /etc/mysql or the system's."""

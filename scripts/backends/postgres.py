@@ -75,6 +75,23 @@ class Postgres(ServerBackend):
     shared_memory_prefix = "PostgreSQL."
 
     def server_version(self, url: str, timeout_s: float) -> str:
+        return str(self._one_value(url, timeout_s, "SHOW server_version"))
+
+    def activity(self, url: str, timeout_s: float) -> int:
+        """Sessions opened on the server (PostgreSQL 14 and later), else transactions ended,
+        over every database; the statistics reach this view when a session ends, so a
+        reading just after a client left may lag a little (the caller reads until it moves)."""
+        value = self._one_value(
+            url,
+            timeout_s,
+            "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000"
+            " THEN (SELECT coalesce(sum(sessions), 0) FROM pg_stat_database)"
+            " ELSE (SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database)"
+            " END",
+        )
+        return int(str(value))
+
+    def _one_value(self, url: str, timeout_s: float, query: str) -> object:
         import psycopg2
         from sqlalchemy.engine import make_url
 
@@ -92,12 +109,12 @@ class Postgres(ServerBackend):
             raise NotAnsweringError(str(exc).strip()) from exc
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SHOW server_version")
+                cursor.execute(query)
                 row = cursor.fetchone()
         finally:
             connection.close()
         assert row is not None
-        return str(row[0])
+        return row[0]
 
     def build_template(
         self, program: Program, target: Path, account: Account | None, log_path: Path

@@ -62,6 +62,21 @@ class Redis(ServerBackend):
             raise NotAnsweringError(f"INFO server has no version field: {sorted(info)}")
         return str(version)
 
+    def activity(self, url: str, timeout_s: float) -> int:
+        """Connections accepted since the server started (counted as they are made)."""
+        import redis
+
+        client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
+        try:
+            info = client.info("stats")
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise NotAnsweringError(str(exc)) from exc
+        finally:
+            client.close()
+        return int(info["total_connections_received"])
+
     def prepare_run(self, run_dir: Path, password: str, account: Account | None) -> None:
         write_secret_file(run_dir / CONFIG_FILE, f"requirepass {password}\n", account)
 

@@ -1,4 +1,4 @@
-"""SQLite: a DB-API module the suite loads (`SQLITE_MODULE`); no server to start."""
+"""SQLite: a DB-API module the suite loads (`[suite] env.sqlite-module`); no server to start."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ class Sqlite(LibraryBackend):
     report_order = 40
     url_schemes = ("sqlite",)
     library_url = "sqlite://"
-    module_env = "SQLITE_MODULE"
     version_attribute = "sqlite_version"
     module_examples = "sqlite3, pysqlite3.dbapi2"
     missing_hint = "use a Python built with the sqlite3 module"

@@ -4,8 +4,9 @@
 
 On SQLite (files in the scratch folder, /dev/shm when there is one) and on throwaway
 PostgreSQL 17, MySQL 9.7 and MariaDB 10.11 servers started from local programs, the same small
-test (a user and a post through the app's models, committed and read back) runs `tests` times
-under each way of isolating it (scripts.bench.isolation_strategies), taking turns with
+test (a user and a post through the bundled service's models, committed and read back) runs
+`tests` times under each way of isolating it (tests.support.isolation_strategies: the bundled
+suite's own test body and isolation, so they live with its fixtures), taking turns with
 the same test under no isolation at all. The ways take turns round by round; a way's figure is
 what it adds to one test: (its time per test - the bare test's, same round), in milliseconds.
 The suite's own way, SAVEPOINT rollback, has the target; the others are its comparison, with
@@ -25,7 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.bench.figures import Figure, at_most, interleaved, ratio, seconds
-from scripts.bench.isolation_strategies import (
+from scripts.matrix import load_matrix
+from scripts.paths import MATRIX_FILE, scratch_dir
+from scripts.providers.base import ProviderError
+from scripts.sources import choose_provider
+from tests.support.isolation_strategies import (
     EMPTIED_TABLES,
     FRESH_DATABASE,
     ISOLATING,
@@ -38,10 +43,6 @@ from scripts.bench.isolation_strategies import (
     run_tests,
     sqlite_bench_database,
 )
-from scripts.matrix import load_matrix
-from scripts.paths import MATRIX_FILE, scratch_dir
-from scripts.providers.base import ProviderError
-from scripts.sources import choose_provider
 
 SECTION = "isolation"
 UNIT = "ms per test"

@@ -65,7 +65,7 @@ def synthetic_cell(index: int, tests: int, rng: random.Random) -> CellResult:
         message = (
             f"AssertionError: <{number}> & boom\n" * 5 if kind in ("failed", "flaky") else None
         )
-        group = f"tests/integration/test_group_{number % GROUPS:02d}.py"
+        group = f"tests/test_group_{number % GROUPS:02d}.py"
         failed_at = 12 + number if message else None
         test_id = f"{group}::test_case_{number:03d}"
         outcomes.append(TestOutcome(test_id, group, kind, 0.01, message, group, number, failed_at))

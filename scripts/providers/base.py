@@ -16,14 +16,15 @@ class RunningServer:
     """A server that answers, as the suite will see it."""
 
     url: str
-    """Server-level URL handed to the suite (`DATABASE_URL` / `REDIS_URL`)."""
+    """Server-level URL handed to the suite (under the `[suite]` table's env names)."""
     reported_version: str
     """The server's own version string, read back from the running server."""
     source: SourceKind
     provenance: str
     """Where it came from: image tag, server program path, or the URL with its password hidden."""
-    env: dict[str, str] = field(default_factory=dict)
-    """Extra environment for the suite (e.g. `SQLITE_MODULE` for the SQLite library source)."""
+    library_module: str | None = None
+    """The DB-API module the suite loads (the SQLite library source), handed to it under
+    `[suite] env.sqlite-module`."""
     log_path: Path | None = None
     alive: Callable[[], None] | None = field(default=None, compare=False, repr=False)
     """Raises `ProvisioningError` (with the server's log tail) once the server has stopped."""

@@ -57,5 +57,5 @@ class LibraryProvider:
             reported_version=version,
             source="library",
             provenance=f"{self.library.module} ({getattr(module, '__file__', 'built-in')})",
-            env={library.module_env: self.library.module},
+            library_module=self.library.module,
         )

@@ -20,6 +20,7 @@ from scripts.cell import run_cell
 from scripts.matrix import Cell, Matrix, load_matrix
 from scripts.plan import RunPlan
 from scripts.results import CellResult
+from scripts.suite import Suite
 
 SAMPLE_SUITE = "tests/harness/sample_suite"
 SAMPLE_PYTEST_ARGS = ("-o", "python_files=sample_*.py", f"--confcutdir={SAMPLE_SUITE}")
@@ -86,7 +87,7 @@ def run_sample_cell(cell: Cell, results: Path, env: dict[str, str] | None = None
         (cell,),
         results,
         timeout=120,
-        test_paths=(SAMPLE_SUITE,),
+        suite=Suite(test_paths=(SAMPLE_SUITE,)),
         pytest_args=tuple(SAMPLE_PYTEST_ARGS),
         suite_env=env or {},
     )

@@ -25,7 +25,7 @@ from scripts.bench.isolation import (
     figures_of,
     isolation_figures,
 )
-from scripts.bench.isolation_strategies import (
+from tests.support.isolation_strategies import (
     ISOLATING,
     NO_ISOLATION,
     BenchDatabase,

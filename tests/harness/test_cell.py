@@ -13,6 +13,7 @@ from scripts.cell import forced_source, suite_environment, version_matches
 from scripts.matrix import ImageSource, LibrarySource, VersionSpec
 from scripts.paths import bytecode_environment
 from scripts.providers.base import RunningServer
+from scripts.suite import SuiteEnv
 
 
 @pytest.mark.parametrize(
@@ -48,16 +49,30 @@ def test_the_suite_sees_only_this_cells_servers(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("DATABASE_URL", "postgresql://elsewhere/db")
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://elsewhere/0")
     monkeypatch.setenv("SQLITE_MODULE", "pysqlite3.dbapi2")
-    database = RunningServer(
-        "sqlite://", "3.40.1", "library", "sqlite3", {"SQLITE_MODULE": "sqlite3"}
-    )
+    database = RunningServer("sqlite://", "3.40.1", "library", "sqlite3", "sqlite3")
     cache = RunningServer("redis://127.0.0.1:7001/0", "7.0.15", "binaries", "/usr/bin/redis-server")
     env = suite_environment(database, cache, {"EXTRA": "1"})
     assert env["DATABASE_URL"] == "sqlite://"
     assert env["REDIS_URL"] == "redis://127.0.0.1:7001/0"
+    assert env["CELERY_BROKER_URL"] == "redis://127.0.0.1:7001/0"  # the cache is the broker
     assert env["SQLITE_MODULE"] == "sqlite3"
     assert env["EXTRA"] == "1"
-    assert "CELERY_BROKER_URL" not in env  # the suite derives it from REDIS_URL
+
+
+def test_the_suite_gets_its_servers_under_the_names_of_the_suite_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SQLALCHEMY_DATABASE_URI", "postgresql://elsewhere/db")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://elsewhere/0")
+    database = RunningServer("postgresql://127.0.0.1:7000/postgres", "16.4", "binaries", "pg")
+    cache = RunningServer("redis://127.0.0.1:7001/0", "7.0.15", "binaries", "/usr/bin/redis-server")
+    names = SuiteEnv(database="SQLALCHEMY_DATABASE_URI", cache="CACHE_URL", broker="")
+    env = suite_environment(database, cache, {}, names)
+    assert env["SQLALCHEMY_DATABASE_URI"] == "postgresql://127.0.0.1:7000/postgres"
+    assert env["CACHE_URL"] == "redis://127.0.0.1:7001/0"
+    assert "DATABASE_URL" not in env
+    assert env["CELERY_BROKER_URL"] == "redis://elsewhere/0"  # not one of this suite's names
 
 
 def test_the_suite_prints_no_colour_codes_even_when_the_run_forces_colour(

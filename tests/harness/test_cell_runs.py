@@ -16,6 +16,7 @@ from scripts.plan import RunPlan
 from scripts.progress_log import read_progress
 from scripts.results import CellResult, read_result
 from scripts.schedule import exit_status
+from scripts.suite import Suite
 from tests.harness.fault_support import KILLS_ITS_WORKER_ONCE
 
 SLOW_TEST = """
@@ -82,7 +83,7 @@ def run_suite(cell: Cell, folder: Path, path: str, **options: Any) -> CellResult
     """Run `cell` with the suite at `path` (results under `folder`); one worker, 120 s."""
     cancel, on_stage = options.pop("cancel", None), options.pop("on_stage", None)
     settings: dict[str, Any] = {"timeout": 120, **options}
-    plan = RunPlan((cell,), folder / "results", test_paths=(path,), **settings)
+    plan = RunPlan((cell,), folder / "results", suite=Suite(test_paths=(path,)), **settings)
     return run_cell(cell, plan, cancel=cancel, on_stage=on_stage)
 
 
@@ -115,7 +116,9 @@ def test_a_cell_past_its_timeout_is_an_error_and_its_suite_is_stopped(
     tmp_path: Path, slow_suite: str, default_cell: Cell
 ) -> None:
     started = time.monotonic()
-    plan = RunPlan((default_cell,), tmp_path / "results", timeout=4, test_paths=(slow_suite,))
+    plan = RunPlan(
+        (default_cell,), tmp_path / "results", timeout=4, suite=Suite(test_paths=(slow_suite,))
+    )
     result = run_cell(default_cell, plan)
     assert time.monotonic() - started < 30
     assert result.state == "error"

@@ -22,6 +22,7 @@ from scripts.paths import REPO_ROOT
 from scripts.plan import RunPlan
 from scripts.schedule import run_cells
 from scripts.sources.image import ImageProvider
+from scripts.suite import Suite
 from tests.harness.engine_support import (
     build_test_images,
     containers_of_runner,
@@ -155,7 +156,7 @@ def test_a_container_dying_mid_cell_makes_that_cell_an_error_with_its_log_and_ot
             tmp_path / "results",
             timeout=120,
             source="image",
-            test_paths=(str(suite),),
+            suite=Suite(test_paths=(str(suite),)),
         )
     )
     states = {result.cell: result for result in results}

@@ -18,6 +18,7 @@ from scripts.plan import RunPlan
 from scripts.report.build import Written, write_report
 from scripts.report.markdown import escape
 from scripts.results import CellResult, read_result
+from scripts.suite import Suite
 from tests.harness.broken_migrations import BROKEN_REVISION, broken_migrations
 from tests.harness.report_scenario import write_planted_matrix
 
@@ -43,7 +44,10 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> BrokenRun:
     env = broken_migrations(root)
     cells = {
         cell.id: run_cell(
-            cell, RunPlan((cell,), results, timeout=300, test_paths=ONE_QUICK_TEST, suite_env=env)
+            cell,
+            RunPlan(
+                (cell,), results, timeout=300, suite=Suite(test_paths=ONE_QUICK_TEST), suite_env=env
+            ),
         )
         for cell in map(matrix.cell, CELLS)
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,10 @@ from scripts.prepare_step import (
     read_outcome,
     run_prepare_step,
     server_message,
-    upgrade_in_process,
     write_outcome,
 )
 from tests.harness.broken_migrations import BROKEN_REVISION, broken_migrations
+from tests.support.migrations_in_process import upgrade_in_process
 
 SERVER_LINE = (
     "sqlalchemy.exc.OperationalError: (pymysql.err.OperationalError) "
@@ -71,12 +72,12 @@ def test_a_setting_that_cannot_be_run_says_what_is_wrong(
         prepare_command()
 
 
-def test_by_default_the_step_migrates_in_this_process_to_head(
+def test_by_default_the_step_is_the_suites_own_in_this_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(PREPARE_COMMAND_ENV, raising=False)
     database = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-    outcome = run_prepare_step(database)
+    outcome = run_prepare_step({"DATABASE_URL": database}, partial(upgrade_in_process, database))
     assert (outcome.state, outcome.step, outcome.message) == ("passed", None, None)
     assert outcome.command == DEFAULT_PREPARE_COMMAND
     engine = create_engine(database)
@@ -99,12 +100,27 @@ def test_in_process_a_broken_migration_fails_at_its_step_with_sqlites_message(
     )
 
 
+def test_a_suite_with_no_way_of_its_own_runs_the_default_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(PREPARE_COMMAND_ENV, raising=False)
+    database = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    outcome = run_prepare_step({"DATABASE_URL": database})
+    assert (outcome.state, outcome.command) == ("passed", DEFAULT_PREPARE_COMMAND)
+    engine = create_engine(database)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
 def test_a_broken_migration_run_as_the_command_fails_at_its_step_with_sqlites_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in broken_migrations(tmp_path).items():
         monkeypatch.setenv(name, value)
-    outcome = run_prepare_step(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    database = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    outcome = run_prepare_step({"DATABASE_URL": database}, partial(upgrade_in_process, database))
     assert outcome.state == "failed"
     assert outcome.step == BROKEN_REVISION
     assert outcome.message is not None

@@ -20,6 +20,7 @@ from scripts.providers.accounts import SERVER_ACCOUNT
 from scripts.report.build import write_report
 from scripts.sources import binaries as binaries_module
 from scripts.sources.binaries import BinariesProvider
+from scripts.suite import Suite
 from tests.harness.providers_support import as_nobody, as_root, binaries_spec, processes_using
 
 # (backend, version, client over TCP, client over the Unix socket, a sign it got in)
@@ -113,7 +114,9 @@ def test_passwords_appear_in_no_result_log_or_report(
     suite.write_text(FAILING_SUITE)
     cell = load_matrix(MATRIX_FILE).cell("postgres-15")
     results = tmp_path / "results"
-    plan = RunPlan((cell,), results, timeout=120, source="binaries", test_paths=(str(suite),))
+    plan = RunPlan(
+        (cell,), results, timeout=120, source="binaries", suite=Suite(test_paths=(str(suite),))
+    )
     result = run_cell(cell, plan)
     assert result.state == "failed", result.reason
     written = write_report([results], tmp_path / "reports", matrix_file=MATRIX_FILE, previous=None)

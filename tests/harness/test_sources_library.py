@@ -21,7 +21,7 @@ def test_stdlib_module_reports_the_sqlite_library_version_and_names_the_module()
     with library_provider("sqlite3").start() as server:
         assert server.url == "sqlite://"
         assert server.reported_version == sqlite3.sqlite_version
-        assert server.env == {"SQLITE_MODULE": "sqlite3"}
+        assert server.library_module == "sqlite3"
         assert server.source == "library"
 
 
@@ -29,7 +29,7 @@ def test_pysqlite3_reports_its_own_bundled_sqlite_version() -> None:
     dbapi2 = pytest.importorskip("pysqlite3.dbapi2")
     with library_provider("pysqlite3.dbapi2", "pysqlite3-binary").start() as server:
         assert server.reported_version == dbapi2.sqlite_version
-        assert server.env == {"SQLITE_MODULE": "pysqlite3.dbapi2"}
+        assert server.library_module == "pysqlite3.dbapi2"
 
 
 def test_module_that_does_not_import_is_unavailable_with_the_pip_command() -> None:

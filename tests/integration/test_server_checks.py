@@ -46,7 +46,7 @@ def test_a_database_server_that_does_not_answer_is_refused_without_its_password(
 
 
 def test_a_redis_server_that_does_not_answer_is_refused_with_the_fix() -> None:
-    with pytest.raises(RedisUnreachableError, match="unset REDIS_URL"):
+    with pytest.raises(RedisUnreachableError, match="leave its cache URL unset"):
         check_redis_url(f"redis://127.0.0.1:{_closed_port()}/0")
 
 

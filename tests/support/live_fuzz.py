@@ -1,4 +1,5 @@
-"""The long fuzz run (`nox -s fuzz`): schemathesis against a real `uvicorn app.main:app`,
+"""The long fuzz run (`nox -s fuzz`): schemathesis against a real uvicorn serving
+matrix.toml's `[suite] app` (the bundled service: `app.main:app`),
 then the race and burst probes (tests/support/live_probes.py) against the same service.
 
     python -m tests.support.live_fuzz [--probes-only] [--app-dir DIR] [schemathesis options...]
@@ -29,6 +30,8 @@ from pathlib import Path
 import httpx
 
 from scripts.files import log_tail
+from scripts.matrix import load_matrix
+from scripts.paths import MATRIX_FILE
 from scripts.providers.base import ProvisioningError
 from scripts.providers.process import Readiness, serving
 from tests.support.caches import worker_caches_for
@@ -64,13 +67,15 @@ def serves_its_schema(base_url: str) -> None:
 
 @contextmanager
 def running_service(
-    environment: dict[str, str], app_dir: Path | None = None
+    environment: dict[str, str], app_dir: Path | None = None, app: str | None = None
 ) -> Iterator[tuple[str, int]]:
-    """`uvicorn app.main:app` on a free 127.0.0.1 port (the `app` of `app_dir` when given),
+    """`uvicorn <app>` on a free 127.0.0.1 port: the matrix file's `[suite] app` unless `app`
+    is given (imported from `app_dir` when given),
     through the process runner (tied to this process, polled until it serves, its group
     stopped after); yields its base URL and process id. What it logged is printed at the end."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
+    served = app or load_matrix(MATRIX_FILE).suite.app
+    command = [sys.executable, "-m", "uvicorn", served, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     if app_dir is not None:
         command += ["--app-dir", str(app_dir)]

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from scripts.prepare_step import MigrationsOutcome, run_prepare_step, write_outcome
 from tests.support.databases import provisioner_for
+from tests.support.migrations_in_process import upgrade_in_process
 from tests.support.naming import worker_resource_name
 
 TEMPLATE_ENV = "CT_TEMPLATE_DATABASE"
@@ -44,7 +46,10 @@ def cell_template(server_url: str, run_id: str) -> Iterator[str]:
     url = provisioner.create(name)
     try:
         sqlite_module = os.environ.get("SQLITE_MODULE")
-        outcome = run_prepare_step(url, {"SQLITE_MODULE": sqlite_module} if sqlite_module else {})
+        command_env = {"DATABASE_URL": url}
+        if sqlite_module:
+            command_env["SQLITE_MODULE"] = sqlite_module
+        outcome = run_prepare_step(command_env, partial(upgrade_in_process, url, sqlite_module))
         write_outcome(outcome)
         if outcome.state == "failed":
             raise SchemaPreparationError(outcome)

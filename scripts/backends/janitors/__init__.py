@@ -23,15 +23,15 @@ from dataclasses import dataclass
 
 
 class UnsupportedDatabaseError(ValueError):
-    """DATABASE_URL names a backend the suite cannot provision."""
+    """The suite's database URL names a backend the suite cannot provision."""
 
 
 class DatabaseUnreachableError(RuntimeError):
-    """DATABASE_URL names a server that does not answer, or refuses the suite."""
+    """The suite's database URL names a server that does not answer, or refuses the suite."""
 
 
 class CacheUnreachableError(RuntimeError):
-    """REDIS_URL is malformed, names no cache the suite knows, or a server that does not
+    """The suite's cache URL is malformed, names no cache the suite knows, or a server that does not
     answer or refuses the suite."""
 
 

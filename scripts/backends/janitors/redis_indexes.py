@@ -3,7 +3,7 @@ run's Redis server, claimed before it is used.
 
 The suite flushes the index it works in, so it must never take one that holds somebody else's
 keys, nor one another run is using (two runs, or two matrix cells, may share one server, each
-with its own REDIS_URL index). So every run keeps its locks in one place, db 0, whatever its
+with its own cache URL's index). So every run keeps its locks in one place, db 0, whatever its
 URL names, and never works in db 0 itself:
 
 - `ct-suite:db-lock:<n>` names the worker using index n. It expires after `LOCK_TTL_S` unless
@@ -65,7 +65,8 @@ return false
 
 
 class RedisUnreachableError(CacheUnreachableError):
-    """REDIS_URL is malformed, or names a server that does not answer or refuses the suite."""
+    """The suite's cache URL is malformed, or names a server that does not answer or refuses
+    the suite."""
 
 
 class NoFreeRedisDbError(RuntimeError):
@@ -117,25 +118,25 @@ def candidate_indexes(base: int, worker_id: str, databases: int = REDIS_DATABASE
 
 
 def check_redis_url(url: str) -> None:
-    """Fail once, before any test runs, when REDIS_URL is malformed or its server does not
-    answer or refuses the suite."""
+    """Fail once, before any test runs, when the suite's cache URL is malformed or its server
+    does not answer or refuses the suite."""
     try:
         client = _client(url)
     except ValueError as error:
         raise RedisUnreachableError(
-            f"REDIS_URL is not a Redis URL ({error}); expected e.g. redis://127.0.0.1:6379/0"
+            f"the suite's cache URL is not a Redis URL ({error}); expected e.g. redis://127.0.0.1:6379/0"
         ) from None
     try:
         client.ping()
     except (redis.ConnectionError, redis.TimeoutError) as error:
         raise RedisUnreachableError(
-            f"no Redis server answers at REDIS_URL {shown(url)!r}: {str(error).rstrip('.')}. "
-            "Start it, fix the URL, or unset REDIS_URL to have the suite start a throwaway "
-            "redis-server."
+            f"no Redis server answers at the suite's cache URL {shown(url)!r}: "
+            f"{str(error).rstrip('.')}. Start it, or fix the URL (or, for the bundled suite, "
+            "leave its cache URL unset: it starts a throwaway redis-server)."
         ) from None
     except redis.RedisError as error:
         raise RedisUnreachableError(
-            f"the Redis server at REDIS_URL {shown(url)!r} refused the suite: {error}. "
+            f"the Redis server at the suite's cache URL {shown(url)!r} refused the suite: {error}. "
             "Fix the URL (password, db index 0-15)."
         ) from None
     finally:
@@ -181,8 +182,9 @@ def _claim(locks: redis.Redis, url: str, holder: str, worker_id: str, ttl_ms: in
     raise NoFreeRedisDbError(
         f"no Redis db index free for the suite's worker {worker_id} on {shown(url)!r}: "
         f"db {', '.join(refused)}. The suite only takes empty indexes (it flushes them) and "
-        "keeps its locks in db 0. Free some indexes on that server, point REDIS_URL at "
-        "another server, or run fewer xdist workers if this run's own workers hold them."
+        "keeps its locks in db 0. Free some indexes on that server, point the suite's "
+        "cache URL at another server, or run fewer xdist workers if this run's own workers "
+        "hold them."
     )
 
 

@@ -1,4 +1,4 @@
-"""Per-worker databases under a server-level DATABASE_URL, one janitor per SQL family:
+"""Per-worker databases under the suite's server-level database URL, one janitor per SQL family:
 PostgreSQL and MySQL/MariaDB create a database per worker on the server, SQLite a file.
 
 The backend modules hand these out (`worker_databases`); they run inside the suite's process.
@@ -91,14 +91,14 @@ class ServerDatabases(WorkerDatabases):
             self.list_databases()
         except (NoSuchModuleError, ImportError) as error:
             raise UnsupportedDatabaseError(
-                f"DATABASE_URL {shown!r} needs a driver that is not installed ({error}); the "
-                "test extra installs psycopg2 and pymysql: write the URL as "
+                f"the suite's database URL {shown!r} needs a driver that is not installed "
+                f"({error}); the test extra installs psycopg2 and pymysql: write the URL as "
                 "postgresql+psycopg2://... or mysql+pymysql://..."
             ) from None
         except DBAPIError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise DatabaseUnreachableError(
-                f"the suite cannot use the server at DATABASE_URL {shown!r}: {reason}. "
+                f"the suite cannot use the server at its database URL {shown!r}: {reason}. "
                 "Start the server, or fix the URL (host, port, user, password)."
             ) from None
 
@@ -226,6 +226,6 @@ class FileDatabases(WorkerDatabases):
         if not (self.folder.is_dir() and os.access(self.folder, os.W_OK)):
             shown = self.server_url.render_as_string(hide_password=True)
             raise DatabaseUnreachableError(
-                f"DATABASE_URL {shown!r}: the suite creates its SQLite files in "
+                f"the suite's database URL {shown!r}: the suite creates its SQLite files in "
                 f"{self.folder}, which is not a writable folder"
             )

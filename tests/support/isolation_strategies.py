@@ -1,4 +1,5 @@
-"""Ways of isolating one test from the next, compared by the isolation benchmark.
+"""Ways of isolating one test from the next, compared by the isolation benchmark
+(scripts.bench.isolation), on the bundled service's models: what it measures is this suite.
 
 Each way is a context manager around one test: it gives the test a session and, when the
 block ends, puts the database back as the test found it (every table there, every table
