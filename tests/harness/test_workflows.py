@@ -299,6 +299,16 @@ def test_the_services_example_runs_its_matrix_file_against_the_containers_it_sta
     ids = [cell.id for cell in matrix.cells()]
     assert ids == ["postgres-16", "postgres-17"]
     assert [line.split()[0] for line in listed.stdout.splitlines()] == ids
+    # ... and nox, given the file as compat-matrix.yml gives it, has a session for each
+    sessions = subprocess.run(
+        [sys.executable, "-m", "nox", "-l", "--json", "-s", "cell"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "COMPAT_MATRIX": str(SERVICES_MATRIX.relative_to(REPO_ROOT))},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [s["session"] for s in json.loads(sessions.stdout)] == [f"cell({i})" for i in ids]
     workflow = load_workflow(SERVICES_EXAMPLE)
     assert set(workflow["on"]) == {"workflow_dispatch"}  # an example: never runs by itself
     (job,) = workflow["jobs"].values()
