@@ -456,6 +456,34 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> NightlyReplay:
     return NightlyReplay(tmp_path_factory.mktemp("nightly"))
 
 
+@pytest.mark.parametrize(
+    ("given", "refusal"),
+    [
+        ({"source": "docker"}, "::error::source is image, binaries, url or empty, not 'docker'"),
+        (
+            {"publish-to": "gh-pages"},
+            "::error::publish-to is pages, branch or none, not 'gh-pages'",
+        ),
+    ],
+)
+def test_the_listing_job_refuses_an_input_outside_its_values(
+    nightly: NightlyReplay, given: dict[str, str], refusal: str
+) -> None:
+    call = nightly_call({})
+    listing = JobReplay(
+        call.workflow,
+        "cells",
+        workspace=REPO_ROOT,
+        temp=nightly.root / f"refused-{'-'.join(given.values())}",
+        store=nightly.store,
+        run_id=0,
+        inputs={**call.inputs, **given},
+    ).run()
+    assert listing.failed
+    assert listing.step("inputs").log.strip() == refusal
+    assert listing.step("list").outcome == "skipped"
+
+
 def test_listing_job_emits_one_matrix_entry_per_cell_of_the_matrix(nightly: NightlyReplay) -> None:
     matrix = load_matrix(MATRIX_FILE)
     every = matrix_of(nightly.list_cells())
@@ -588,6 +616,17 @@ def test_nightly_replay_publishes_reads_back_and_fails_only_on_a_regression(
     assert b"<h2>History</h2>" in nightly.branch_file("compat.html")
     history = json.loads(gzip.decompress(nightly.branch_file("history.json.gz")))
     assert len(history["runs"]) == 2
+
+    # with publish-to: none, the report is the artifact only: nothing read back, nothing published
+    for cell_id in REPLAYED_CELLS:
+        nightly.copy_artifact(1, 9, f"cell-{cell_id}")
+    unpublished = nightly.report(9, publish_to="none")
+    assert unpublished.step("render").outcome == "success", unpublished.describe()
+    assert unpublished.outputs == {"publish": "", "url": ""}
+    assert "read back" not in unpublished.step("published").log
+    assert "Not published (`publish-to: none`)" in unpublished.summary
+    assert unpublished.step("upload-report").outcome == "success"
+    assert (nightly.store.run_folder(9) / "compat-report" / "COMPATIBILITY.md").is_file()
 
 
 def _history(path: Path) -> dict[str, Any]:
