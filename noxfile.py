@@ -5,7 +5,11 @@
     nox -s "cell(postgres-16)"   one cell;  nox -t postgres  every PostgreSQL cell
     nox -s fetch | images | report | lint | bench
     nox -s fuzz                  schemathesis, races and bursts against a live service
-    nox -l --json                the sessions with their tags (CI builds its job matrix from it)
+    nox -l --json                the sessions with their tags
+
+`COMPAT_MATRIX=<file>` makes another matrix file the sessions' own: `cell(<id>)` is then one of
+its cells, and `cell`, `matrix`, `fetch` and `report` hand it to the harness as `--matrix`
+(the reusable workflow, .github/workflows/compat-matrix.yml, runs a caller's matrix file so).
 
 Every session whose dependencies are the same shares one virtualenv (`.nox/shared`): the
 project with its `test` and `lint` extras, reinstalled only when pyproject.toml changes, and
@@ -38,8 +42,10 @@ from scripts.matrix import MatrixError, load_matrix  # noqa: E402
 from scripts.paths import bytecode_environment  # noqa: E402
 from scripts.system_packages import plan_for_this_machine  # noqa: E402
 
+MATRIX_VARIABLE = "COMPAT_MATRIX"  # another matrix file than matrix.toml, for every session
+MATRIX_FILE = ROOT / (os.environ.get(MATRIX_VARIABLE) or "matrix.toml")
 try:
-    MATRIX = load_matrix(ROOT / "matrix.toml")
+    MATRIX = load_matrix(MATRIX_FILE)
 except MatrixError as error:  # say what is wrong with the file, not where nox tripped on it
     raise SystemExit(f"error: {error}") from None
 SHARED_ENV = ROOT / ".nox" / "shared"
@@ -103,6 +109,11 @@ def base_python(session: nox.Session) -> tuple[str, str]:
     return found, version
 
 
+def matrix_option() -> list[str]:
+    """`--matrix <file>` when `COMPAT_MATRIX` names one: the harness's default is matrix.toml."""
+    return ["--matrix", str(MATRIX_FILE)] if os.environ.get(MATRIX_VARIABLE) else []
+
+
 def harness(session: nox.Session, *args: str) -> None:
     # After Ctrl-C the harness stops its cells and servers and re-renders the report: give it
     # the time (nox would otherwise kill it half a second later)
@@ -159,13 +170,13 @@ def lint(session: nox.Session) -> None:
 )
 def cell(session: nox.Session, cell: str) -> None:
     """Run the suite against one cell of matrix.toml (harness options, then pytest's)."""
-    harness(session, *session_arguments("cell", session.posargs, cell=cell))
+    harness(session, *matrix_option(), *session_arguments("cell", session.posargs, cell=cell))
 
 
 @nox.session(venv_backend="none", default=False)
 def matrix(session: nox.Session) -> None:
     """Run every cell of matrix.toml, then render the compatibility report."""
-    harness(session, *session_arguments("matrix", session.posargs))
+    harness(session, *matrix_option(), *session_arguments("matrix", session.posargs))
 
 
 @nox.session(venv_backend="none", default=False)
@@ -174,7 +185,7 @@ def fetch(session: nox.Session) -> None:
 
     `-- <cell id>` fetches every server of that cell only.
     """
-    harness(session, "fetch", *session.posargs)
+    harness(session, *matrix_option(), "fetch", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)
@@ -186,7 +197,7 @@ def images(session: nox.Session) -> None:
 @nox.session(venv_backend="none", default=False)
 def report(session: nox.Session) -> None:
     """Render reports/ from the results/ already on disk, without running anything."""
-    harness(session, "report", *session.posargs)
+    harness(session, *matrix_option(), "report", *session.posargs)
 
 
 @nox.session(name="ci-dry-run", venv_backend="none", default=False)

@@ -1,8 +1,9 @@
-"""The GitHub Actions workflows: lint-clean, least privilege, pinned, and the nightly replayed,
-publishing included.
+"""The GitHub Actions workflows: lint-clean, least privilege, pinned, the reusable matrix
+workflow callable as documented, and the nightly replayed through its call, publishing included.
 
-The replay reads every command from `.github/workflows/nightly.yml` itself (see
-`workflow_replay`), so the workflow and the harness cannot drift apart unnoticed. GitHub Pages
+The replay reads every command from `.github/workflows/nightly.yml` and the reusable
+`compat-matrix.yml` it calls (see `workflow_replay`), so the workflows and the harness cannot
+drift apart unnoticed. GitHub Pages
 is a local folder (the fake `gh` gives its file:// address, the Pages actions are emulated),
 and the `compat` branch is pushed with the real git to a local bare repository.
 """
@@ -19,11 +20,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from scripts.matrix import load_matrix
-from scripts.paths import MATRIX_FILE, cache_dir
+from scripts.matrix import UrlSource, load_matrix
+from scripts.paths import MATRIX_FILE, REPO_ROOT, cache_dir
 from scripts.report.badge import SHIELDS_COLOURS
 from tests.harness import workflow_fake_gh
 from tests.harness.providers_support import fast_folder
@@ -33,7 +35,10 @@ from tests.harness.workflow_replay import (
     ArtifactStore,
     JobOutcome,
     JobReplay,
+    ReplayError,
+    WorkflowCall,
     find_step,
+    follow_call,
     load_workflow,
 )
 
@@ -41,6 +46,11 @@ WORKFLOW_FILES = sorted(WORKFLOWS_DIR.glob("*.yml"))
 PINNED_USE = re.compile(
     r"^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v\d+\.\d+\.\d+\s*$"
 )
+REUSABLE = "compat-matrix.yml"  # the matrix as a reusable workflow
+NIGHTLY_CALL = "compat-matrix"  # nightly.yml's job that calls it
+SERVICES_EXAMPLE = "example-services.yml"
+SERVICES_MATRIX = REPO_ROOT / "examples" / "matrix-services.toml"
+DOCUMENTED_INPUTS = REPO_ROOT / "docs" / "ci.md"
 REPLAYED_CELLS = ("sqlite-stdlib", "postgres-15")  # cheap: a library and a local server
 BROKEN_CELL = "sqlite-stdlib"
 EMPTY_CACHE_CELL = "postgres-16"  # a database cell: its server and the default cache's
@@ -73,13 +83,25 @@ def lint(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
 
 
 def test_actionlint_passes_on_every_workflow() -> None:
-    assert {"ci.yml", "nightly.yml"} <= {p.name for p in WORKFLOW_FILES}
+    names = {p.name for p in WORKFLOW_FILES}
+    assert {"ci.yml", "nightly.yml", REUSABLE, SERVICES_EXAMPLE} <= names
     result = lint(*map(str, WORKFLOW_FILES))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_actionlint_rejects_a_job_needing_a_missing_job_and_an_unquoted_variable() -> None:
+def test_actionlint_rejects_a_caller_granting_less_than_the_called_jobs_ask() -> None:
     text = (WORKFLOWS_DIR / "nightly.yml").read_text()
+    assert text.count("      id-token: write\n") == 1
+    # named as the file it stands for, so that actionlint finds the workflow it calls
+    stdin_name = "-stdin-filename=.github/workflows/nightly.yml"
+    result = lint(stdin_name, "-", stdin=text.replace("      id-token: write\n", ""))
+    assert result.returncode == 1
+    assert '"publish-pages"' in result.stdout, result.stdout
+    assert 'requires "id-token: write"' in result.stdout, result.stdout
+
+
+def test_actionlint_rejects_a_job_needing_a_missing_job_and_an_unquoted_variable() -> None:
+    text = (WORKFLOWS_DIR / REUSABLE).read_text()
     broken = text.replace("needs: cells\n", "needs: listing\n").replace('-- "$CELL"', "-- $CELL")
     result = lint("-", stdin=broken)
     assert result.returncode == 1
@@ -90,9 +112,14 @@ def test_actionlint_rejects_a_job_needing_a_missing_job_and_an_unquoted_variable
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_every_action_is_pinned_to_a_commit_sha_with_its_version(path: Path) -> None:
-    uses = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s+)?uses:", line)]
+    lines = path.read_text().splitlines()
+    uses = [line for line in lines if re.match(r"^\s*(-\s+)?uses:", line)]
     assert uses
-    assert [line for line in uses if not PINNED_USE.match(line)] == []
+    # this repository's own reusable workflows are called by path: they are the same commit's
+    local = [line for line in uses if re.match(r"^\s*(-\s+)?uses:\s+\./", line)]
+    for line in local:
+        assert (REPO_ROOT / line.split("uses:", 1)[1].strip()).is_file(), line
+    assert [line for line in uses if line not in local and not PINNED_USE.match(line)] == []
     by_action: dict[str, set[str]] = {}
     for workflow in WORKFLOW_FILES:
         for line in workflow.read_text().splitlines():
@@ -106,6 +133,17 @@ PUBLISH_JOBS = {
     "publish-pages": {"pages": "write", "id-token": "write"},
     "publish-branch": {"contents": "write"},
 }
+GRANTS = ("none", "read", "write")
+
+
+def granted_by_every_job(workflow: dict[str, Any]) -> dict[str, str]:
+    """What a caller must grant a workflow: each scope at the most any of its jobs asks for."""
+    union: dict[str, str] = {}
+    for job in workflow["jobs"].values():
+        for scope, grant in job.get("permissions", workflow["permissions"]).items():
+            if GRANTS.index(grant) > GRANTS.index(union.get(scope, "none")):
+                union[scope] = grant
+    return union
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
@@ -117,20 +155,26 @@ def test_permissions_are_read_only_but_for_publishing_and_superseded_runs_are_ca
     extra = {
         job: spec["permissions"] for job, spec in workflow["jobs"].items() if "permissions" in spec
     }
-    writers = {job for job, grants in extra.items() if "write" in grants.values()}
-    if path.name == "nightly.yml":
+    if path.name == REUSABLE:
         assert extra == {"report": {"contents": "read", "pages": "read"}, **PUBLISH_JOBS}
-        assert writers == set(PUBLISH_JOBS)
+        # the caller's concurrency group applies; one here too would cancel the caller
+        assert "concurrency" not in workflow
+    elif path.name == "nightly.yml":
+        # the calling job grants exactly what the called jobs ask for, and no job of its own
+        # gets more than reading
+        wanted = granted_by_every_job(load_workflow(REUSABLE))
+        assert wanted == {"contents": "write", "pages": "write", "id-token": "write"}
+        assert extra == {NIGHTLY_CALL: wanted}
     else:
         assert extra == {}
-        assert writers == set()
-    assert workflow["concurrency"]["cancel-in-progress"] is True
+    if path.name != REUSABLE:
+        assert workflow["concurrency"]["cancel-in-progress"] is True
     assert "secrets." not in path.read_text()
-    assert all("timeout-minutes" in job for job in workflow["jobs"].values())
+    assert all("timeout-minutes" in job for job in workflow["jobs"].values() if "steps" in job)
 
 
 def test_the_jobs_that_may_write_run_no_code_of_the_repository() -> None:
-    jobs = load_workflow("nightly.yml")["jobs"]
+    jobs = load_workflow(REUSABLE)["jobs"]
     for name in PUBLISH_JOBS:
         steps = jobs[name]["steps"]
         uses = [str(step.get("uses", "")).split("@")[0] for step in steps]
@@ -139,15 +183,77 @@ def test_the_jobs_that_may_write_run_no_code_of_the_repository() -> None:
         assert not {"nox", "python", "pip"} & set(scripts.split())
 
 
+def nightly_call(dispatched: dict[str, str]) -> WorkflowCall:
+    """nightly.yml's call of the reusable workflow, on a night dispatched with `dispatched`
+    (a scheduled night: `{}`)."""
+    contexts = {"inputs": dispatched, "github": {"event_name": "workflow_dispatch"}}
+    return follow_call(load_workflow("nightly.yml"), NIGHTLY_CALL, contexts)
+
+
+def test_the_reusable_workflow_declares_every_input_with_its_type_default_and_description() -> None:
+    workflow = load_workflow(REUSABLE)
+    assert set(workflow["on"]) == {"workflow_call"}  # it never runs by itself
+    inputs = workflow["on"]["workflow_call"]["inputs"]
+    assert list(inputs) == [
+        "python-version",
+        "matrix-file",
+        "tag",
+        "source",
+        "publish-to",
+        "publish-branch",
+    ]
+    for name, spec in inputs.items():
+        assert spec["type"] == "string", name
+        assert "default" in spec, name
+        assert spec["description"].strip(), name
+    assert inputs["publish-to"]["default"] == "none"  # a caller publishes only when it says so
+    # docs/ci.md's table of inputs names each with its default (`""`: empty), in this order
+    table = re.findall(r"^\| `([\w-]+)` \| `([^`]*)` \|", DOCUMENTED_INPUTS.read_text(), re.M)
+    documented = [(name, "" if default == '""' else default) for name, default in table]
+    assert documented == [(name, str(spec["default"])) for name, spec in inputs.items()]
+
+
+def test_nightly_calls_the_reusable_workflow_on_matrix_toml_and_no_secrets() -> None:
+    workflow = load_workflow("nightly.yml")
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    call = workflow["jobs"][NIGHTLY_CALL]
+    assert call["uses"] == f"./.github/workflows/{REUSABLE}"
+    assert "secrets" not in call  # the called jobs use the run's own token, and no secret
+    scheduled = nightly_call({})
+    assert scheduled.name == REUSABLE
+    assert scheduled.inputs == {
+        "python-version": "3.11",
+        "matrix-file": "matrix.toml",
+        "tag": "",
+        "source": "image",
+        "publish-to": "pages",
+        "publish-branch": "compat",
+    }
+
+
+def test_following_a_call_refuses_what_github_refuses_before_a_run() -> None:
+    caller = load_workflow("nightly.yml")
+    call = caller["jobs"][NIGHTLY_CALL]
+    for given, refusal in (
+        ({**call["with"], "python": "3.12"}, "inputs it does not declare: ['python']"),
+        ({**call["with"], "tag": True}, "is of type string, given True"),
+    ):
+        changed = {**caller, "jobs": {NIGHTLY_CALL: {**call, "with": given}}}
+        with pytest.raises(ReplayError, match=re.escape(refusal)):
+            follow_call(changed, NIGHTLY_CALL, {"inputs": {}})
+
+
 def test_one_input_chooses_where_the_report_is_published() -> None:
     workflow = load_workflow("nightly.yml")
     choice = workflow["on"]["workflow_dispatch"]["inputs"]["publish-to"]
-    assert (choice["options"], choice["default"]) == (["pages", "branch"], "pages")
-    expression = workflow["env"]["PUBLISH_TO"]
+    assert (choice["options"], choice["default"]) == (["pages", "branch", "none"], "pages")
     # a scheduled night has no inputs: it gets the input's default
-    assert Evaluator({"inputs": {}}).substitute(expression) == choice["default"]
-    assert Evaluator({"inputs": {"publish-to": "branch"}}).substitute(expression) == "branch"
-    jobs = workflow["jobs"]
+    assert nightly_call({}).inputs["publish-to"] == choice["default"]
+    for target in choice["options"]:
+        assert nightly_call({"publish-to": target}).inputs["publish-to"] == target
+    reusable = load_workflow(REUSABLE)
+    assert reusable["env"]["PUBLISH_TO"] == "${{ inputs.publish-to }}"
+    jobs = reusable["jobs"]
     for target, job in (("pages", "publish-pages"), ("branch", "publish-branch")):
         for published, runs in ((target, True), ("", False), ("elsewhere", False)):
             needs = {"report": {"outputs": {"publish": published}, "result": "failure"}}
@@ -160,11 +266,13 @@ def test_nightly_runs_every_night_and_on_demand_for_one_tag() -> None:
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["tag"]["default"] == ""
     assert inputs["source"]["options"] == ["image", "binaries"]
-    cell = workflow["jobs"]["cell"]
+    assert nightly_call({"tag": "postgres"}).inputs["tag"] == "postgres"
+    reusable = load_workflow(REUSABLE)
+    cell = reusable["jobs"]["cell"]
     assert cell["strategy"]["fail-fast"] is False
     assert cell["continue-on-error"] is True  # only the report job's regression check fails a run
     assert find_step(cell, "upload")["if"] == "always()"
-    assert workflow["jobs"]["report"]["if"] == "always()"
+    assert reusable["jobs"]["report"]["if"] == "always()"
 
 
 @pytest.mark.parametrize(
@@ -173,8 +281,56 @@ def test_nightly_runs_every_night_and_on_demand_for_one_tag() -> None:
 def test_cells_use_containers_at_night_and_the_source_a_dispatch_asks_for(
     inputs: dict[str, str], source: str
 ) -> None:
-    expression = load_workflow("nightly.yml")["env"]["CELL_SOURCE"]
-    assert Evaluator({"inputs": inputs}).substitute(expression) == source
+    call = nightly_call(inputs)
+    assert call.inputs["source"] == source
+    expression = call.workflow["env"]["CELL_SOURCE"]
+    assert Evaluator({"inputs": call.inputs}).substitute(expression) == source
+
+
+def test_the_services_example_runs_its_matrix_file_against_the_containers_it_starts() -> None:
+    matrix = load_matrix(SERVICES_MATRIX)
+    listed = subprocess.run(  # noqa: S603 - the harness's own listing, as the workflow runs it
+        [sys.executable, "-m", "scripts", "list", "--matrix", str(SERVICES_MATRIX)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ids = [cell.id for cell in matrix.cells()]
+    assert ids == ["postgres-16", "postgres-17"]
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == ids
+    # ... and nox, given the file as compat-matrix.yml gives it, has a session for each
+    sessions = subprocess.run(
+        [sys.executable, "-m", "nox", "-l", "--json", "-s", "cell"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "COMPAT_MATRIX": str(SERVICES_MATRIX.relative_to(REPO_ROOT))},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [s["session"] for s in json.loads(sessions.stdout)] == [f"cell({i})" for i in ids]
+    workflow = load_workflow(SERVICES_EXAMPLE)
+    assert set(workflow["on"]) == {"workflow_dispatch"}  # an example: never runs by itself
+    (job,) = workflow["jobs"].values()
+    services = job["services"]
+    published = {
+        int(port.split(":")[0]): spec["image"]
+        for spec in services.values()
+        for port in spec["ports"]
+    }
+    for spec in matrix.versions:
+        (source,) = spec.sources  # each server is a service container, nothing else
+        assert isinstance(source, UrlSource), spec.id
+        url = urlsplit(source.url)
+        assert url.hostname == "localhost", spec.id
+        image = published[url.port or 0]
+        # the container runs the version the cell is named after
+        assert image.split(":")[1].split("-")[0] == spec.version, (spec.id, image)
+    for name, spec in services.items():
+        assert "--health-cmd" in spec["options"], name  # the steps wait for healthy servers
+    scripts = " ".join(str(step.get("run", "")) for step in job["steps"])
+    assert 'nox -s matrix -- --matrix "$MATRIX_FILE" --source url' in scripts
+    assert workflow["env"]["MATRIX_FILE"] == SERVICES_MATRIX.relative_to(REPO_ROOT).as_posix()
 
 
 def test_binaries_cache_is_the_folder_the_harness_fetches_into(
@@ -185,12 +341,12 @@ def test_binaries_cache_is_the_folder_the_harness_fetches_into(
     monkeypatch.delenv("COMPAT_CACHE_DIR", raising=False)
     monkeypatch.setattr(os, "geteuid", lambda: 1001)  # the runner's user (root caches elsewhere)
     default = cache_dir()
-    for name in ("nightly.yml", "ci.yml"):
+    for name in ("nightly.yml", "ci.yml", REUSABLE):
         workflow = load_workflow(name)
         declared = Path(workflow["env"]["COMPAT_CACHE_DIR"]).expanduser()
         assert declared == default
         for job in workflow["jobs"].values():
-            for step in job["steps"]:
+            for step in job.get("steps", []):
                 if str(step.get("uses", "")).startswith("actions/cache@"):
                     assert Path(step["with"]["path"]).expanduser() == default
 
@@ -199,12 +355,13 @@ def test_binaries_cache_is_the_folder_the_harness_fetches_into(
 
 
 class NightlyReplay:
-    """Jobs of nightly.yml replayed as runs of one artifact store, dispatched with `binaries`;
+    """Jobs of nightly.yml replayed as runs of one artifact store, dispatched with `binaries`:
+    its call followed into compat-matrix.yml, whose jobs run with the inputs the call gives.
     GitHub Pages is the folder `pages_site`, the repository a local bare one (`remote`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.workflow = load_workflow("nightly.yml")
+        self.workflow = nightly_call({"source": "binaries"}).workflow
         self.store = ArtifactStore(root / "store")
         self.bin_dir = root / "bin"
         self.pages_site = root / "pages"
@@ -228,18 +385,20 @@ class NightlyReplay:
             "FAKE_PAGES_SITE": str(self.pages_site),
             **kwargs.pop("env", {}),
         }
+        dispatched = {
+            "tag": kwargs.pop("tag", ""),
+            "source": "binaries",
+            "publish-to": kwargs.pop("publish_to", "pages"),
+        }
+        call = nightly_call(dispatched)
         return JobReplay(
-            self.workflow,
+            call.workflow,
             job_id,
             workspace=MATRIX_FILE.parent,
             temp=folder / "runner-temp",
             store=self.store,
             run_id=run_id,
-            inputs={
-                "tag": kwargs.pop("tag", ""),
-                "source": "binaries",
-                "publish-to": kwargs.pop("publish_to", "pages"),
-            },
+            inputs=call.inputs,
             env_overrides=env,
             extra_path=[self.bin_dir],
             pages_site=self.pages_site,
@@ -295,6 +454,34 @@ def matrix_of(outcome: JobOutcome) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory: pytest.TempPathFactory) -> NightlyReplay:
     return NightlyReplay(tmp_path_factory.mktemp("nightly"))
+
+
+@pytest.mark.parametrize(
+    ("given", "refusal"),
+    [
+        ({"source": "docker"}, "::error::source is image, binaries, url or empty, not 'docker'"),
+        (
+            {"publish-to": "gh-pages"},
+            "::error::publish-to is pages, branch or none, not 'gh-pages'",
+        ),
+    ],
+)
+def test_the_listing_job_refuses_an_input_outside_its_values(
+    nightly: NightlyReplay, given: dict[str, str], refusal: str
+) -> None:
+    call = nightly_call({})
+    listing = JobReplay(
+        call.workflow,
+        "cells",
+        workspace=REPO_ROOT,
+        temp=nightly.root / f"refused-{'-'.join(given.values())}",
+        store=nightly.store,
+        run_id=0,
+        inputs={**call.inputs, **given},
+    ).run()
+    assert listing.failed
+    assert listing.step("inputs").log.strip() == refusal
+    assert listing.step("list").outcome == "skipped"
 
 
 def test_listing_job_emits_one_matrix_entry_per_cell_of_the_matrix(nightly: NightlyReplay) -> None:
@@ -429,6 +616,17 @@ def test_nightly_replay_publishes_reads_back_and_fails_only_on_a_regression(
     assert b"<h2>History</h2>" in nightly.branch_file("compat.html")
     history = json.loads(gzip.decompress(nightly.branch_file("history.json.gz")))
     assert len(history["runs"]) == 2
+
+    # with publish-to: none, the report is the artifact only: nothing read back, nothing published
+    for cell_id in REPLAYED_CELLS:
+        nightly.copy_artifact(1, 9, f"cell-{cell_id}")
+    unpublished = nightly.report(9, publish_to="none")
+    assert unpublished.step("render").outcome == "success", unpublished.describe()
+    assert unpublished.outputs == {"publish": "", "url": ""}
+    assert "read back" not in unpublished.step("published").log
+    assert "Not published (`publish-to: none`)" in unpublished.summary
+    assert unpublished.step("upload-report").outcome == "success"
+    assert (nightly.store.run_folder(9) / "compat-report" / "COMPATIBILITY.md").is_file()
 
 
 def _history(path: Path) -> dict[str, Any]:

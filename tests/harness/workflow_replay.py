@@ -10,6 +10,11 @@ a site to a local folder standing in for GitHub Pages (upload-pages-artifact@v3 
 set-up actions (checkout, setup-python, cache) are skipped because the repository and its
 Python are already here. Any other action makes the replay fail, so a new step cannot be
 silently left out.
+
+A job that calls a reusable workflow of this repository (`uses: ./.github/workflows/<file>`)
+is followed into it with `follow_call`: the called file's jobs are then replayed, with the
+inputs GitHub would give them (the caller's `with:` evaluated, the declared defaults filling
+the rest, each checked against its declared type).
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ from typing import Any
 import yaml
 
 from scripts.sources.unpack import unpack_tar
-from tests.harness.workflow_expressions import Evaluator, as_text
+from tests.harness.workflow_expressions import EXPRESSION, Evaluator, as_text
 from tests.support.naming import RUN_ID_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = REPO_ROOT / ".github" / "workflows"
+LOCAL_CALL_PREFIX = "./.github/workflows/"
 SETUP_ACTIONS = ("actions/checkout", "actions/setup-python", "actions/cache")
 UPLOAD_ACTION = "actions/upload-artifact"
 DOWNLOAD_ACTION = "actions/download-artifact"
@@ -55,6 +61,74 @@ def load_workflow(name: str) -> dict[str, Any]:
     if True in data:
         data["on"] = data.pop(True)
     return data
+
+
+@dataclass(frozen=True)
+class WorkflowCall:
+    """A caller's job that runs a reusable workflow: the called file, parsed, and its inputs."""
+
+    name: str
+    workflow: dict[str, Any]
+    inputs: dict[str, Any]
+
+
+def follow_call(
+    caller: Mapping[str, Any], job_id: str, contexts: Mapping[str, Any]
+) -> WorkflowCall:
+    """The workflow the job `job_id` of `caller` calls, with the inputs it would get there.
+
+    `contexts` are the caller's (`inputs`, `github`) against which its `with:` is evaluated.
+    An input the called file does not declare, a required one left out, or a value of the
+    wrong type stops the replay as it stops GitHub before the run starts.
+    """
+    job = caller["jobs"][job_id]
+    uses = str(job.get("uses", ""))
+    if not uses.startswith(LOCAL_CALL_PREFIX):
+        raise ReplayError(f"job {job_id!r} calls {uses!r}: only this repository's are followed")
+    name = uses.removeprefix(LOCAL_CALL_PREFIX)
+    called = load_workflow(name)
+    trigger = called["on"].get("workflow_call") if isinstance(called["on"], dict) else None
+    if trigger is None:
+        raise ReplayError(f"{name} has no `on: workflow_call`: it cannot be called")
+    declared: dict[str, Any] = trigger.get("inputs") or {}
+    given: dict[str, Any] = dict(job.get("with") or {})
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ReplayError(f"job {job_id!r} gives {name} inputs it does not declare: {unknown}")
+    evaluator = Evaluator(contexts)
+    inputs: dict[str, Any] = {}
+    for input_name, spec in declared.items():
+        if input_name in given:
+            value = _with_value(given[input_name], evaluator)
+        elif "default" in spec:
+            value = spec["default"]
+        elif spec.get("required"):
+            raise ReplayError(f"job {job_id!r} leaves out {name}'s required input {input_name!r}")
+        else:
+            value = None
+        inputs[input_name] = _typed(value, spec.get("type"), f"{name} input {input_name!r}")
+    return WorkflowCall(name, called, inputs)
+
+
+def _with_value(value: Any, evaluator: Evaluator) -> Any:
+    """A `with:` value: a lone `${{ ... }}` keeps its type, any other text is substituted."""
+    if isinstance(value, str):
+        whole = EXPRESSION.fullmatch(value.strip())
+        return evaluator.evaluate(whole.group(1)) if whole else evaluator.substitute(value)
+    return value
+
+
+def _typed(value: Any, kind: Any, what: str) -> Any:
+    """`value` as GitHub hands an input of type `kind` (string, boolean, number) to the callee."""
+    if value is None:
+        return {"string": "", "boolean": False, "number": 0}.get(str(kind))
+    if kind == "string" and isinstance(value, str):
+        return value
+    if kind == "boolean" and isinstance(value, bool):
+        return value
+    if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ReplayError(f"{what} is of type {kind}, given {value!r}")
 
 
 def find_step(job: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -159,7 +233,7 @@ class JobReplay:
     temp: Path
     store: ArtifactStore
     run_id: int
-    inputs: Mapping[str, str] = field(default_factory=dict)
+    inputs: Mapping[str, Any] = field(default_factory=dict)
     matrix: Mapping[str, Any] = field(default_factory=dict)
     needs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     env_overrides: Mapping[str, str] = field(default_factory=dict)
