@@ -44,18 +44,7 @@ class Redis(ServerBackend):
     start_secrets = (CONFIG_FILE,)
 
     def server_version(self, url: str, timeout_s: float) -> str:
-        import redis
-
-        client = redis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
-        )
-        try:
-            info = client.info("server")
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            # BusyLoadingError (still loading its data) is a ConnectionError too.
-            raise NotAnsweringError(str(exc)) from exc
-        finally:
-            client.close()
+        info = _info(url, "server", timeout_s)
         # Valkey reports redis_version 7.2.4 for compatibility; its own version is valkey_version.
         version = info.get("valkey_version") or info.get("redis_version")
         if version is None:
@@ -64,18 +53,7 @@ class Redis(ServerBackend):
 
     def activity(self, url: str, timeout_s: float) -> int:
         """Connections accepted since the server started (counted as they are made)."""
-        import redis
-
-        client = redis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
-        )
-        try:
-            info = client.info("stats")
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise NotAnsweringError(str(exc)) from exc
-        finally:
-            client.close()
-        return int(info["total_connections_received"])
+        return int(_info(url, "stats", timeout_s)["total_connections_received"])
 
     def prepare_run(self, run_dir: Path, password: str, account: Account | None) -> None:
         write_secret_file(run_dir / CONFIG_FILE, f"requirepass {password}\n", account)
@@ -143,3 +121,17 @@ class Redis(ServerBackend):
 
 
 BACKEND = Redis()
+
+
+def _info(url: str, section: str, timeout_s: float) -> dict[str, Any]:
+    """One section of the server's `INFO`; `NotAnsweringError` while it does not answer."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+    try:
+        return dict(client.info(section))
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        # BusyLoadingError (still loading its data) is a ConnectionError too.
+        raise NotAnsweringError(str(exc)) from exc
+    finally:
+        client.close()
