@@ -105,13 +105,15 @@ def prepare_command() -> list[str]:
 def run_prepare_step(
     command_env: Mapping[str, str],
     in_process: Callable[[], MigrationsOutcome] | None = None,
+    cwd: Path | None = None,
 ) -> MigrationsOutcome:
     """Prepare the suite's template database; never raises for the step's own failure.
 
     `command_env` is what the command's environment adds: the database's URL under the name
     the service reads it from (and the SQLite module's, if any), as the caller names them.
     `in_process` is the suite's own way of doing what the default command does, taken when no
-    command is set (`[suite] prepare` left out).
+    command is set (`[suite] prepare` left out). The command runs in `cwd` (the repository's
+    root by default).
     """
     if not os.environ.get(PREPARE_COMMAND_ENV) and in_process is not None:
         return in_process()
@@ -121,7 +123,7 @@ def run_prepare_step(
     started = time.monotonic()
     try:
         done = subprocess.run(  # noqa: S603 - the project's own setting
-            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+            command, cwd=cwd or REPO_ROOT, env=env, capture_output=True, text=True, check=False
         )
     except OSError as error:
         return MigrationsOutcome("failed", shown, None, f"cannot run {shown}: {error}")

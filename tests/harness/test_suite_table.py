@@ -18,10 +18,10 @@ from scripts.cell import run_cell
 from scripts.matrix import Cell, MatrixError, load_matrix
 from scripts.paths import MATRIX_FILE
 from scripts.plan import RunPlan
+from scripts.pytest_plugin.redis_server import throwaway_redis_server_or_skip
 from scripts.results import CellResult
 from scripts.server_use import Watched, settled_reading, unused
 from scripts.suite import DEFAULT_SUITE, Suite, SuiteEnv
-from tests.support.redis_server import throwaway_redis_server_or_skip
 
 MACHINE_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
