@@ -17,7 +17,7 @@ from scripts.pytest_plugin.naming import current_run_id, owner_is_dead, worker_r
 from scripts.pytest_plugin.template import exported_template
 from scripts.suite import SuiteEnv
 
-DEFAULT_DATABASE_URL = "sqlite://"
+SQLITE_FILES_URL = "sqlite://"
 """The server-level database URL when the suite is given none: SQLite files."""
 
 
@@ -43,7 +43,7 @@ class WorkerServers:
 
 def server_database_url(names: SuiteEnv) -> str:
     """The server-level database URL of this run."""
-    return os.environ.get(names.database) or DEFAULT_DATABASE_URL
+    return os.environ.get(names.database) or SQLITE_FILES_URL
 
 
 @contextmanager

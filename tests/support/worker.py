@@ -13,9 +13,7 @@ from app.cache import close_redis_clients
 from app.config import Settings, get_settings
 from app.database import dispose_engines
 from app.tasks import configure_celery, wait_for_publishing
-from scripts.pytest_plugin.workers import DEFAULT_DATABASE_URL, WorkerServers
-
-__all__ = ["DEFAULT_DATABASE_URL", "WorkerResources", "service_worker"]
+from scripts.pytest_plugin.workers import WorkerServers
 
 PUBLISHING_DRAIN_SECONDS = 10.0
 TEST_JWT_SECRET = "integration-suite-secret-0123456789abcdef0123456789"
