@@ -77,9 +77,9 @@ def write_notes_suite(folder: Path) -> Path:
     return folder
 
 
-def run_notes_suite(tmp_path: Path, database_url: str) -> tuple[dict[str, str], str]:
-    """Run the notes suite with two workers: which worker's database each test used (checked
-    to be two, one of them used by more than one test), and pytest's output."""
+def pytest_of_notes(tmp_path: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+    """pytest, with two workers, on the notes suite written into `tmp_path`; each test writes
+    the name of the worker's database to `tmp_path/seen/<its note>`."""
     suite = write_notes_suite(tmp_path / "notes")
     seen = tmp_path / "seen"
     seen.mkdir()
@@ -89,7 +89,7 @@ def run_notes_suite(tmp_path: Path, database_url: str) -> tuple[dict[str, str], 
         if not key.startswith(("PYTEST_", "COMPAT_MATRIX", "CT_"))
     }
     env.update(NOTES_DB_URL=database_url, NOTES_SEEN=str(seen), PYTHONPATH=str(REPO_ROOT))
-    done = subprocess.run(  # noqa: S603 - this interpreter, the suite just written
+    return subprocess.run(  # noqa: S603 - this interpreter, the suite just written
         [sys.executable, "-m", "pytest", str(suite), "-n", "2", "-q", "-p", "no:cacheprovider"],
         cwd=suite,
         env=env,
@@ -98,6 +98,13 @@ def run_notes_suite(tmp_path: Path, database_url: str) -> tuple[dict[str, str], 
         timeout=RUN_SECONDS,
         check=False,
     )
+
+
+def run_notes_suite(tmp_path: Path, database_url: str) -> tuple[dict[str, str], str]:
+    """Run the notes suite: which worker's database each test used (checked to be two, one
+    of them used by more than one test), and pytest's output."""
+    done = pytest_of_notes(tmp_path, database_url)
+    seen = tmp_path / "seen"
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "4 passed" in output
@@ -128,3 +135,13 @@ def test_each_worker_has_its_own_postgres_database_and_each_test_its_rollback(
     used, _ = run_notes_suite(tmp_path, MACHINE_POSTGRES)
     left = set(provisioner_for(MACHINE_POSTGRES).list_databases())
     assert not left & set(used.values()), "a worker's database was left behind"
+
+
+def test_a_url_the_plugin_cannot_use_is_one_error_naming_the_services_variable(
+    tmp_path: Path,
+) -> None:
+    done = pytest_of_notes(tmp_path, "mongodb://127.0.0.1/notes")
+    output = done.stdout + done.stderr
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, output
+    assert "NOTES_DB_URL 'mongodb://127.0.0.1/notes' uses 'mongodb'" in output
+    assert "Traceback" not in output
