@@ -10,9 +10,9 @@ gives the suite:
 - run-wide (in the xdist controller): the run id and its marker, one clear error for a wrong
   database or cache URL, the cell's template database prepared once (scripts/prepare_step.py),
   a throwaway Redis server when no cache URL is given, and `COMPAT_SUITE_REPEAT`;
-- per worker (session fixtures): `worker_servers` (its own database, copied from the template
-  and dropped after; its own Redis db index; its Celery queue's name), with the service's
-  variables naming them; `engine`;
+- per worker (session fixtures): `suite_table` (the `[suite]` table); `worker_servers` (its
+  own database, copied from the template and dropped after; its own Redis db index; its
+  Celery queue's name), with the service's variables naming them; `engine`;
 - per test: `db_session` (a rolled-back SAVEPOINT), `redis_client` (flushed after).
 
 A service adds its own fixtures on top (its app's client, factories) and may implement the
@@ -35,7 +35,7 @@ from scripts.pytest_plugin.fixtures import (
     engine,
     make_schema,
     redis_client,
-    suite,
+    suite_table,
     worker_servers,
 )
 from scripts.pytest_plugin.naming import RUN_ID_ENV, unregister_run
@@ -50,7 +50,7 @@ __all__ = [
     "engine",
     "make_schema",
     "redis_client",
-    "suite",
+    "suite_table",
     "worker_servers",
 ]
 

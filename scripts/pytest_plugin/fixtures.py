@@ -31,16 +31,16 @@ def worker_id_of(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def suite(pytestconfig: pytest.Config) -> Suite:
+def suite_table(pytestconfig: pytest.Config) -> Suite:
     """The `[suite]` table in force."""
     return preparation_of(pytestconfig).suite
 
 
 @pytest.fixture(scope="session")
-def worker_servers(pytestconfig: pytest.Config, suite: Suite) -> Iterator[WorkerServers]:
+def worker_servers(pytestconfig: pytest.Config, suite_table: Suite) -> Iterator[WorkerServers]:
     """This worker's own database, Redis db index and Celery queue name, named by the
     service's variables while the session runs; dropped at its end."""
-    with provisioned_servers(worker_id_of(pytestconfig), suite.env) as servers:
+    with provisioned_servers(worker_id_of(pytestconfig), suite_table.env) as servers:
         yield servers
 
 

@@ -68,23 +68,7 @@ class Preparation:
             command_env[names.sqlite_module] = sqlite_module
         in_process = self.in_process
         step = None if in_process is None else (lambda: in_process(database_url, sqlite_module))
-        with _command_set(command):
-            return run_prepare_step(command_env, step, cwd=self.cwd)
-
-
-@contextmanager
-def _command_set(command: str | None) -> Iterator[None]:
-    """`run_prepare_step` reads the command from the environment: the table's, meanwhile."""
-    before = os.environ.get(PREPARE_COMMAND_ENV)
-    if command is not None:
-        os.environ[PREPARE_COMMAND_ENV] = command
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(PREPARE_COMMAND_ENV, None)
-        else:
-            os.environ[PREPARE_COMMAND_ENV] = before
+        return run_prepare_step(command_env, step, cwd=self.cwd, command=command)
 
 
 def template_name(run_id: str) -> str:
