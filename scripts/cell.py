@@ -76,7 +76,7 @@ from scripts.results import (
 )
 from scripts.server_use import CHECKED_ROLES, Watched, unused, unused_server_reason, watch
 from scripts.sources import choose_provider
-from scripts.suite import DEFAULT_SUITE, SuiteEnv
+from scripts.suite import DEFAULT_SUITE, MATRIX_FILE_ENV, SuiteEnv
 from scripts.versions import version_matches
 from scripts.vocabulary import Role, SourceKind
 
@@ -281,6 +281,7 @@ class _CellRun:
         ]
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
         env[MIGRATIONS_FILE_ENV] = str(self.folder / MIGRATIONS_FILE)
+        env[MATRIX_FILE_ENV] = str(self.plan.matrix_file)  # whose [suite] the plugin follows
         # the suite's throwaway files (its SQLite databases) live in this run's folder: a
         # later run reaps them with it should this one be killed
         # its run markers stay outside that folder: they must outlive it (a killed run's

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from scripts.backends import CACHE_BACKENDS, DATABASE_BACKENDS
 from scripts.backends import backend as lookup_backend
-from scripts.suite import DEFAULT_SUITE, Suite, SuiteEnv
+from scripts.suite import DEFAULT_SUITE, NO_PREPARE, Suite, SuiteEnv
 from scripts.vocabulary import CellIdError, Role, cell_id, cell_id_parts, version_id
 
 Strategy = Literal["axis", "product", "pairwise"]
@@ -193,6 +193,18 @@ def load_matrix(path: Path) -> Matrix:
     return _parse(path, hashlib.sha256(raw).hexdigest(), document)
 
 
+def load_suite(path: Path) -> Suite:
+    """Only the `[suite]` table of a matrix file, checked as `load_matrix` checks it (the
+    suite's fixtures read it; a file that holds nothing else is enough for them)."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise MatrixError(path, "", f"cannot read the matrix file: {error.strerror}") from error
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MatrixError(path, "", f"not valid TOML: {error}") from error
+    return _parse_suite(path, document.get("suite", {}))
+
+
 def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
     _only_keys(path, "", document, {"matrix", "suite", "database", "cache"})
     settings = _table(path, "matrix", document.get("matrix", {}))
@@ -294,6 +306,8 @@ def _parse_suite(path: Path, value: object) -> Suite:
     _only_keys(path, "suite", table, set(_SUITE_KEYS))
     for key, expected in _SUITE_KEYS.items():
         if key in table and key != "migration-tests":  # "" there means: no such tests
+            if key == "prepare" and table[key] is False:
+                continue  # nothing to prepare: the service's tests make their tables
             _expect_type(path, f"suite.{key}", table[key], expected)
     test_paths = _strings(
         path, "suite.test-paths", table.get("test-paths", list(DEFAULT_SUITE.test_paths))
@@ -309,7 +323,9 @@ def _parse_suite(path: Path, value: object) -> Suite:
             path, "suite.app", f"{app!r} is not `module:attribute` (e.g. 'myservice.main:app')"
         )
     prepare = table.get("prepare")
-    if prepare is not None:
+    if prepare is False:
+        prepare = NO_PREPARE
+    elif prepare is not None:
         try:
             shlex.split(prepare)
         except ValueError as error:

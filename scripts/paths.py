@@ -88,9 +88,10 @@ def check_writable(folder: Path, chosen_because: str) -> None:
 
 
 def run_markers_dir() -> Path:
-    """Where each run of the suite leaves the marker naming its process (`tests.support.naming`):
-    `COMPAT_RUN_MARKERS_DIR`, else `<scratch>/compat-suite-runs-<uid>`. The harness points it at
-    its own scratch folder, outside the run folder a killed run's watchdog removes, so that the
+    """Where each run of the suite leaves the marker naming its process
+    (`scripts.pytest_plugin.naming`): `COMPAT_RUN_MARKERS_DIR`, else
+    `<scratch>/compat-suite-runs-<uid>`. The harness points it at its own scratch folder,
+    outside the run folder a killed run's watchdog removes, so that the
     next run can still tell a killed run's databases and Redis keys from a live one's."""
     explicit = os.environ.get(RUN_MARKERS_ENV)
     return Path(explicit).expanduser() if explicit else account_markers_folder(scratch_dir())

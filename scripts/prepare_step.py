@@ -84,10 +84,10 @@ def _optional_str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def prepare_command() -> list[str]:
-    """The command, split like a shell would; the program is looked for beside this Python
-    first (the project's virtualenv need not be on PATH)."""
-    written = os.environ.get(PREPARE_COMMAND_ENV) or DEFAULT_PREPARE_COMMAND
+def prepare_command(given: str | None = None) -> list[str]:
+    """The command (`given`, else the setting), split like a shell would; the program is
+    looked for beside this Python first (the project's virtualenv need not be on PATH)."""
+    written = given or os.environ.get(PREPARE_COMMAND_ENV) or DEFAULT_PREPARE_COMMAND
     try:
         command = shlex.split(written)
     except ValueError as error:
@@ -105,23 +105,26 @@ def prepare_command() -> list[str]:
 def run_prepare_step(
     command_env: Mapping[str, str],
     in_process: Callable[[], MigrationsOutcome] | None = None,
+    cwd: Path | None = None,
+    command: str | None = None,
 ) -> MigrationsOutcome:
     """Prepare the suite's template database; never raises for the step's own failure.
 
     `command_env` is what the command's environment adds: the database's URL under the name
     the service reads it from (and the SQLite module's, if any), as the caller names them.
     `in_process` is the suite's own way of doing what the default command does, taken when no
-    command is set (`[suite] prepare` left out).
+    command is set (`[suite] prepare` left out). `command` is the one to run (else the
+    setting's); it runs in `cwd` (the repository's root by default).
     """
-    if not os.environ.get(PREPARE_COMMAND_ENV) and in_process is not None:
+    if not (command or os.environ.get(PREPARE_COMMAND_ENV)) and in_process is not None:
         return in_process()
-    command = prepare_command()
-    shown = shlex.join([Path(command[0]).name, *command[1:]])
+    argv = prepare_command(command)
+    shown = shlex.join([Path(argv[0]).name, *argv[1:]])
     env = {**os.environ, **(command_env or {})}
     started = time.monotonic()
     try:
         done = subprocess.run(  # noqa: S603 - the project's own setting
-            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+            argv, cwd=cwd or REPO_ROOT, env=env, capture_output=True, text=True, check=False
         )
     except OSError as error:
         return MigrationsOutcome("failed", shown, None, f"cannot run {shown}: {error}")

@@ -18,6 +18,11 @@ DEFAULT_BROKER_ENV = "CELERY_BROKER_URL"
 DEFAULT_SQLITE_MODULE_ENV = "SQLITE_MODULE"
 DEFAULT_APP = "app.main:app"
 DEFAULT_MIGRATION_TESTS = "tests/integration/test_migrations.py"
+NO_PREPARE = ""
+"""`Suite.prepare` of a service with nothing to prepare (`prepare = false`)."""
+MATRIX_FILE_ENV = "COMPAT_MATRIX_FILE"
+"""The matrix file whose `[suite]` table the suite's fixtures read (a cell sets it; unset,
+`matrix.toml` in pytest's root folder)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,9 @@ class Suite:
     prepare: str | None = None
     """The command that prepares an empty database (the suite's fixtures run it once per
     cell); None: the suite's own way when its fixtures give one (the bundled suite runs its
-    service's migrations inside its process), else `alembic upgrade head`."""
+    service's migrations inside its process), else `alembic upgrade head`; `NO_PREPARE`
+    (`prepare = false` in the table): nothing to prepare, the service's tests make their
+    tables."""
     migration_tests: str = DEFAULT_MIGRATION_TESTS
     """The test module whose failures are the cell's failed migrations; "" for none."""
 

@@ -24,9 +24,8 @@ from scripts.providers.runs import (
     start_ticks,
 )
 from scripts.providers.watchdog import remove_unused_segments, segments_in_use
-from tests.harness.providers_support import fast_folder
-from tests.support.databases import provisioner_for
-from tests.support.naming import (
+from scripts.pytest_plugin.databases import provisioner_for
+from scripts.pytest_plugin.naming import (
     is_stale,
     markers_folder,
     new_run_id,
@@ -34,6 +33,7 @@ from tests.support.naming import (
     unregister_run,
     worker_resource_name,
 )
+from tests.harness.providers_support import fast_folder
 
 
 @pytest.fixture

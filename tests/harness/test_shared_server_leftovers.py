@@ -20,8 +20,8 @@ import redis
 from scripts.backends.janitors.redis_indexes import LOCK_INDEX, OWNED_PREFIX, with_db_index
 from scripts.paths import REPO_ROOT, account_markers_folder
 from scripts.progress_log import read_progress
-from tests.support.databases import provisioner_for
-from tests.support.redis_server import throwaway_redis_server_or_skip
+from scripts.pytest_plugin.databases import provisioner_for
+from scripts.pytest_plugin.redis_server import throwaway_redis_server_or_skip
 
 # The machine's own servers, used as `url` servers: only the suite's own databases (ct_...)
 # are created and dropped there.

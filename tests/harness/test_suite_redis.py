@@ -1,4 +1,4 @@
-"""The suite's own Redis (`tests/support/redis_server.py`) is a server like the cells': it
+"""The suite's own Redis (`scripts/pytest_plugin/redis_server.py`) is a server like the cells': it
 requires its password, and a test run killed outright leaves none behind."""
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import redis
 from scripts.cell import suite_folder
 from scripts.paths import REPO_ROOT, SCRATCH_ENV
 from scripts.providers.base import Unavailable
+from scripts.pytest_plugin.redis_server import suite_redis_provider, throwaway_redis_server_or_skip
 from tests.harness.fault_support import is_gone_within, recorded_processes
-from tests.support.redis_server import suite_redis_provider, throwaway_redis_server_or_skip
 
 DEATH_LIMIT_S = 5.0
 
 # A stand-in test run: starts the suite's Redis, says its URL, waits.
 TEST_RUN = """
 import time
-from tests.support.redis_server import throwaway_redis_server
+from scripts.pytest_plugin.redis_server import throwaway_redis_server
 with throwaway_redis_server() as url:
     print(url, flush=True)
     time.sleep(300)

@@ -6,6 +6,7 @@ without ever touching the database the cell hands it, one whose module does not 
 
 from __future__ import annotations
 
+import subprocess
 from contextlib import ExitStack
 from pathlib import Path
 from typing import cast
@@ -15,13 +16,13 @@ import pytest
 from scripts.backends import server_backend
 from scripts.backends.base import ServerBackend
 from scripts.cell import run_cell
-from scripts.matrix import Cell, MatrixError, load_matrix
-from scripts.paths import MATRIX_FILE
+from scripts.matrix import Cell, MatrixError, load_matrix, load_suite
+from scripts.paths import MATRIX_FILE, REPO_ROOT
 from scripts.plan import RunPlan
+from scripts.pytest_plugin.redis_server import throwaway_redis_server_or_skip
 from scripts.results import CellResult
 from scripts.server_use import Watched, settled_reading, unused
-from scripts.suite import DEFAULT_SUITE, Suite, SuiteEnv
-from tests.support.redis_server import throwaway_redis_server_or_skip
+from scripts.suite import DEFAULT_SUITE, NO_PREPARE, Suite, SuiteEnv
 
 MACHINE_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -126,6 +127,30 @@ migration-tests = ""
         migration_tests="",
     )
     assert suite.env.names() == ("SQLALCHEMY_DATABASE_URI", "CACHE_URL", "SQLITE_MODULE")
+
+
+def test_prepare_false_is_a_service_with_nothing_to_prepare(tmp_path: Path) -> None:
+    path = write_matrix(tmp_path, "[suite]\nprepare = false")
+    assert load_matrix(path).suite.prepare == NO_PREPARE
+    assert load_suite(path).prepare == NO_PREPARE
+
+
+def test_the_suite_table_alone_is_what_the_suites_plugin_reads(tmp_path: Path) -> None:
+    path = tmp_path / "matrix.toml"
+    path.write_text('[suite]\nenv = { database = "NOTES_DB_URL", cache = "" }\n')
+    assert load_suite(path) == Suite(env=SuiteEnv(database="NOTES_DB_URL", cache=""))
+
+
+def test_scripts_name_the_bundled_service_only_in_the_suite_tables_defaults() -> None:
+    pattern = r"tests/integration|DATABASE_URL|REDIS_URL|app\.main"
+    done = subprocess.run(  # noqa: S603 - git, on this repository
+        ["git", "grep", "-lE", pattern, "--", "scripts/"],  # noqa: S607 - git from PATH
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.split() == ["scripts/suite.py"], done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(

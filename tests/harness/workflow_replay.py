@@ -32,9 +32,9 @@ from typing import Any
 
 import yaml
 
+from scripts.pytest_plugin.naming import RUN_ID_ENV
 from scripts.sources.unpack import unpack_tar
 from tests.harness.workflow_expressions import EXPRESSION, Evaluator, as_text
-from tests.support.naming import RUN_ID_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = REPO_ROOT / ".github" / "workflows"

@@ -1,5 +1,6 @@
-"""The seed's fixtures (client, db_session, factories, auth_token, redis_client, celery_app),
-and pytest-alembic's `alembic_runner` (its plugin is off: see pyproject.toml)."""
+"""The bundled service's own fixtures (client, factories, auth_token, celery_app, ...), on top
+of the plugin's (tests/conftest.py enables it), and pytest-alembic's `alembic_runner` (its
+plugin is off: see pyproject.toml)."""
 
 from pytest_alembic.plugin.fixtures import alembic_runner  # noqa: F401  (found by name)
 
@@ -10,11 +11,10 @@ from tests.support.fixtures import (  # noqa: F401  (fixtures are found by name)
     celery_app,
     client,
     committed_emails,
-    db_session,
     email_outbox,
     engine,
     factories,
     live_celery_worker,
-    redis_client,
+    make_schema,
     worker_resources,
 )

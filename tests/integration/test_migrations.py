@@ -38,7 +38,7 @@ from app.schema import (
     upgrade_to_head,
 )
 from app.timestamps import UTCDateTime
-from tests.support.databases import provisioner_for
+from scripts.pytest_plugin.databases import provisioner_for
 from tests.support.worker import WorkerResources
 
 BEFORE_BACKFILL = "0001_users_and_posts"

@@ -6,8 +6,8 @@ import time
 
 from sqlalchemy import create_engine, inspect
 
-from tests.support.databases import provisioner_for
-from tests.support.naming import is_stale, new_run_id, worker_resource_name
+from scripts.pytest_plugin.databases import provisioner_for
+from scripts.pytest_plugin.naming import is_stale, new_run_id, worker_resource_name
 from tests.support.worker import WorkerResources
 
 

@@ -25,7 +25,7 @@ from scripts.backends.janitors.redis_indexes import (
     shown,
     with_db_index,
 )
-from tests.support.redis_server import throwaway_redis_server_or_skip
+from scripts.pytest_plugin.redis_server import throwaway_redis_server_or_skip
 
 HOLDER_A = "ct_1_000000_gw0-a"
 HOLDER_B = "ct_1_000000_gw0-b"

@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from scripts.backends.janitors.redis_indexes import RedisUnreachableError, check_redis_url
-from tests.support.caches import CacheUnreachableError, check_cache_url
-from tests.support.databases import (
+from scripts.pytest_plugin.caches import CacheUnreachableError, check_cache_url
+from scripts.pytest_plugin.databases import (
     DatabaseUnreachableError,
     UnsupportedDatabaseError,
     check_database_url,

@@ -1,9 +1,11 @@
-"""The suite's fixtures (re-exported by tests/integration/conftest.py), with the seed's names."""
+"""The bundled service's own fixtures (re-exported by tests/integration/conftest.py), with the
+seed's names, on top of the harness's plugin (`scripts.pytest_plugin`: `worker_servers`,
+`db_session`, `redis_client`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -20,45 +22,35 @@ from app.database import get_engine
 from app.mail import InMemoryOutbox, use_email_sender
 from app.main import app, get_db
 from app.models import User
+from app.schema import upgrade_to_head
 from app.tasks import celery_config, configure_celery
+from scripts.pytest_plugin.workers import WorkerServers
 from tests.factories import PostFactory, UserFactory
 from tests.support.celery_worker import FailFastWorkController
-from tests.support.isolation import isolated_session
-from tests.support.worker import WorkerResources, provision_worker
+from tests.support.worker import WorkerResources, service_worker
 
 AUTH_USER_PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session")
-def worker_resources(worker_id: str) -> Iterator[WorkerResources]:
-    """This worker's own database, Redis db index and Celery queue; dropped at the end."""
-    with provision_worker(worker_id) as resources:
+def worker_resources(worker_servers: WorkerServers) -> Iterator[WorkerResources]:
+    """This worker's servers (the plugin's), with the app's settings and Celery read from them."""
+    with service_worker(worker_servers) as resources:
         yield resources
 
 
 @pytest.fixture(scope="session")
 def engine(worker_resources: WorkerResources) -> Engine:
-    """The app's engine, connected to this worker's database."""
+    """The app's own engine (its SQLite pragmas and events), connected to this worker's
+    database: replaces the plugin's."""
     return get_engine()
 
 
-@pytest.fixture
-def db_session(engine: Engine) -> Iterator[Session]:
-    """A session whose changes are undone after the test: a rolled-back SAVEPOINT (see
-    tests/support/isolation.py; COMPAT_TEST_ISOLATION=recreate recreates the tables instead)."""
-    with isolated_session(engine) as session:
-        yield session
-
-
-@pytest.fixture
-def redis_client(worker_resources: WorkerResources) -> Iterator[redis.Redis]:
-    """A client of this worker's Redis db index, flushed after the test."""
-    client = redis.Redis.from_url(worker_resources.redis_url)
-    try:
-        yield client
-    finally:
-        client.flushdb()
-        client.close()
+@pytest.fixture(scope="session")
+def make_schema() -> Callable[[Engine], None]:
+    """Migrations straight on the engine (COMPAT_TEST_ISOLATION=recreate): replaces the
+    plugin's, which runs the whole preparing step."""
+    return upgrade_to_head
 
 
 @pytest.fixture

@@ -34,12 +34,12 @@ from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE
 from scripts.providers.base import ProvisioningError
 from scripts.providers.process import Readiness, serving
-from tests.support.caches import worker_caches_for
-from tests.support.databases import provisioner_for
+from scripts.pytest_plugin.caches import worker_caches_for
+from scripts.pytest_plugin.databases import provisioner_for
+from scripts.pytest_plugin.naming import new_run_id, worker_resource_name
+from scripts.pytest_plugin.redis_server import throwaway_redis_server
 from tests.support.live_probes import run_probes
 from tests.support.live_server import free_port
-from tests.support.naming import new_run_id, worker_resource_name
-from tests.support.redis_server import throwaway_redis_server
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
 

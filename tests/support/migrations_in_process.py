@@ -1,6 +1,6 @@
 """The bundled suite's database-preparing step in its own process: what `alembic upgrade
 head` does, with no interpreter to start (seconds less per cell on a loaded machine). The
-suite's template (tests/support/template.py) hands it to `scripts.prepare_step`, which takes
+suite's template (scripts/pytest_plugin/template.py) hands it to `scripts.prepare_step`, which takes
 it when the matrix file's `[suite]` table names no `prepare` command."""
 
 from __future__ import annotations

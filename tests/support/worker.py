@@ -1,8 +1,8 @@
-"""Provision one xdist worker: its database, Redis db index, Celery queue and settings."""
+"""The bundled service's side of one xdist worker: its settings and Celery, read from the
+servers the harness's plugin gave the worker (`scripts.pytest_plugin.workers`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -13,12 +13,8 @@ from app.cache import close_redis_clients
 from app.config import Settings, get_settings
 from app.database import dispose_engines
 from app.tasks import configure_celery, wait_for_publishing
-from tests.support.caches import worker_caches_for
-from tests.support.databases import provisioner_for
-from tests.support.naming import current_run_id, owner_is_dead, worker_resource_name
-from tests.support.template import exported_template
+from scripts.pytest_plugin.workers import WorkerServers
 
-DEFAULT_DATABASE_URL = "sqlite://"
 PUBLISHING_DRAIN_SECONDS = 10.0
 TEST_JWT_SECRET = "integration-suite-secret-0123456789abcdef0123456789"
 
@@ -57,37 +53,27 @@ def _app_environment(environment: dict[str, str]) -> Iterator[Settings]:
 
 
 @contextmanager
-def provision_worker(worker_id: str) -> Iterator[WorkerResources]:
-    """Everything a worker needs, created once and dropped when the block ends; its database
-    is a copy of the cell's template (already migrated to the newest revision)."""
-    server_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    sqlite_module = os.environ.get("SQLITE_MODULE") or None  # checked once, by the root conftest
-    base_redis_url = os.environ.get("REDIS_URL")
-    if not base_redis_url:
-        raise RuntimeError("REDIS_URL is not set; the root conftest starts a server when it is not")
-    name = worker_resource_name(current_run_id(), worker_id)
-    provisioner = provisioner_for(server_url)
-    provisioner.reap_stale()
-    caches = worker_caches_for(base_redis_url)
-    caches.reap_dead(f"{name}:reaper", owner_is_dead)
+def service_worker(servers: WorkerServers) -> Iterator[WorkerResources]:
+    """The app's settings and Celery for this worker's servers, while the block runs."""
+    if servers.cache_url is None:
+        raise RuntimeError("the bundled service needs a cache: its [suite] env.cache is empty")
     with ExitStack() as stack:
-        database_url = stack.enter_context(
-            provisioner.worker_database(name, template=exported_template())
-        )
-        redis_url = stack.enter_context(caches.claimed(name, worker_id))
         # runs before the claim is given up: what the tests queued is published (or given up)
         # while the database is still this worker's, never into one another worker claims
         stack.callback(wait_for_publishing, PUBLISHING_DRAIN_SECONDS)
         environment = {
             "APP_ENV": "test",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "CELERY_QUEUE": name,
+            "CELERY_QUEUE": servers.queue,
             "JWT_SECRET": TEST_JWT_SECRET,
             **CHEAP_ARGON2,
         }
-        if sqlite_module:
-            environment["SQLITE_MODULE"] = sqlite_module
         settings = stack.enter_context(_app_environment(environment))
         configure_celery(settings)
-        yield WorkerResources(name, server_url, database_url, redis_url, name, settings)
+        yield WorkerResources(
+            servers.name,
+            servers.server_url,
+            servers.database_url,
+            servers.cache_url,
+            servers.queue,
+            settings,
+        )

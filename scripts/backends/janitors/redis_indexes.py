@@ -13,8 +13,9 @@ URL names, and never works in db 0 itself:
   leftovers can be told from somebody else's.
 
 A killed run cannot flush its indexes (its keys, its Celery queues and their kombu bindings):
-before claiming, every worker reaps the indexes whose owner's run is provably dead (its marker,
-`tests.support.naming`) or whose lock expired, at once rather than when the lock expires.
+before claiming, every worker reaps the indexes whose owner's run is provably dead (its
+marker, `scripts.pytest_plugin.naming`) or whose lock expired, at once rather than when the
+lock expires.
 
 A worker takes the first index whose lock it can set (`SET NX`) and that is empty or the
 suite's; an index holding keys without the suite's mark is skipped and left alone.

@@ -1,5 +1,6 @@
-"""Per-worker databases under a server-level DATABASE_URL: the janitor of the backend whose
-URL scheme it is (`scripts.backends`), with the suite's own names."""
+"""Per-worker databases under the suite's server-level database URL: the janitor of the backend
+whose URL scheme it is (`scripts.backends`), with the suite's own names. `env_name` is the
+variable the URL came from (the `[suite]` table's `env.database`), for messages."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from scripts.backends.janitors import (
     UnsupportedDatabaseError,
     WorkerDatabases,
 )
-from tests.support.naming import PREFIX, is_stale
+from scripts.pytest_plugin.naming import PREFIX, is_stale
+from scripts.suite import DEFAULT_DATABASE_ENV, DEFAULT_SQLITE_MODULE_ENV
 
 __all__ = [
     "DatabaseUnreachableError",
@@ -48,40 +50,42 @@ def _provisioned() -> str:
     return ", ".join(shown)
 
 
-def provisioner_for(database_url: str) -> WorkerDatabases:
-    """The janitor for a server-level DATABASE_URL; raises for a scheme no backend takes."""
+def provisioner_for(database_url: str, env_name: str = DEFAULT_DATABASE_ENV) -> WorkerDatabases:
+    """The janitor for a server-level database URL; raises for a scheme no backend takes."""
     url = make_url(database_url)
     try:
         found = backend_for_url(database_url, "database")
     except UnknownBackendError:
         raise UnsupportedDatabaseError(
-            f"DATABASE_URL {url.render_as_string(hide_password=True)!r} uses "
+            f"{env_name} {url.render_as_string(hide_password=True)!r} uses "
             f"{url.get_backend_name()!r}; the suite provisions {_provisioned()}."
         ) from None
     return found.worker_databases(database_url, SUITE_NAMES)
 
 
-def check_database_url(database_url: str) -> None:
-    """Fail once, before any test runs, when DATABASE_URL cannot be parsed, names a backend
-    the suite cannot provision, needs a driver that is not installed, or does not answer."""
+def check_database_url(database_url: str, env_name: str = DEFAULT_DATABASE_ENV) -> None:
+    """Fail once, before any test runs, when the database URL cannot be parsed, names a
+    backend the suite cannot provision, needs a driver that is not installed, or does not
+    answer."""
     try:
-        provisioner = provisioner_for(database_url)
+        provisioner = provisioner_for(database_url, env_name)
     except ArgumentError as error:
         raise UnsupportedDatabaseError(
-            f"DATABASE_URL is not a database URL ({error}); expected e.g. "
+            f"{env_name} is not a database URL ({error}); expected e.g. "
             "postgresql+psycopg2://user@host:5432/postgres or mysql+pymysql://root@host:3306/test"
         ) from None
     provisioner.check()
 
 
-def check_sqlite_module(name: str | None) -> None:
-    """Fail early, with the fix, when SQLITE_MODULE cannot be imported."""
+def check_sqlite_module(name: str | None, env_name: str = DEFAULT_SQLITE_MODULE_ENV) -> None:
+    """Fail early, with the fix, when the SQLite module the suite is told of cannot be
+    imported."""
     if name is None:
         return
     try:
         importlib.import_module(name)
     except ImportError as error:
         raise UnsupportedDatabaseError(
-            f"SQLITE_MODULE={name!r} cannot be imported ({error}); install it "
-            "(pysqlite3.dbapi2 comes from `pip install pysqlite3-binary`) or unset SQLITE_MODULE."
+            f"{env_name}={name!r} cannot be imported ({error}); install it "
+            "(pysqlite3.dbapi2 comes from `pip install pysqlite3-binary`) or unset {env_name}."
         ) from error

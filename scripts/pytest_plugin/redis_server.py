@@ -1,4 +1,4 @@
-"""The suite's own Redis for one test run, when no REDIS_URL is given.
+"""The suite's own Redis for one test run, when it is given no cache URL.
 
 A throwaway redis-server started exactly as the harness starts a cell's Redis: the `binaries`
 source (`scripts.sources.binaries`) finds the program where the harness looks for server
@@ -18,12 +18,17 @@ import pytest
 from scripts.matrix import BinariesSource, VersionSpec
 from scripts.providers.base import ProvisioningError, Unavailable
 from scripts.sources.binaries import BinariesProvider
+from scripts.suite import DEFAULT_CACHE_ENV
 
 ANY_VERSION = "any"  # a version named by a word matches every redis-server
-HOW_TO_GET_ONE = (
-    "Install it (Debian/Ubuntu: `apt-get install redis-server`, macOS: `brew install redis`) "
-    "or point the suite at a running server: `REDIS_URL=redis://127.0.0.1:6379/0 pytest`."
-)
+
+
+def how_to_get_one(env_name: str) -> str:
+    """What to do when no redis-server is found (the suite reads its cache URL from `env_name`)."""
+    return (
+        "Install it (Debian/Ubuntu: `apt-get install redis-server`, macOS: `brew install redis`) "
+        f"or point the suite at a running server: `{env_name}=redis://127.0.0.1:6379/0 pytest`."
+    )
 
 
 class RedisServerMissingError(RuntimeError):
@@ -42,13 +47,13 @@ def suite_redis_provider() -> BinariesProvider:
 
 
 @contextmanager
-def throwaway_redis_server() -> Iterator[str]:
+def throwaway_redis_server(env_name: str = DEFAULT_CACHE_ENV) -> Iterator[str]:
     """Start redis-server (password, free 127.0.0.1 port, no persistence); yield its URL."""
     provider = suite_redis_provider()
     try:
         provider.check()
     except Unavailable as error:
-        raise RedisServerMissingError(f"{error.reason}. {HOW_TO_GET_ONE}") from None
+        raise RedisServerMissingError(f"{error.reason}. {how_to_get_one(env_name)}") from None
     with ExitStack() as stack:
         try:
             server = stack.enter_context(provider.start())
