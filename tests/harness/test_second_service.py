@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import subprocess
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,8 +39,7 @@ HARNESS_FILES = ("scripts", "noxfile.py")
 NOX = shutil.which("nox") or "/root/nox-venv/bin/nox"
 MACHINE_PROGRAMS = (Path("/usr/lib/postgresql/15/bin/postgres"), Path("/usr/bin/redis-server"))
 RUN_SECONDS = 900
-
-pytestmark = pytest.mark.slow
+ADOPT_DOC = REPOSITORY / "docs" / "adopt.md"
 
 
 def copied_harness_files() -> list[str]:
@@ -100,6 +100,16 @@ def cell_states(root: Path) -> dict[str, tuple[str, str | None]]:
     return {cell["cell"]: (cell["state"], cell["reason"]) for cell in report["cells"]}
 
 
+def test_adopt_md_gives_the_number_of_files_copied_and_the_services_matrix_file() -> None:
+    doc = ADOPT_DOC.read_text(encoding="utf-8")
+    assert f"({len(copied_harness_files())} files today:" in doc
+    matrix = (SERVICE / "matrix.toml").read_text(encoding="utf-8")
+    body = matrix[matrix.index("[matrix]") :].strip()
+    shown = textwrap.indent(body, "   ").replace("\n   \n", "\n\n")
+    assert f"   ```toml\n{shown}\n   ```" in doc, "docs/adopt.md's matrix.toml is not the service's"
+
+
+@pytest.mark.slow
 def test_nox_matrix_proves_the_notes_service_on_sqlite_postgres_15_and_redis_7(
     adopter_repository: Path,
 ) -> None:
@@ -118,6 +128,7 @@ def test_nox_matrix_proves_the_notes_service_on_sqlite_postgres_15_and_redis_7(
 DEFAULT_DATABASE_ENV = "# database left at its default (DATABASE_URL)"
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="the plugin's own per-worker databases open sessions on the cell's server, and the "
