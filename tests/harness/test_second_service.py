@@ -40,6 +40,8 @@ NOX = shutil.which("nox") or "/root/nox-venv/bin/nox"
 MACHINE_PROGRAMS = (Path("/usr/lib/postgresql/15/bin/postgres"), Path("/usr/bin/redis-server"))
 RUN_SECONDS = 900
 ADOPT_DOC = REPOSITORY / "docs" / "adopt.md"
+ONE_REPOSITORY = pytest.mark.xdist_group("second_service")
+"""The runs share one adopter repository (and its .nox/shared): on one xdist worker."""
 
 
 def copied_harness_files() -> list[str]:
@@ -110,6 +112,8 @@ def test_adopt_md_gives_the_number_of_files_copied_and_the_services_matrix_file(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(RUN_SECONDS + 120)
+@ONE_REPOSITORY
 def test_nox_matrix_proves_the_notes_service_on_sqlite_postgres_15_and_redis_7(
     adopter_repository: Path,
 ) -> None:
@@ -129,6 +133,8 @@ DEFAULT_DATABASE_ENV = "# database left at its default (DATABASE_URL)"
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(RUN_SECONDS + 120)
+@ONE_REPOSITORY
 @pytest.mark.xfail(
     strict=True,
     reason="the plugin's own per-worker databases open sessions on the cell's server, and the "
