@@ -12,6 +12,9 @@ from scripts.report.build import Written, write_report
 from tests.harness.providers_support import fast_folder
 from tests.harness.report_scenario import DiffRuns, PlantedRun, diff_runs, planted_run
 
+# the second service's own suite runs in its own repository (test_second_service.py), not here
+collect_ignore = ["second_service"]
+
 
 @pytest.fixture
 def scratch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
