@@ -7,7 +7,8 @@ without ever touching the database the cell hands it, one whose module does not 
 from __future__ import annotations
 
 import subprocess
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import cast
 
@@ -16,15 +17,20 @@ import pytest
 from scripts.backends import server_backend
 from scripts.backends.base import ServerBackend
 from scripts.cell import run_cell
-from scripts.matrix import Cell, MatrixError, load_matrix, load_suite
+from scripts.matrix import BinariesSource, Cell, MatrixError, VersionSpec, load_matrix, load_suite
 from scripts.paths import MATRIX_FILE, REPO_ROOT
 from scripts.plan import RunPlan
+from scripts.providers.base import RunningServer, Unavailable
 from scripts.pytest_plugin.redis_server import throwaway_redis_server_or_skip
 from scripts.results import CellResult
 from scripts.server_use import Watched, settled_reading, unused
+from scripts.sources.binaries import BinariesProvider
 from scripts.suite import DEFAULT_SUITE, NO_PREPARE, Suite, SuiteEnv
 
-MACHINE_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_PROGRAMS = Path("/usr/lib/postgresql/15/bin")
+"""The machine's PostgreSQL 15 programs, started as a throwaway server of the test's own: the
+activity counters must see no client but the cell's (the machine's shared server has others,
+such as the tests that run beside these)."""
 
 # A service that reads its database from SERVICE_DB_URL and falls back to an in-memory
 # SQLite database when it is not set: its tests pass either way.
@@ -66,7 +72,7 @@ workers = 1
 {suite_table}
 
 [database.postgres.15]
-url = "{MACHINE_POSTGRES}"
+binaries = {{ paths = ["{POSTGRES_PROGRAMS}"] }}
 
 [cache.redis."7.0"]
 binaries = {{ debian = {{ suite = "bookworm", packages = ["redis-server"] }} }}
@@ -247,6 +253,20 @@ def test_a_service_that_ignores_the_cells_database_url_is_an_error_saying_which_
 # ------------------------------------------------------------------ the activity counters
 
 
+@contextmanager
+def throwaway_postgres_or_skip() -> Iterator[RunningServer]:
+    """A PostgreSQL 15 of this test's own, from the machine's programs."""
+    source = BinariesSource(paths=(POSTGRES_PROGRAMS,))
+    spec = VersionSpec(role="database", backend="postgres", version="15", sources=(source,))
+    provider = BinariesProvider(spec, source)
+    try:
+        provider.check()
+    except Unavailable as error:
+        pytest.skip(f"needs PostgreSQL 15's programs: {error.reason}")
+    with provider.start() as server:
+        yield server
+
+
 @pytest.mark.parametrize("backend_name", ["postgres", "redis"])
 def test_each_reading_of_a_servers_activity_counter_adds_at_most_one_to_it(
     backend_name: str,
@@ -254,7 +274,7 @@ def test_each_reading_of_a_servers_activity_counter_adds_at_most_one_to_it(
     backend = server_backend(backend_name)
     with ExitStack() as stack:
         url = (
-            MACHINE_POSTGRES
+            stack.enter_context(throwaway_postgres_or_skip()).url
             if backend_name == "postgres"
             else stack.enter_context(throwaway_redis_server_or_skip())
         )
