@@ -78,16 +78,20 @@ class Postgres(ServerBackend):
         return str(self._one_value(url, timeout_s, "SHOW server_version"))
 
     def activity(self, url: str, timeout_s: float) -> int:
-        """Sessions opened on the server (PostgreSQL 14 and later), else transactions ended,
-        over every database; the statistics reach this view when a session ends, so a
-        reading just after a client left may lag a little (the caller reads until it moves)."""
+        """Sessions opened on the database the URL names (PostgreSQL 14 and later), else its
+        transactions ended. Only that database: a database dropped meanwhile takes its counts
+        out of `pg_stat_database`, so a sum over all of them can fall while the suite runs (its
+        own workers' databases, another client's). The suite reaches the server through this
+        database (its workers' databases are made from it). The statistics reach the view when
+        a session ends, so a reading just after a client left may lag (the caller reads until
+        it moves)."""
         value = self._one_value(
             url,
             timeout_s,
             "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000"
-            " THEN (SELECT coalesce(sum(sessions), 0) FROM pg_stat_database)"
-            " ELSE (SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database)"
-            " END",
+            " THEN (SELECT sessions FROM pg_stat_database WHERE datname = current_database())"
+            " ELSE (SELECT xact_commit + xact_rollback FROM pg_stat_database"
+            " WHERE datname = current_database()) END",
         )
         return int(str(value))
 

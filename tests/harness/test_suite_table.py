@@ -10,9 +10,10 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from scripts.backends import server_backend
 from scripts.backends.base import ServerBackend
@@ -310,3 +311,44 @@ def test_a_counter_moved_by_anyone_else_is_a_server_the_suite_used() -> None:
 
 def test_a_session_that_reaches_the_counter_late_is_still_seen() -> None:
     assert not unused(watched(11, 13), settle_s=5.0)
+
+
+def test_a_database_dropped_meanwhile_does_not_hide_the_suites_sessions() -> None:
+    # other clients of the server drop their databases (their session counts go with them)
+    # while the suite runs: the check must still see the suite's own sessions
+    import psycopg2
+
+    with throwaway_postgres_or_skip() as server:
+        url = make_url(server.url)
+
+        def connect(database: str) -> Any:
+            connection = psycopg2.connect(
+                host=url.host,
+                port=url.port,
+                user=url.username,
+                password=url.password,
+                dbname=database,
+            )
+            connection.autocommit = True
+            return connection
+
+        def run(database: str, statement: str) -> None:
+            connection = connect(database)
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(statement)
+            finally:
+                connection.close()
+
+        run("postgres", "CREATE DATABASE other_client")
+        for _ in range(6):
+            run("other_client", "SELECT 1")
+        backend = server_backend("postgres")
+        watched = Watched(
+            "database", backend, "15", server.url, settled_reading(backend, server.url)
+        )
+        run("postgres", "CREATE DATABASE suite_worker")  # the suite: its worker's database
+        run("suite_worker", "SELECT 1")
+        run("postgres", "DROP DATABASE suite_worker")
+        run("postgres", "DROP DATABASE other_client")  # the other client leaves meanwhile
+        assert not unused(watched, settle_s=1.0)
