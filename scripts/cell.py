@@ -265,20 +265,6 @@ class _CellRun:
         )
         if suite.prepare is not None:
             env[PREPARE_COMMAND_ENV] = suite.prepare
-        junit = self.folder / "junit.xml"
-        rerun_junit = self.folder / "junit-rerun.xml"
-        cache_dir = self.folder / PYTEST_CACHE
-        # the cache outlives the run, so that `-- --lf` reruns what failed last time
-        common = ["-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN]
-        workers = ["-n", str(self.workers) if self.workers > 1 else "0"]
-        first = [
-            *suite.test_paths,
-            *workers,
-            *common,
-            f"--junitxml={junit}",
-            *suite.pytest_args,
-            *self.plan.pytest_args,
-        ]
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
         env[MIGRATIONS_FILE_ENV] = str(self.folder / MIGRATIONS_FILE)
         env[MATRIX_FILE_ENV] = str(self.plan.matrix_file)  # whose [suite] the plugin follows
@@ -290,7 +276,23 @@ class _CellRun:
         watched = self._watch(running)
         with suite_folder(self.cell.id) as suite_scratch:
             env[SCRATCH_ENV] = str(suite_scratch)
-            return self._suite_runs(first, common, env, rerun_junit, running, watched)
+            return self._suite_runs(env, running, watched)
+
+    def _pytest_arguments(self, workers: int, junit: str, *selection: str) -> list[str]:
+        """The suite's pytest arguments: its test paths, `workers` xdist workers (0: none),
+        the progress plugin, JUnit XML to `junit` in the cell's folder, `selection`, then the
+        `[suite]` table's and the command line's own."""
+        # the cache outlives the run, so that `-- --lf` reruns what failed last time
+        cache_dir = self.folder / PYTEST_CACHE
+        return [
+            *self.plan.suite.test_paths,
+            *("-n", str(workers if workers > 1 else 0)),
+            *("-o", f"cache_dir={cache_dir}", "-q", "-p", PROGRESS_PLUGIN),
+            *selection,
+            f"--junitxml={self.folder / junit}",
+            *self.plan.suite.pytest_args,
+            *self.plan.pytest_args,
+        ]
 
     def _watch(self, running: dict[Role, RunningServer]) -> list[Watched]:
         """The servers whose use the suite's run is checked for, with their counters now."""
@@ -302,31 +304,18 @@ class _CellRun:
         return [one for one in found if one is not None]
 
     def _suite_runs(
-        self,
-        first: list[str],
-        common: list[str],
-        env: dict[str, str],
-        rerun_junit: Path,
-        running: dict[Role, RunningServer],
-        watched: list[Watched],
+        self, env: dict[str, str], running: dict[Role, RunningServer], watched: list[Watched]
     ) -> SuiteRun:
+        first = self._pytest_arguments(self.workers, "junit.xml")
         exit_code = self._pytest(first, env, self.folder / "pytest.log", running)
         # only a suite that ran to its end (passed or failed) is asked whether it used them
         not_used = tuple(w for w in watched if unused(w)) if exit_code in (0, 1) else ()
         rerun: Path | None = None
         if exit_code == 1:
             # rerun only what failed, once: a pass now marks the test (and the cell) flaky
-            again = [
-                *self.plan.suite.test_paths,
-                "-n",
-                "0",
-                *common,
-                "--last-failed",
-                "--last-failed-no-failures=none",
-                f"--junitxml={rerun_junit}",
-                *self.plan.suite.pytest_args,
-                *self.plan.pytest_args,
-            ]
+            again = self._pytest_arguments(
+                0, "junit-rerun.xml", "--last-failed", "--last-failed-no-failures=none"
+            )
             env[PROGRESS_FILE_ENV] = str(self.folder / "progress-rerun.jsonl")
             self.on_stage(self.cell.id, "rerunning the failed tests once")
             self._pytest(again, env, self.folder / "pytest-rerun.log", running)
