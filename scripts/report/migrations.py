@@ -6,18 +6,10 @@ the migrations test group together: passed, or the failing step with the server'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from scripts.prepare_step import MigrationsOutcome
 from scripts.report.symbols import CELL_STATE_SYMBOLS
-from scripts.results import CellResult
 
 NOT_RUN = "➖ not run"
-
-
-def migrations_by_cell(cells: Sequence[CellResult]) -> dict[str, MigrationsOutcome | None]:
-    """Cell id -> its migrations (None: they never ran there)."""
-    return {cell.cell: cell.migrations for cell in cells}
 
 
 def migrations_shown(outcome: MigrationsOutcome | None) -> str:
