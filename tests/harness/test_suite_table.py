@@ -215,6 +215,8 @@ def test_a_test_module_that_does_not_import_is_an_error_naming_it_and_its_except
 ) -> None:
     tests = tmp_path / "service_tests"
     tests.mkdir()
+    # its own root: node ids are then relative to it wherever the checkout and tmp_path lie
+    (tests / "pytest.ini").write_text("[pytest]\n")
     (tests / "test_fine.py").write_text("def test_fine():\n    pass\n")
     (tests / "test_broken.py").write_text(DOES_NOT_IMPORT)
     result = run_stand_in(
