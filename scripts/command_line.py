@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from scripts.paths import MATRIX_FILE, REPO_ROOT, REPORTS_DIR, RESULTS_DIR
 from scripts.suite_switches import ISOLATIONS
+from scripts.vocabulary import STRATEGIES
 
 PROGRAM = "python -m scripts"
 SOURCES = ("image", "binaries", "url")
@@ -42,6 +43,17 @@ def _count(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _requirement(text: str) -> str:
+    """A requirement as pip takes it (`sqlalchemy==2.0.31`), checked here."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(text)
+    except InvalidRequirement as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a requirement: {error}") from None
+    return text
 
 
 def _seconds(text: str) -> float:
@@ -117,7 +129,30 @@ OPTIONS: dict[str, Option] = {
         "bench run sqlite-stdlib postgres-16 --cold-servers",
         {"nargs": "*", "metavar": "CELL_ID"},
     ),
+    "strategy": Option(
+        ("--strategy",),
+        "how the axes are combined into cells: each axis alone (the others at their "
+        "defaults), every combination, or every pair of values in fewer cells",
+        "matrix.toml's `strategy`",
+        "matrix --strategy pairwise",
+        {"choices": STRATEGIES},
+    ),
     # how cells run
+    "pin": Option(
+        ("--pin",),
+        "add a requirement to every cell's stack, in place of a pin of the same library "
+        "(repeatable)",
+        "the stacks as matrix.toml gives them",
+        'cell sqlite-stdlib --pin "sqlalchemy==2.0.31"',
+        {"action": "append", "default": [], "type": _requirement, "metavar": "REQUIREMENT"},
+    ),
+    "refresh": Option(
+        ("--refresh",),
+        "re-resolve every cell's environment now (floating pins take the newest releases)",
+        "at most once a day; reused meanwhile",
+        "matrix --refresh",
+        {"action": "store_true"},
+    ),
     "no_fetch": Option(
         ("--no-fetch",),
         "do not fetch missing server programs first",
@@ -342,6 +377,8 @@ OPTIONS: dict[str, Option] = {
 }
 
 RUN_OPTIONS = (
+    "pin",
+    "refresh",
     "no_fetch",
     "source",
     "workers",
@@ -366,11 +403,11 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {
-    "list": Command("list the cells", ("matrix", "tag", "json")),
+    "list": Command("list the cells", ("matrix", "tag", "strategy", "json")),
     "cell": Command("run one or more cells", ("cells", "matrix", *RUN_OPTIONS), True),
     "matrix": Command(
         "run every cell (or those with --tag), then render the report",
-        ("matrix", "tag", *RUN_OPTIONS, "reports", "no_report"),
+        ("matrix", "tag", "strategy", *RUN_OPTIONS, "reports", "no_report"),
         True,
     ),
     "fetch": Command(

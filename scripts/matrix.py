@@ -14,27 +14,42 @@ from typing import Any, Literal
 
 from scripts.backends import CACHE_BACKENDS, DATABASE_BACKENDS
 from scripts.backends import backend as lookup_backend
+from scripts.matrix_checks import DEBIAN_PACKAGE_PATTERN as DEBIAN_PACKAGE_PATTERN
+from scripts.matrix_checks import DEBIAN_SUITE_PATTERN as DEBIAN_SUITE_PATTERN
+from scripts.matrix_checks import DebianPackages as DebianPackages
+from scripts.matrix_checks import MatrixError as MatrixError
+from scripts.matrix_checks import (
+    checked_table,
+    expect_type,
+    only_keys,
+    parse_debian,
+    string_list,
+    type_name,
+)
+from scripts.stacks import (
+    Interpreters,
+    PythonSpec,
+    Resolution,
+    StackValue,
+    parse_python,
+    parse_stacks,
+)
 from scripts.suite import DEFAULT_SUITE, NO_PREPARE, Suite, SuiteEnv
-from scripts.vocabulary import CellIdError, Role, cell_id, cell_id_parts, version_id
-
-Strategy = Literal["axis", "product", "pairwise"]
+from scripts.vocabulary import (
+    STRATEGIES,
+    CellIdError,
+    Role,
+    Strategy,
+    cell_id,
+    cell_id_parts,
+    version_id,
+)
 
 
 @dataclass(frozen=True)
 class ImageSource:
     image: str
     kind: Literal["image"] = "image"
-
-
-@dataclass(frozen=True)
-class DebianPackages:
-    """Packages of one Debian suite (`sid`, `trixie`, `bookworm`, `bullseye`, ...)."""
-
-    suite: str
-    packages: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"debian {self.suite} {' '.join(self.packages)}"
 
 
 @dataclass(frozen=True)
@@ -78,16 +93,41 @@ class VersionSpec:
 
 @dataclass(frozen=True)
 class Cell:
-    """One run of the suite: one database version and one cache version."""
+    """One run of the suite: one database version, one cache version, the stack values that
+    apply to that database (one per group) and an interpreter."""
 
     id: str
     database: VersionSpec
     cache: VersionSpec
     tags: tuple[str, ...]
+    stack: tuple[StackValue, ...] = ()
+    python: PythonSpec | None = None
+    """None: the matrix has no `[python]` axis; the suite runs on the harness's interpreter."""
 
     @property
     def specs(self) -> tuple[VersionSpec, VersionSpec]:
         return (self.database, self.cache)
+
+    @property
+    def has_own_environment(self) -> bool:
+        """True when the suite runs in an environment built for this cell (its stack and
+        interpreter); False: in the harness's own (a matrix with no stack nor python axis)."""
+        return bool(self.stack) or self.python is not None
+
+    @property
+    def pins(self) -> tuple[str, ...]:
+        return tuple(pin for value in self.stack for pin in value.pins)
+
+    @property
+    def resolution(self) -> Resolution:
+        lowest = any(value.resolution == "lowest-direct" for value in self.stack)
+        return "lowest-direct" if lowest else "highest"
+
+    @property
+    def database_scheme(self) -> str | None:
+        """The URL scheme a driver of its stack gives its database; None: the backend's own."""
+        schemes = (value.scheme_for(self.database.backend) for value in self.stack)
+        return next((scheme for scheme in schemes if scheme is not None), None)
 
 
 @dataclass(frozen=True)
@@ -109,6 +149,10 @@ class Matrix:
     """Cell id -> why the service fails there: shown as failed, but not failing the run."""
     suite: Suite = DEFAULT_SUITE
     """The `[suite]` table: what the service under test is."""
+    stacks: tuple[StackValue, ...] = ()
+    """Every value of every `[stack.<group>]`, in file order (a group's first: its default)."""
+    interpreters: Interpreters | None = None
+    """The `[python]` axis; None: the suite runs on the harness's own interpreter."""
 
     def version(self, version_id: str) -> VersionSpec:
         for spec in self.versions:
@@ -119,6 +163,52 @@ class Matrix:
 
     def axis(self, role: Role) -> list[VersionSpec]:
         return [spec for spec in self.versions if spec.role == role]
+
+    @property
+    def stack_groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(value.group for value in self.stacks))
+
+    @property
+    def pythons(self) -> tuple[PythonSpec, ...]:
+        return () if self.interpreters is None else self.interpreters.versions
+
+    @property
+    def default_python(self) -> PythonSpec | None:
+        return None if self.interpreters is None else self.interpreters.default
+
+    def axes_named(self) -> tuple[str, ...]:
+        """The axes, by name: `database`, `cache`, each stack group, `python` (when there)."""
+        return ("database", "cache", *self.stack_groups, *(["python"] if self.pythons else []))
+
+    def axis_values(self, cell: Cell) -> tuple[str, ...]:
+        """The value a cell takes on each axis of `axes_named` ("" for a driver group that
+        serves none of its database)."""
+        return _row_values(self, _Row(cell.database, cell.cache, cell.stack, cell.python))
+
+    def pairs(self, cells: list[Cell]) -> set[Pair]:
+        """Every pair of values of two axes that some cell takes: (axis, value, axis, value)."""
+        return {pair for cell in cells for pair in _pairs_of(self.axis_values(cell))}
+
+    def group_values(self, group: str, database_backend: str) -> list[StackValue]:
+        """The values of one stack group that apply to a database backend, in file order."""
+        return [v for v in self.stacks if v.group == group and v.applies_to(database_backend)]
+
+    def default_stack(self, database_backend: str) -> tuple[StackValue, ...]:
+        """Per group, its first value that applies to the backend (a driver group whose no
+        value serves it has none)."""
+        firsts = (self.group_values(group, database_backend) for group in self.stack_groups)
+        return tuple(values[0] for values in firsts if values)
+
+    def database_for(self, value: StackValue) -> VersionSpec | None:
+        """The database a cell that varies `value` runs on: the default database when it
+        applies there, else the newest version of the first backend its dialect names."""
+        if value.applies_to(self.default_database.backend):
+            return self.default_database
+        for backend, _ in value.dialect:
+            versions = [spec for spec in self.axis("database") if spec.backend == backend]
+            if versions:
+                return versions[-1]
+        return None
 
     def cells(self, strategy: Strategy | None = None) -> list[Cell]:
         """Expand into cells; `strategy` overrides the file's."""
@@ -131,32 +221,62 @@ class Matrix:
         return self._cell_from_id(cell_id)
 
     def _cell_from_id(self, name: str) -> Cell:
-        """A cell named by id but outside the expansion (`postgres-16+valkey-8`, `redis-6.2`)."""
+        """A cell named by id but outside the expansion (`postgres-16+valkey-8`, `py3.13`)."""
         try:
-            parts = cell_id_parts(name)
+            parts = [version_id(*part) for part in cell_id_parts(name)]
         except CellIdError as error:
             raise MatrixError(self.path, name, str(error)) from None
-        if len(parts) > 2:
-            raise MatrixError(self.path, name, "a cell id names at most a database and a cache")
-        specs = [self.version(version_id(*part)) for part in parts]
-        database = next((s for s in specs if s.role == "database"), self.default_database)
-        cache = next((s for s in specs if s.role == "cache"), self.default_cache)
-        if (
-            sum(1 for s in specs if s.role == "database") > 1
-            or sum(1 for s in specs if s.role == "cache") > 1
-        ):
-            raise MatrixError(self.path, name, "a cell takes one database and one cache")
-        return make_cell(self, database, cache)
-
-
-class MatrixError(ValueError):
-    """`matrix.toml` says something the harness cannot run; the message says where and why."""
-
-    def __init__(self, path: Path, key: str, problem: str) -> None:
-        super().__init__(f"{path}: {key}: {problem}" if key else f"{path}: {problem}")
-        self.path = path
-        self.key = key
-        self.problem = problem
+        versions = {spec.id: spec for spec in self.versions}
+        values = {value.id: value for value in self.stacks}
+        pythons = {spec.id: spec for spec in self.pythons}
+        specs: list[VersionSpec] = []
+        chosen: list[StackValue] = []
+        python: list[PythonSpec] = []
+        for part in parts:
+            if part in versions:
+                specs.append(versions[part])
+            elif part in values:
+                chosen.append(values[part])
+            elif part in pythons:
+                python.append(pythons[part])
+            elif part.partition("-")[0] in {spec.backend for spec in self.versions}:
+                raise MatrixError(self.path, part, f"no such version; known: {', '.join(versions)}")
+            else:
+                known = ", ".join([*versions, *values, *pythons])
+                raise MatrixError(
+                    self.path,
+                    name,
+                    f"no such version, stack value or interpreter: {part!r}; known: {known}",
+                )
+        databases = [s for s in specs if s.role == "database"]
+        caches = [s for s in specs if s.role == "cache"]
+        groups = [value.group for value in chosen]
+        if len(databases) > 1 or len(caches) > 1 or len(python) > 1:
+            raise MatrixError(
+                self.path, name, "a cell takes one database, one cache and one interpreter"
+            )
+        if len(set(groups)) < len(groups):
+            raise MatrixError(self.path, name, "a cell takes one value of each stack group")
+        database = databases[0] if databases else self.default_database
+        if not databases:
+            for value in chosen:
+                found = self.database_for(value)
+                if value.dialect and found is not None:
+                    database = found
+                    break
+        for value in chosen:
+            if not value.applies_to(database.backend):
+                served = ", ".join(backend for backend, _ in value.dialect)
+                raise MatrixError(self.path, name, f"{value.id} serves {served}, not {database.id}")
+        by_group = {value.group: value for value in chosen}
+        stack = tuple(by_group.get(v.group, v) for v in self.default_stack(database.backend))
+        return make_cell(
+            self,
+            database,
+            caches[0] if caches else self.default_cache,
+            stack,
+            python[0] if python else self.default_python,
+        )
 
 
 _MATRIX_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -170,11 +290,7 @@ _MATRIX_KEYS: dict[str, type | tuple[type, ...]] = {
     "quick": list,
     "known-failures": dict,
 }
-_STRATEGIES: tuple[Strategy, ...] = ("axis", "product", "pairwise")
 _BINARIES_KEYS: dict[str, type] = {"paths": list, "npm": str, "pip": str, "debian": dict}
-_DEBIAN_KEYS: dict[str, type] = {"suite": str, "packages": list}
-DEBIAN_SUITE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
-DEBIAN_PACKAGE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _LIBRARY_KEYS: dict[str, type] = {"module": str, "pip": str}
 _VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._]*$")
 
@@ -206,12 +322,14 @@ def load_suite(path: Path) -> Suite:
 
 
 def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
-    _only_keys(path, "", document, {"matrix", "suite", "database", "cache"})
-    settings = _table(path, "matrix", document.get("matrix", {}))
-    _only_keys(path, "matrix", settings, set(_MATRIX_KEYS))
+    only_keys(
+        path, "", document, {"matrix", "suite", "database", "cache", "stack", "python", "floor"}
+    )
+    settings = checked_table(path, "matrix", document.get("matrix", {}))
+    only_keys(path, "matrix", settings, set(_MATRIX_KEYS))
     for key, expected in _MATRIX_KEYS.items():
         if key in settings:
-            _expect_type(path, f"matrix.{key}", settings[key], expected)
+            expect_type(path, f"matrix.{key}", settings[key], expected)
 
     versions = [
         *_parse_axis(path, "database", document.get("database", {}), DATABASE_BACKENDS),
@@ -224,11 +342,11 @@ def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
         by_id[spec.id] = spec
 
     strategy = settings.get("strategy", "axis")
-    if strategy not in _STRATEGIES:
+    if strategy not in STRATEGIES:
         raise MatrixError(
             path,
             "matrix.strategy",
-            f"unknown strategy {strategy!r}; allowed: {', '.join(_STRATEGIES)}",
+            f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}",
         )
     workers = settings.get("workers", 2)
     if workers < 0:
@@ -258,13 +376,16 @@ def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
         default_cache=default("default-cache", "cache"),
         workers=workers,
         timeout=timeout,
-        include=_strings(path, "matrix.include", settings.get("include", [])),
-        exclude=_strings(path, "matrix.exclude", settings.get("exclude", [])),
-        quick=_strings(path, "matrix.quick", settings.get("quick", [])),
+        include=string_list(path, "matrix.include", settings.get("include", [])),
+        exclude=string_list(path, "matrix.exclude", settings.get("exclude", [])),
+        quick=string_list(path, "matrix.quick", settings.get("quick", [])),
         versions=tuple(versions),
         known_failures=_reasons(path, "matrix.known-failures", settings.get("known-failures", {})),
         suite=_parse_suite(path, document.get("suite", {})),
+        stacks=parse_stacks(path, document.get("stack", {})),
+        interpreters=parse_python(path, document.get("python")),
     )
+    _check_part_ids(matrix)
     for key, ids in (
         ("include", matrix.include),
         ("exclude", matrix.exclude),
@@ -302,14 +423,14 @@ _APP = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 def _parse_suite(path: Path, value: object) -> Suite:
     """The `[suite]` table; every key left out keeps its default (the bundled service's)."""
-    table = _table(path, "suite", value)
-    _only_keys(path, "suite", table, set(_SUITE_KEYS))
+    table = checked_table(path, "suite", value)
+    only_keys(path, "suite", table, set(_SUITE_KEYS))
     for key, expected in _SUITE_KEYS.items():
         if key in table and key != "migration-tests":  # "" there means: no such tests
             if key == "prepare" and table[key] is False:
                 continue  # nothing to prepare: the service's tests make their tables
-            _expect_type(path, f"suite.{key}", table[key], expected)
-    test_paths = _strings(
+            expect_type(path, f"suite.{key}", table[key], expected)
+    test_paths = string_list(
         path, "suite.test-paths", table.get("test-paths", list(DEFAULT_SUITE.test_paths))
     )
     if not test_paths:
@@ -333,11 +454,11 @@ def _parse_suite(path: Path, value: object) -> Suite:
     migration_tests = table.get("migration-tests", DEFAULT_SUITE.migration_tests)
     if not isinstance(migration_tests, str):
         raise MatrixError(
-            path, "suite.migration-tests", f"expected a string, got {_type_name(migration_tests)}"
+            path, "suite.migration-tests", f"expected a string, got {type_name(migration_tests)}"
         )
     return Suite(
         test_paths=test_paths,
-        pytest_args=_strings(path, "suite.pytest-args", table.get("pytest-args", [])),
+        pytest_args=string_list(path, "suite.pytest-args", table.get("pytest-args", [])),
         env=_suite_env(path, table.get("env", {})),
         app=app,
         prepare=prepare,
@@ -346,8 +467,8 @@ def _parse_suite(path: Path, value: object) -> Suite:
 
 
 def _suite_env(path: Path, value: object) -> SuiteEnv:
-    table = _table(path, "suite.env", value)
-    _only_keys(path, "suite.env", table, set(_SUITE_ENV_KEYS))
+    table = checked_table(path, "suite.env", value)
+    only_keys(path, "suite.env", table, set(_SUITE_ENV_KEYS))
     defaults = SuiteEnv()
     names: dict[str, str] = {}
     for key in _SUITE_ENV_KEYS:
@@ -355,7 +476,7 @@ def _suite_env(path: Path, value: object) -> SuiteEnv:
         name = table.get(key, getattr(defaults, attribute))
         where = f"suite.env.{key}"
         if not isinstance(name, str):
-            raise MatrixError(path, where, f"expected a string, got {_type_name(name)}")
+            raise MatrixError(path, where, f"expected a string, got {type_name(name)}")
         if not name and key == "database":
             raise MatrixError(path, where, "the suite must be told its database: name a variable")
         if name and not _ENV_NAME.match(name):
@@ -377,7 +498,7 @@ def _suite_env(path: Path, value: object) -> SuiteEnv:
 def _parse_axis(
     path: Path, role: Role, table: object, backends: tuple[str, ...]
 ) -> list[VersionSpec]:
-    axis = _table(path, role, table)
+    axis = checked_table(path, role, table)
     specs: list[VersionSpec] = []
     for backend, versions in axis.items():
         if backend not in backends:
@@ -392,7 +513,7 @@ def _parse_axis(
                 f"{role}.{backend}",
                 f"unknown {role} backend{where}; allowed: {', '.join(backends)}",
             )
-        for version, sources in _table(path, f"{role}.{backend}", versions).items():
+        for version, sources in checked_table(path, f"{role}.{backend}", versions).items():
             key = f"{role}.{backend}.{version}"
             if not _VERSION_PATTERN.match(version):
                 raise MatrixError(path, key, "a version is letters, digits, dots and underscores")
@@ -403,7 +524,7 @@ def _parse_axis(
 
 
 def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[Source, ...]:
-    table = _table(path, key, value)
+    table = checked_table(path, key, value)
     allowed: set[str] = set(lookup_backend(backend).sources)
     for name, inner in table.items():
         if name not in allowed and isinstance(inner, dict) and name[:1].isdigit():
@@ -420,7 +541,7 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
                 f"{role_backend}.{dotted}",
                 f'a version with a dot must be quoted: [{role_backend}."{dotted}"]',
             )
-    _only_keys(path, key, table, allowed)
+    only_keys(path, key, table, allowed)
     if not table:
         raise MatrixError(
             path, key, f"no source; give at least one of: {', '.join(sorted(allowed))}"
@@ -429,14 +550,14 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
     for kind, spec in table.items():
         where = f"{key}.{kind}"
         if kind == "image":
-            _expect_type(path, where, spec, str)
+            expect_type(path, where, spec, str)
             sources.append(ImageSource(image=spec))
         elif kind == "url":
-            _expect_type(path, where, spec, str)
+            expect_type(path, where, spec, str)
             _check_url(path, where, backend, spec)
             sources.append(UrlSource(url=spec))
         elif kind == "binaries":
-            options = _table(path, where, spec)
+            options = checked_table(path, where, spec)
             if "apt" in options:
                 raise MatrixError(
                     path,
@@ -444,59 +565,35 @@ def _parse_sources(path: Path, key: str, backend: str, value: object) -> tuple[S
                     "apt installed system packages as root; name the Debian packages instead: "
                     f'debian = {{ suite = "bookworm", packages = ["{options["apt"]}"] }}',
                 )
-            _only_keys(path, where, options, set(_BINARIES_KEYS))
+            only_keys(path, where, options, set(_BINARIES_KEYS))
             for option, expected in _BINARIES_KEYS.items():
                 if option in options:
-                    _expect_type(path, f"{where}.{option}", options[option], expected)
+                    expect_type(path, f"{where}.{option}", options[option], expected)
             sources.append(
                 BinariesSource(
                     paths=tuple(
                         Path(p).expanduser()
-                        for p in _strings(path, f"{where}.paths", options.get("paths", []))
+                        for p in string_list(path, f"{where}.paths", options.get("paths", []))
                     ),
                     npm=options.get("npm"),
                     pip=options.get("pip"),
-                    debian=_debian(path, f"{where}.debian", options["debian"])
+                    debian=parse_debian(path, f"{where}.debian", options["debian"])
                     if "debian" in options
                     else None,
                 )
             )
         else:  # library
-            options = _table(path, where, spec)
-            _only_keys(path, where, options, set(_LIBRARY_KEYS))
+            options = checked_table(path, where, spec)
+            only_keys(path, where, options, set(_LIBRARY_KEYS))
             if "module" not in options:
                 raise MatrixError(
                     path, f"{where}.module", "missing; name the DB-API module, e.g. 'sqlite3'"
                 )
             for option, expected in _LIBRARY_KEYS.items():
                 if option in options:
-                    _expect_type(path, f"{where}.{option}", options[option], expected)
+                    expect_type(path, f"{where}.{option}", options[option], expected)
             sources.append(LibrarySource(module=options["module"], pip=options.get("pip")))
     return tuple(sources)
-
-
-def _debian(path: Path, key: str, value: dict[str, Any]) -> DebianPackages:
-    _only_keys(path, key, value, set(_DEBIAN_KEYS))
-    for option, expected in _DEBIAN_KEYS.items():
-        if option not in value:
-            raise MatrixError(
-                path, f"{key}.{option}", 'missing; e.g. { suite = "sid", packages = ["..."] }'
-            )
-        _expect_type(path, f"{key}.{option}", value[option], expected)
-    suite = value["suite"]
-    if not DEBIAN_SUITE_PATTERN.match(suite):
-        raise MatrixError(
-            path, f"{key}.suite", f"{suite!r} is not a Debian suite (e.g. bookworm, trixie, sid)"
-        )
-    packages = _strings(path, f"{key}.packages", value["packages"])
-    if not packages:
-        raise MatrixError(path, f"{key}.packages", "name at least one package")
-    for index, package in enumerate(packages):
-        if not DEBIAN_PACKAGE_PATTERN.match(package):
-            raise MatrixError(
-                path, f"{key}.packages[{index}]", f"{package!r} is not a Debian package name"
-            )
-    return DebianPackages(suite, packages)
 
 
 _WHOLE_VARIABLE = re.compile(r"^\$(?:\{\w+\}|\w+)$")
@@ -528,77 +625,44 @@ def _check_url(path: Path, key: str, backend: str, url: str) -> None:
         )
 
 
-def _table(path: Path, key: str, value: object) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise MatrixError(path, key, f"expected a table, got {_type_name(value)}")
-    return value
-
-
-def _only_keys(path: Path, key: str, table: dict[str, Any], allowed: set[str]) -> None:
-    for name in table:
-        if name not in allowed:
-            where = f"{key}.{name}" if key else name
-            raise MatrixError(path, where, f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-
-def _expect_type(path: Path, key: str, value: object, expected: type | tuple[type, ...]) -> None:
-    # bool is an int in Python but never a number of workers or seconds in this file
-    if isinstance(value, bool) or not isinstance(value, expected):
-        names = expected if isinstance(expected, tuple) else (expected,)
-        wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in names)
-        raise MatrixError(path, key, f"expected {wanted}, got {_type_name(value)}")
-    if isinstance(value, str) and not value.strip():
-        raise MatrixError(path, key, "must not be empty")
-
-
-def _strings(path: Path, key: str, value: object) -> tuple[str, ...]:
-    _expect_type(path, key, value, list)
-    assert isinstance(value, list)
-    for index, item in enumerate(value):
-        _expect_type(path, f"{key}[{index}]", item, str)
-    return tuple(value)
-
-
 def _reasons(path: Path, key: str, value: object) -> dict[str, str]:
     """A table of cell id -> a non-empty reason."""
-    _expect_type(path, key, value, dict)
+    expect_type(path, key, value, dict)
     assert isinstance(value, dict)
     for named, reason in value.items():
-        _expect_type(path, f"{key}.{named}", reason, str)
+        expect_type(path, f"{key}.{named}", reason, str)
         if not reason.strip():
             raise MatrixError(path, f"{key}.{named}", "empty: say why the service fails there")
     return dict(value)
 
 
-_TYPE_NAMES: dict[type, str] = {
-    str: "a string",
-    int: "an integer",
-    float: "a number",
-    list: "an array",
-    dict: "a table",
-    bool: "a boolean",
-}
-
-
-def _type_name(value: object) -> str:
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
-
-
 # ------------------------------------------------------------------ expansion
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One combination of the axes, before it is named."""
+
+    database: VersionSpec
+    cache: VersionSpec
+    stack: tuple[StackValue, ...]
+    python: PythonSpec | None
+
+
 def expand(matrix: Matrix, strategy: Strategy) -> list[Cell]:
-    """The cells a strategy asks for, plus `include`, minus `exclude`, each once, in file order."""
-    databases, caches = matrix.axis("database"), matrix.axis("cache")
-    pairs: list[tuple[VersionSpec, VersionSpec]]
+    """The cells a strategy asks for, plus `include`, minus `exclude`, each once, in file order.
+
+    axis      each value of each axis, the others at their defaults
+    product   every combination (a driver only with the databases it serves)
+    pairwise  every pair of values of any two axes at least once, in fewer cells than product
+    """
     if strategy == "axis":
-        pairs = [(database, matrix.default_cache) for database in databases]
-        pairs += [(matrix.default_database, cache) for cache in caches]
+        rows = _axis_rows(matrix)
     elif strategy == "product":
-        pairs = list(itertools.product(databases, caches))
+        rows = _product_rows(matrix)
     else:
-        pairs = [(row[0], row[1]) for row in all_pairs([databases, caches])]
-    cells = [make_cell(matrix, database, cache) for database, cache in pairs]
+        rows = _pairwise_rows(matrix)
+    cells = [make_cell(matrix, row.database, row.cache, row.stack, row.python) for row in rows]
     cells += [matrix._cell_from_id(cell_id) for cell_id in matrix.include]
     unique: dict[str, Cell] = {}
     for cell in cells:
@@ -607,50 +671,169 @@ def expand(matrix: Matrix, strategy: Strategy) -> list[Cell]:
     return list(unique.values())
 
 
-def all_pairs(axes: list[list[VersionSpec]]) -> list[tuple[VersionSpec, ...]]:
-    """Rows that cover every pair of values of every two axes (greedy; with two axes: all pairs)."""
-    uncovered = {
-        (i, a.id, j, b.id)
-        for i, j in itertools.combinations(range(len(axes)), 2)
-        for a in axes[i]
-        for b in axes[j]
-    }
-    rows: list[tuple[VersionSpec, ...]] = []
-    while uncovered:
-        best = max(
-            itertools.product(*axes),
-            key=lambda row: sum(
-                (i, row[i].id, j, row[j].id) in uncovered
-                for i, j in itertools.combinations(range(len(row)), 2)
-            ),
-        )
-        rows.append(best)
-        uncovered -= {
-            (i, best[i].id, j, best[j].id) for i, j in itertools.combinations(range(len(best)), 2)
-        }
+def _axis_rows(matrix: Matrix) -> list[_Row]:
+    def row(
+        database: VersionSpec,
+        cache: VersionSpec,
+        value: StackValue | None = None,
+        python: PythonSpec | None = matrix.default_python,
+    ) -> _Row:
+        stack = matrix.default_stack(database.backend)
+        if value is not None:
+            stack = tuple(value if v.group == value.group else v for v in stack)
+        return _Row(database, cache, stack, python)
+
+    rows = [row(database, matrix.default_cache) for database in matrix.axis("database")]
+    rows += [row(matrix.default_database, cache) for cache in matrix.axis("cache")]
+    for value in matrix.stacks:
+        database = matrix.database_for(value)
+        if database is not None and value not in matrix.default_stack(database.backend):
+            rows.append(row(database, matrix.default_cache, value))
+    rows += [
+        row(matrix.default_database, matrix.default_cache, python=python)
+        for python in matrix.pythons
+        if python != matrix.default_python
+    ]
     return rows
 
 
-def make_cell(matrix: Matrix, database: VersionSpec, cache: VersionSpec) -> Cell:
-    """Name a cell after what it varies: `postgres-16`, `redis-6.2`, `postgres-16+valkey-8`."""
+def _product_rows(matrix: Matrix) -> list[_Row]:
+    pythons: list[PythonSpec | None] = [*matrix.pythons] or [None]
+    rows: list[_Row] = []
+    for database, cache in itertools.product(matrix.axis("database"), matrix.axis("cache")):
+        choices = [matrix.group_values(group, database.backend) for group in matrix.stack_groups]
+        for stack in itertools.product(*(values for values in choices if values)):
+            rows += [_Row(database, cache, stack, python) for python in pythons]
+    return rows
+
+
+def _pairwise_rows(matrix: Matrix) -> list[_Row]:
+    """Rows from allpairspy's all-pairs generator; a driver group offers "none" (`None`) for
+    the databases no value of it serves, and the filter keeps every row possible."""
+    groups = matrix.stack_groups
+    driver_groups = {v.group for v in matrix.stacks if v.dialect}
+    parameters: list[list[Any]] = [matrix.axis("database"), matrix.axis("cache")]
+    for group in groups:
+        values: list[Any] = [v for v in matrix.stacks if v.group == group]
+        parameters.append([*values, None] if group in driver_groups else values)
+    if matrix.pythons:
+        parameters.append(list(matrix.pythons))
+    if len(parameters) == 2:  # two axes: every pair is the product
+        return _product_rows(matrix)
+
+    def possible(row: list[Any]) -> bool:
+        database: VersionSpec = row[0]
+        for index, group in enumerate(groups, start=2):
+            if index >= len(row):
+                break
+            value: StackValue | None = row[index]
+            if value is None:
+                if matrix.group_values(group, database.backend):
+                    return False
+            elif not value.applies_to(database.backend):
+                return False
+        return True
+
+    # imported here: the noxfile reads the matrix under nox's own Python, which lacks it
+    from allpairspy import AllPairs  # type: ignore[import-untyped]
+
+    rows: list[_Row] = []
+    for row in AllPairs(parameters, filter_func=possible):
+        stack = tuple(v for v in row[2 : 2 + len(groups)] if v is not None)
+        python = row[2 + len(groups)] if matrix.pythons else None
+        rows.append(_Row(row[0], row[1], stack, python))
+    return rows + _rows_for_missed_pairs(matrix, rows)
+
+
+def _rows_for_missed_pairs(matrix: Matrix, rows: list[_Row]) -> list[_Row]:
+    """allpairspy leaves some pairs uncovered when a filter refuses rows (a driver beside a
+    database it does not serve): cover them, greedily, with the rows of `product` that
+    cover most of them."""
+    covered = {pair for row in rows for pair in _pairs_of(_row_values(matrix, row))}
+    candidates = [(row, _pairs_of(_row_values(matrix, row))) for row in _product_rows(matrix)]
+    missed = {pair for _, pairs in candidates for pair in pairs} - covered
+    added: list[_Row] = []
+    while missed:
+        row, pairs = max(candidates, key=lambda candidate: len(candidate[1] & missed))
+        added.append(row)
+        missed -= pairs
+    return added
+
+
+Pair = tuple[int, str, int, str]
+
+
+def _row_values(matrix: Matrix, row: _Row) -> tuple[str, ...]:
+    by_group = {value.group: value.id for value in row.stack}
+    chosen = (by_group.get(group, "") for group in matrix.stack_groups)
+    python = [row.python.id if row.python else ""] if matrix.pythons else []
+    return (row.database.id, row.cache.id, *chosen, *python)
+
+
+def _pairs_of(values: tuple[str, ...]) -> set[Pair]:
+    return {(i, values[i], j, values[j]) for i, j in itertools.combinations(range(len(values)), 2)}
+
+
+def make_cell(
+    matrix: Matrix,
+    database: VersionSpec,
+    cache: VersionSpec,
+    stack: tuple[StackValue, ...] | None = None,
+    python: PythonSpec | None = None,
+) -> Cell:
+    """Name a cell after what it varies: `postgres-16`, `redis-6.2`, `postgres-16+valkey-8`,
+    `postgres-18+psycopg3`, `sqlalchemy-2.0`, `py3.13`."""
+    default_stack = matrix.default_stack(database.backend)
+    stack = default_stack if stack is None else stack
+    python = python or matrix.default_python
     varies_database = database != matrix.default_database
     varies_cache = cache != matrix.default_cache
-    varied: tuple[VersionSpec, ...]
-    if varies_database and varies_cache:
-        varied = (database, cache)
-    elif varies_cache:
-        varied = (cache,)
-    else:
-        varied = (database,)
-    name = cell_id((spec.backend, spec.version) for spec in varied)
-    is_default = not (varies_database or varies_cache)
+    varied_values = [value for value in stack if value not in default_stack]
+    varies_python = python != matrix.default_python
+    parts: list[tuple[str, str]] = []
+    if varies_database:
+        parts.append((database.backend, database.version))
+    if varies_cache:
+        parts.append((cache.backend, cache.version))
+    parts += [value.part for value in varied_values]
+    if varies_python and python is not None:
+        parts.append((python.id, ""))
+    is_default = not parts
+    name = cell_id(parts or [(database.backend, database.version)])
     tags: list[str] = []
     if varies_database or is_default:
         tags += [database.backend, "database"]
     if varies_cache or is_default:
         tags += [cache.backend, "cache"]
+    for value in varied_values:
+        tags += ["stack", value.group, value.id]
+    if varies_python and python is not None:
+        tags += ["python", python.id]
     if is_default:
         tags.append("default")
     if name in matrix.quick:
         tags.append("quick")
-    return Cell(name, database, cache, tuple(dict.fromkeys(tags)))
+    return Cell(name, database, cache, tuple(dict.fromkeys(tags)), stack, python)
+
+
+def _check_part_ids(matrix: Matrix) -> None:
+    """Every version, stack value and interpreter names itself once in cell ids; a driver
+    serves a database the matrix declares."""
+    seen: dict[str, str] = {
+        spec.id: f"{spec.role}.{spec.backend}.{spec.version}" for spec in matrix.versions
+    }
+    for value in matrix.stacks:
+        where = f"stack.{value.group}.{value.name}"
+        if value.id in seen:
+            raise MatrixError(
+                matrix.path, where, f"its cell-id part {value.id!r} is also {seen[value.id]}'s"
+            )
+        seen[value.id] = where
+        if value.dialect and matrix.database_for(value) is None:
+            served = ", ".join(backend for backend, _ in value.dialect)
+            raise MatrixError(
+                matrix.path,
+                f"{where}.dialect",
+                f"serves {served}, of which this matrix declares no version; declare one "
+                "or remove the value",
+            )

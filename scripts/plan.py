@@ -59,6 +59,11 @@ class RunPlan:
     """matrix.toml's `known-failures`: cell id -> why."""
     suite_env: Mapping[str, str] = field(default_factory=dict)
     """More variables for every cell's suite (the harness's own tests plant faults so)."""
+    extra_pins: tuple[str, ...] = ()
+    """`--pin`: requirements added to every cell's stack, each in place of the stack's pins of
+    the same distribution (the floor's probes pin one release so)."""
+    refresh: bool = False
+    """`--refresh`: re-resolve every cell's environment now, not at most once a day."""
     # the benchmark's baseline switches (`python -m scripts bench run`), never a normal run's
     cold_servers: bool = False
     """Initialise every server's data directory from scratch instead of copying a template."""

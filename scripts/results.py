@@ -38,7 +38,14 @@ from scripts.prepare_step import MigrationsOutcome
 from scripts.progress_log import FinishedTest, SuiteProgress, read_progress
 from scripts.root_error import root_error
 from scripts.suite import DEFAULT_SUITE
-from scripts.vocabulary import ROLES, CellIdError, Role, cell_id_parts, version_id
+from scripts.vocabulary import (
+    ROLES,
+    CellIdError,
+    Role,
+    cell_id_parts,
+    python_version_of,
+    version_id,
+)
 
 RESULT_FORMAT = 1
 RESULT_FILE = "result.json"
@@ -617,13 +624,16 @@ def broken_result(cell: str, reason: str) -> CellResult:
 
 
 def is_cell_id(name: str) -> bool:
-    """True when `name` reads as a cell id: `<backend>-<version>` parts of known backends,
-    joined by `+` (`postgres-16+valkey-8`)."""
+    """True when `name` reads as a cell id: parts joined by `+`, each a version of a known
+    backend (`postgres-16`), of a stack group (`sqlalchemy-2.0`), an interpreter (`py3.13`), or
+    a named stack value (`psycopg3`) beside one of those (`postgres-18+psycopg3`)."""
     try:
         parts = cell_id_parts(name)
     except CellIdError:
         return False
-    return all(backend in BACKENDS for backend, _ in parts)
+    if any(backend in BACKENDS and not version for backend, version in parts):
+        return False  # `postgres` alone: a backend always comes with its version
+    return any(version or python_version_of(part) for part, version in parts)
 
 
 def axes_from_cell_id(cell: str) -> dict[Role, Axis]:
@@ -634,7 +644,8 @@ def axes_from_cell_id(cell: str) -> dict[Role, Axis]:
     except CellIdError:
         return axes
     for backend, version in parts:
-        axes["cache" if backend in CACHE_BACKENDS else "database"] = Axis(backend, version)
+        if backend in BACKENDS:  # not a stack value's nor an interpreter's part
+            axes["cache" if backend in CACHE_BACKENDS else "database"] = Axis(backend, version)
     return axes
 
 

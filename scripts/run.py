@@ -46,7 +46,7 @@ from scripts.vocabulary import SourceKind
 
 def list_cells(matrix: Matrix, args: argparse.Namespace) -> int:
     """`list`: one line per cell, or (`--json`) a GitHub Actions job matrix."""
-    cells = select_cells(matrix, tags=args.tag)
+    cells = select_cells(matrix, tags=args.tag, strategy=args.strategy)
     if args.json:
         include = [
             {
@@ -61,15 +61,38 @@ def list_cells(matrix: Matrix, args: argparse.Namespace) -> int:
         print(json.dumps({"include": include}))
     else:
         for cell in cells:
-            print(f"{cell.id:<28} {cell.database.id} + {cell.cache.id}  [{', '.join(cell.tags)}]")
+            print(f"{cell.id:<28} {describe(cell)}  [{', '.join(cell.tags)}]")
+    if args.strategy == "pairwise" and not args.tag:
+        print(strategy_counts(matrix), file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def describe(cell: Cell) -> str:
+    """`postgres-18 + redis-7.0, sqlalchemy-2.1 psycopg3 ..., py3.11`: what a cell runs on."""
+    described = f"{cell.database.id} + {cell.cache.id}"
+    runs_on = [value.id for value in cell.stack] + ([cell.python.id] if cell.python else [])
+    return f"{described}, {' '.join(runs_on)}" if runs_on else described
+
+
+def strategy_counts(matrix: Matrix) -> str:
+    """How many cells pairwise takes beside product, and that it covers every pair."""
+    pairwise, product = matrix.cells("pairwise"), matrix.cells("product")
+    possible = matrix.pairs(product)
+    covered = matrix.pairs(pairwise) & possible
+    return (
+        f"pairwise: {len(pairwise)} cells cover {len(covered)} of the {len(possible)} pairs of "
+        f"values the {len(matrix.axes_named())} axes take together; product: {len(product)} cells"
+    )
 
 
 def plan_from_arguments(matrix: Matrix, args: argparse.Namespace) -> RunPlan:
     """The plan of `cell`, `matrix` or `bench run` (the baseline switches are bench's only)."""
     asked: list[str] = getattr(args, "cells", None) or []  # `matrix` names none
     tags: list[str] = getattr(args, "tag", [])  # `cell` takes none
-    cells = select_cells(matrix, cell_ids=asked, tags=tags)
+    strategy = getattr(args, "strategy", None)  # `list` and `matrix` take one
+    cells = select_cells(matrix, cell_ids=asked, tags=tags, strategy=strategy)
+    if strategy == "pairwise" and not asked and not tags:
+        print(strategy_counts(matrix))
     whole = args.command == "matrix" and not tags
     report = args.command == "matrix" and not args.no_report
     say_which_cells(matrix, asked)
@@ -91,6 +114,8 @@ def plan_from_arguments(matrix: Matrix, args: argparse.Namespace) -> RunPlan:
         cold_servers=getattr(args, "cold_servers", False),
         isolation=getattr(args, "isolation", "savepoint"),
         suite_repeat=getattr(args, "suite_repeat", 1),
+        extra_pins=tuple(args.pin),
+        refresh=args.refresh,
     )
 
 
@@ -99,7 +124,7 @@ def say_which_cells(matrix: Matrix, asked: Sequence[str]) -> None:
     for cell_id in asked:
         cell = matrix.cell(cell_id)
         if cell_id != cell.id:
-            print(f"{cell_id} is the cell {cell.id} ({cell.database.id} + {cell.cache.id})")
+            print(f"{cell_id} is the cell {cell.id} ({describe(cell)})")
 
 
 def run_plan(plan: RunPlan, matrix: Matrix) -> int:

@@ -16,6 +16,7 @@ from scripts.matrix import Cell, Matrix
 from scripts.plan import RunPlan
 from scripts.providers.process import kill_all_groups
 from scripts.results import CellResult, ServerInfo
+from scripts.vocabulary import Strategy
 
 FAILING_STATES = frozenset({"failed", "error"})
 TICK_S = 1.0
@@ -24,10 +25,15 @@ STOP_GRACE_S = 1.5  # after Ctrl-C, how long running cells get to stop their ser
 
 
 def select_cells(
-    matrix: Matrix, *, cell_ids: Sequence[str] = (), tags: Sequence[str] = ()
+    matrix: Matrix,
+    *,
+    cell_ids: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    strategy: Strategy | None = None,
 ) -> list[Cell]:
-    """The matrix's cells, narrowed to the given ids and/or tags (a cell matching any is kept)."""
-    cells = matrix.cells()
+    """The matrix's cells (by `strategy`, else the file's), narrowed to the given ids and/or
+    tags (a cell matching any is kept)."""
+    cells = matrix.cells(strategy)
     if not cell_ids and not tags:
         return cells
     chosen = [matrix.cell(cell_id) for cell_id in cell_ids]

@@ -108,7 +108,7 @@ def test_the_default_caches_id_names_the_default_cell(
     monkeypatch.setattr(run_module, "run_cells", run_cells)
     assert main(["cell", "redis-7.0", "--results", str(tmp_path)]) == 0
     assert ran == ["sqlite-stdlib"]
-    assert "redis-7.0 is the cell sqlite-stdlib (sqlite-stdlib + redis-7.0)" in (
+    assert "redis-7.0 is the cell sqlite-stdlib (sqlite-stdlib + redis-7.0" in (
         capsys.readouterr().out
     )
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.vocabulary import CellIdError, cell_id, cell_id_parts, version_id
+from scripts.results import is_cell_id
+from scripts.vocabulary import (
+    CellIdError,
+    cell_id,
+    cell_id_parts,
+    python_id,
+    python_version_of,
+    version_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -26,7 +34,34 @@ def test_a_version_may_hold_dashes_after_the_first() -> None:
     assert cell_id_parts("sqlite-pysqlite3-x") == (("sqlite", "pysqlite3-x"),)
 
 
-@pytest.mark.parametrize("text", ["postgres", "postgres-", "-16", "postgres-16+", "reports"])
+def test_a_stack_value_or_an_interpreter_is_a_part_of_its_own() -> None:
+    parts = (("postgres", "18"), ("psycopg3", ""), ("sqlalchemy", "2.0"), ("py3.13", ""))
+    assert cell_id(parts) == "postgres-18+psycopg3+sqlalchemy-2.0+py3.13"
+    assert cell_id_parts("postgres-18+psycopg3+sqlalchemy-2.0+py3.13") == parts
+    assert python_id("3.13") == "py3.13"
+    assert python_version_of("py3.13") == "3.13"
+    assert python_version_of("psycopg3") is None
+
+
+@pytest.mark.parametrize("text", ["postgres-", "-16", "postgres-16+", "", "a b", "../x"])
 def test_text_that_is_no_cell_id_is_refused(text: str) -> None:
     with pytest.raises(CellIdError):
         cell_id_parts(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "is_one"),
+    [
+        ("postgres-16", True),
+        ("postgres-18+psycopg3", True),
+        ("sqlalchemy-2.0", True),
+        ("py3.13", True),
+        ("reports", False),
+        ("postgres", False),
+        ("psycopg3", False),
+    ],
+)
+def test_a_folder_name_reads_as_a_cell_id_only_when_it_names_a_version(
+    name: str, is_one: bool
+) -> None:
+    assert is_cell_id(name) is is_one
