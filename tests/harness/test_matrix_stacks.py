@@ -77,7 +77,8 @@ def test_the_axis_strategy_varies_each_value_alone_and_names_the_cell_after_it(
     ]
     default = cells["sqlite-stdlib"]
     assert [value.id for value in default.stack] == ["sqlalchemy-2.1", "newest"]
-    assert default.python is not None and default.python.version == "3.11"
+    assert default.python is not None
+    assert default.python.version == "3.11"
     assert [value.id for value in cells["postgres-16"].stack] == [
         "sqlalchemy-2.1",
         "psycopg2",
@@ -115,9 +116,11 @@ def test_the_lowest_direct_resolution_is_the_cells_when_one_of_its_values_asks(
 
 def test_an_interpreter_cell_carries_where_to_fetch_it(tmp_path: Path) -> None:
     cell = matrix_of(tmp_path).cell("py3.13")
-    assert cell.python is not None and cell.python.debian is not None
+    assert cell.python is not None
+    assert cell.python.debian is not None
     assert cell.python.debian.suite == "trixie"
-    assert "python" in cell.tags and "py3.13" in cell.tags
+    assert "python" in cell.tags
+    assert "py3.13" in cell.tags
 
 
 def test_every_cell_id_reads_back_as_the_same_cell(tmp_path: Path) -> None:
@@ -150,7 +153,8 @@ def test_a_matrix_without_stacks_or_interpreters_runs_in_the_harness_environment
 ) -> None:
     text = SMALL.split("[database.sqlite.stdlib]")[1]
     cell = matrix_of(tmp_path, "[database.sqlite.stdlib]" + text).cell("sqlite-stdlib")
-    assert cell.stack == () and cell.python is None
+    assert cell.stack == ()
+    assert cell.python is None
     assert not cell.has_own_environment
 
 
