@@ -25,6 +25,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
+from scripts.environments import EnvironmentUnavailable, SuiteVenv, find_interpreter, suite_venv
 from scripts.files import log_tail
 from scripts.matrix import Cell, VersionSpec
 from scripts.paths import (
@@ -61,6 +64,7 @@ from scripts.providers.process import (
 )
 from scripts.results import (
     NOT_STARTED,
+    REPORTED_LIBRARIES,
     WHILE_RUNNING,
     Axis,
     CellResult,
@@ -74,6 +78,8 @@ from scripts.results import (
     without_colour,
     write_result,
 )
+from scripts.sources.urls import with_scheme
+from scripts.stacks import distributions_of, merged_pins
 from scripts.server_use import CHECKED_ROLES, Watched, unused, unused_server_reason, watch
 from scripts.sources import choose_provider
 from scripts.suite import DEFAULT_SUITE, MATRIX_FILE_ENV, SuiteEnv
@@ -178,16 +184,23 @@ class _CellRun:
         self.deadline = self.started + plan.timeout
         self.provisioned_at: float | None = None
         self.tests_done_at: float | None = None
+        self.venv: SuiteVenv | None = None
+        """The cell's own environment, once built; None: the harness's (sys.executable)."""
 
     def run(self) -> CellResult:
         with cancelled_by(self.cancel):
-            return self._run()
+            result = self._run()
+        if self.venv is None:
+            return result
+        return replace(result, environment=environment_of(self.venv, self.cell, self.plan))
 
     def _run(self) -> CellResult:
         missing = missing_test_paths(self.plan)
         if missing is not None:
             return self._unrunnable("error", missing, None)
         try:
+            if needs_own_environment(self.cell, self.plan):
+                self.venv = self._suite_venv()
             # choose every source before starting anything: an unavailable cache must not
             # leave a database started for nothing
             providers = {
@@ -215,7 +228,7 @@ class _CellRun:
                     redact_files(self.folder, passwords_in(s.url for s in running.values()))
             # built after the servers stopped, so the timings include their teardown
             return self._result(suite)
-        except Unavailable as unavailable:
+        except (Unavailable, EnvironmentUnavailable) as unavailable:
             return self._unrunnable("unavailable", str(unavailable), None)
         except ProvisioningError as error:
             return self._unrunnable(
@@ -235,6 +248,26 @@ class _CellRun:
             return self._unrunnable(
                 "error", f"harness error: {type(error).__name__}: {error}", None
             )
+
+    def _suite_venv(self) -> SuiteVenv:
+        """The environment of the cell's interpreter and stack, built or reused."""
+        python = self.cell.python
+        version = python.version if python else f"{sys.version_info[0]}.{sys.version_info[1]}"
+        self.on_stage(self.cell.id, f"finding Python {version}")
+        interpreter = find_interpreter(
+            version, python.debian if python else None, fetch=self.plan.fetch
+        )
+        self.on_stage(self.cell.id, f"preparing its environment (Python {interpreter.version})")
+        venv = suite_venv(
+            interpreter=interpreter,
+            install=self.plan.suite.install,
+            pins=cell_pins(self.cell, self.plan),
+            resolution=self.cell.resolution,
+            refresh=self.plan.refresh,
+        )
+        how = "reused" if venv.reused else f"built in {venv.took_s:.1f} s"
+        self.on_stage(self.cell.id, f"environment {how}: Python {venv.python_version}")
+        return venv
 
     def _provision(self, stack: ExitStack, spec: VersionSpec, provider: Provider) -> RunningServer:
         if self.cancel.is_set():
@@ -263,6 +296,10 @@ class _CellRun:
         env = suite_environment(
             running["database"], running["cache"], self.plan.suite_variables(), suite.env
         )
+        if self.cell.database_scheme is not None:  # the stack's driver
+            env[suite.env.database] = with_scheme(
+                running["database"].url, self.cell.database_scheme
+            )
         if suite.prepare is not None:
             env[PREPARE_COMMAND_ENV] = suite.prepare
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
@@ -396,7 +433,8 @@ class _CellRun:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise CellTimeoutError(f"timed out after {self.plan.timeout:.0f} s")
-        command = [sys.executable, "-m", "pytest", *args]
+        python = sys.executable if self.venv is None else str(self.venv.python)
+        command = [python, "-m", "pytest", *args]
         with process_group(command, log, cwd=REPO_ROOT, env=env) as process:
             while True:
                 check_at = min(time.monotonic() + ALIVE_CHECK_S, self.deadline)
@@ -437,6 +475,30 @@ class _CellRun:
             finished_at=_now(),
             log_tail=log_tail,
         )
+
+
+def needs_own_environment(cell: Cell, plan: RunPlan) -> bool:
+    """A cell runs in an environment of its own when the matrix gives it a stack or an
+    interpreter, or the command line pins a library (`--pin`)."""
+    return cell.has_own_environment or bool(plan.extra_pins)
+
+
+def cell_pins(cell: Cell, plan: RunPlan) -> tuple[str, ...]:
+    """The cell's stack pins, with `--pin`'s requirements in place of those of the same
+    distribution."""
+    return merged_pins(cell.pins, plan.extra_pins)
+
+
+def environment_of(venv: SuiteVenv, cell: Cell, plan: RunPlan) -> dict[str, str]:
+    """What a result records of the environment the suite ran in: the interpreter's version
+    and the installed versions of the reported libraries and of every pinned one."""
+    wanted = [*REPORTED_LIBRARIES, *distributions_of(cell_pins(cell, plan))]
+    libraries = {
+        name: venv.installed[name]
+        for name in dict.fromkeys(canonicalize_name(n) for n in wanted)
+        if name in venv.installed
+    }
+    return {"python": venv.python_version, "platform": sys.platform, **libraries}
 
 
 def missing_test_paths(plan: RunPlan) -> str | None:

@@ -415,6 +415,7 @@ _SUITE_KEYS: dict[str, type] = {
     "app": str,
     "prepare": str,
     "migration-tests": str,
+    "install": list,
 }
 _SUITE_ENV_KEYS = ("database", "cache", "broker", "sqlite-module")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -456,7 +457,11 @@ def _parse_suite(path: Path, value: object) -> Suite:
         raise MatrixError(
             path, "suite.migration-tests", f"expected a string, got {type_name(migration_tests)}"
         )
+    install = string_list(path, "suite.install", table.get("install", list(DEFAULT_SUITE.install)))
+    if not install:
+        raise MatrixError(path, "suite.install", 'name what to install, e.g. ["-e", ".[test]"]')
     return Suite(
+        install=install,
         test_paths=test_paths,
         pytest_args=string_list(path, "suite.pytest-args", table.get("pytest-args", [])),
         env=_suite_env(path, table.get("env", {})),

@@ -75,7 +75,7 @@ class StackValue:
     @property
     def distributions(self) -> tuple[str, ...]:
         """The canonical names of the distributions its pins name (`psycopg`, `kombu`)."""
-        return tuple(dict.fromkeys(canonicalize_name(Requirement(p).name) for p in self.pins))
+        return distributions_of(self.pins)
 
 
 @dataclass(frozen=True)
@@ -244,3 +244,16 @@ def parse_python(path: Path, value: object) -> Interpreters | None:
             path, "python.default", f"{default!r} is not in python.versions ({', '.join(versions)})"
         )
     return Interpreters(specs, chosen)
+
+
+def distributions_of(pins: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The canonical names of the distributions some requirements name, each once."""
+    return tuple(dict.fromkeys(canonicalize_name(Requirement(pin).name) for pin in pins))
+
+
+def merged_pins(pins: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    """`pins` with `extra` added, each in place of the pins of the same distribution:
+    (`sqlalchemy>=2.1,<2.2`,) + (`sqlalchemy==2.0.31`,) -> (`sqlalchemy==2.0.31`,)."""
+    replaced = set(distributions_of(extra))
+    kept = [pin for pin in pins if distributions_of([pin])[0] not in replaced]
+    return (*kept, *extra)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DEFAULT_TEST_PATHS = ("tests/integration",)
+DEFAULT_INSTALL = ("-e", ".[test]")
 DEFAULT_DATABASE_ENV = "DATABASE_URL"
 DEFAULT_CACHE_ENV = "REDIS_URL"
 DEFAULT_BROKER_ENV = "CELERY_BROKER_URL"
@@ -64,6 +65,9 @@ class Suite:
     tables."""
     migration_tests: str = DEFAULT_MIGRATION_TESTS
     """The test module whose failures are the cell's failed migrations; "" for none."""
+    install: tuple[str, ...] = DEFAULT_INSTALL
+    """What a cell's own environment installs for the service and its suite, as pip's
+    arguments run from the repository's root; the cell's stack pins are installed with it."""
 
 
 DEFAULT_SUITE = Suite()

@@ -51,3 +51,10 @@ def with_suite_driver(url: str, driver_schemes: Mapping[str, str]) -> str:
     """
     scheme, separator, rest = url.partition("://")
     return f"{driver_schemes.get(scheme, scheme)}{separator}{rest}"
+
+
+def with_scheme(url: str, scheme: str) -> str:
+    """`url` with its scheme replaced: `postgresql+psycopg2://u@h/db` -> `postgresql+psycopg://u@h/db`
+    (a stack's driver hands the suite its database so)."""
+    _, separator, rest = url.partition("://")
+    return f"{scheme}{separator}{rest}"
