@@ -29,6 +29,7 @@ from scripts.environments.unavailable import EnvironmentUnavailable
 
 STEP_TIMEOUT_S = 1800.0
 MESSAGE_LINES = 20
+UNWRAPPED_COLUMNS = "1000"
 _NOISE = re.compile(
     r"^(Using Python .* environment at|Resolved \d+|Prepared \d+|Installed \d+|Uninstalled \d+"
     r"|Audited \d+|warning: Failed to hardlink|\s+If the cache and target directories"
@@ -88,6 +89,7 @@ class UvBuilder:
 
     def _run(self, *args: str, what: str, cwd: Path | None = None) -> str:
         environment = {**os.environ, "NO_COLOR": "1", "UV_PYTHON_DOWNLOADS": "never"}
+        environment["COLUMNS"] = UNWRAPPED_COLUMNS  # one line per sentence of its messages
         environment.pop("VIRTUAL_ENV", None)  # `--python` names the venv; nothing else may
         return run_step([str(self.program), "--no-progress", *args], what, cwd, environment)
 

@@ -85,7 +85,7 @@ def suite_venv(
         raise ValueError(f"resolution {resolution!r} is not one of {', '.join(RESOLUTIONS)}")
     builder = choose_builder()
     inputs = key_inputs(interpreter, install, pins, resolution, builder.name, project)
-    key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    key = venv_key(inputs)
     folder = paths.suite_envs_dir(project) / key[:FOLDER_KEY_CHARS]
     with _key_lock(folder):
         complete = (folder / COMPLETE_FILE).is_file()
@@ -126,6 +126,10 @@ def key_inputs(
         "resolution": resolution,
         "builder": builder,
     }
+
+
+def venv_key(inputs: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 def today() -> str:
