@@ -17,14 +17,13 @@ HARNESS_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def tiny_project(folder: Path, dependencies: Sequence[str]) -> Path:
-    """A project in `folder` whose pyproject.toml asks for `dependencies` (built with
-    setuptools, which the service's own build has put in uv's cache)."""
+    """A project in `folder` whose pyproject.toml asks for `dependencies`, built with hatchling
+    (its isolated build starts in under a second; setuptools' takes about three)."""
     folder.mkdir(parents=True, exist_ok=True)
     listed = ", ".join(json.dumps(requirement) for requirement in dependencies)
     (folder / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=69"]\nbuild-backend = "setuptools.build_meta"\n'
-        f'[project]\nname = "tiny"\nversion = "0.1"\ndependencies = [{listed}]\n'
-        '[tool.setuptools]\npackages = ["tiny"]\n',
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        f'[project]\nname = "tiny"\nversion = "0.1"\ndependencies = [{listed}]\n',
         encoding="utf-8",
     )
     (folder / "tiny").mkdir(exist_ok=True)
