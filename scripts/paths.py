@@ -101,3 +101,12 @@ def account_markers_folder(scratch: Path) -> Path:
     """This account's run markers in `scratch`: one folder per account, or the first account to
     run the suite on a machine would own the folder and no other could leave its marker."""
     return scratch / f"{RUN_MARKERS}-{os.geteuid()}"
+
+
+SUITE_ENVS = Path(".nox") / "suite-envs"
+
+
+def suite_envs_dir(project: Path = REPO_ROOT) -> Path:
+    """Where each cell's suite venv is kept (`scripts.environments.venvs`): the checkout's
+    `.nox/suite-envs`, since each venv holds the checkout itself (`pip install -e .`)."""
+    return project / SUITE_ENVS

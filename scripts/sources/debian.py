@@ -338,6 +338,11 @@ def find_program(root: Path, names: Sequence[str], more_folders: Sequence[str] =
     return None
 
 
+def fetched_folder(suite: str, packages: Sequence[str]) -> Path:
+    """The fetch cache's folder for `packages` of `suite`: `<cache>/fetched/debian-<suite>-...`."""
+    return fetched.fetched_root() / f"debian-{suite}-{fetched.safe_name('+'.join(packages))}"
+
+
 def fetch_debian(
     suite: str,
     packages: Sequence[str],
@@ -347,7 +352,7 @@ def fetch_debian(
     """Download, extract and make runnable `packages` of `suite` in `<cache>/fetched/`; the
     server's programs are among `program_names`, in the usual folders or `program_folders`."""
     check_suite(suite)
-    target = fetched.fetched_root() / f"debian-{suite}-{fetched.safe_name('+'.join(packages))}"
+    target = fetched_folder(suite, packages)
     described = f"debian {suite} {' '.join(packages)}"
     with fetched.locked(target) as ready:
         if ready:
