@@ -78,10 +78,10 @@ from scripts.results import (
     without_colour,
     write_result,
 )
-from scripts.sources.urls import with_scheme
-from scripts.stacks import distributions_of, merged_pins
 from scripts.server_use import CHECKED_ROLES, Watched, unused, unused_server_reason, watch
 from scripts.sources import choose_provider
+from scripts.sources.urls import with_scheme
+from scripts.stacks import distributions_of, merged_pins
 from scripts.suite import DEFAULT_SUITE, MATRIX_FILE_ENV, SuiteEnv
 from scripts.versions import version_matches
 from scripts.vocabulary import Role, SourceKind
@@ -495,7 +495,7 @@ def environment_of(venv: SuiteVenv, cell: Cell, plan: RunPlan) -> dict[str, str]
     wanted = [*REPORTED_LIBRARIES, *distributions_of(cell_pins(cell, plan))]
     libraries = {
         name: venv.installed[name]
-        for name in dict.fromkeys(canonicalize_name(n) for n in wanted)
+        for name in dict.fromkeys(str(canonicalize_name(n)) for n in wanted)
         if name in venv.installed
     }
     return {"python": venv.python_version, "platform": sys.platform, **libraries}
