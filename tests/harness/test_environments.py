@@ -387,3 +387,21 @@ def test_the_installed_versions_are_kept_beside_the_venv_by_canonical_name(
     assert set(kept) == {"packaging", "tiny"}
     assert os.access(venv.python, os.X_OK)
     assert (venv_folder(venv) / "resolved-on").read_text().strip() == str(datetime.date.today())
+
+
+@SLOW
+def test_without_uv_the_venv_is_built_with_venv_and_pip(
+    harness_python: Interpreter, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(builders, "uv_program", lambda: None)  # a machine without uv
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+
+    venv = build(harness_python, project)
+
+    assert venv.installed["tiny"] == "0.1"
+    assert venv.installed["packaging"] == installed_in(venv, "packaging")
+    assert "pip" in venv.installed
+    assert json.loads((venv_folder(venv) / "key.json").read_text())["builder"] == "pip"
+    with pytest.raises(EnvironmentUnavailable, match="needs uv"):
+        build(harness_python, project, resolution="lowest-direct")
+    assert key_folders(project) == [venv_folder(venv).name]
