@@ -258,16 +258,20 @@ def installed_in(venv: SuiteVenv, distribution: str) -> str:
 
 
 @SLOW
-def test_refresh_re_resolves_a_venv_already_resolved_today(
+def test_refresh_re_resolves_a_venv_resolved_today_once_per_process(
     harness_python: Interpreter, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build(harness_python, project)
+    monkeypatch.setattr(venvs, "_RESOLVED_IN_THIS_PROCESS", set())  # as a later run finds it
     steps = count_build_steps(monkeypatch)
 
     refreshed = build(harness_python, project, refresh=True)
+    upgrades = [argv for argv in steps if "--upgrade" in argv]
+    shared = build(harness_python, project, refresh=True)  # another cell of the same run
 
-    assert refreshed.reused is False
-    assert any("--upgrade" in argv for argv in steps)
+    assert (refreshed.reused, shared.reused) == (False, True)
+    assert len(upgrades) == 1
+    assert [argv for argv in steps if "--upgrade" in argv] == upgrades
 
 
 @SLOW
