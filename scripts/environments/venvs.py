@@ -22,7 +22,9 @@ and the builder (uv or pip). Its folder holds:
 
 A venv resolved today is reused without running anything. One resolved on an earlier day, or
 asked with `refresh=True`, is installed again with `--upgrade`, so floating pins move at most
-once a day and the versions recorded move with them. One lock file per key
+once a day and the versions recorded move with them. `refresh=True` re-resolves a key once per
+harness process: the cells of one run that share a venv share its fresh resolve, rather than
+each upgrading it again under the suites of the others. One lock file per key
 (`<key>.lock`, fcntl) makes cells asking for the same key wait for one build. A failed build
 or resolve removes the folder (nothing half-built stays) and raises `EnvironmentUnavailable`
 with the resolver's message.
@@ -52,6 +54,8 @@ KEY_FILE = "key.json"
 INSTALLED_FILE = "installed.json"
 RESOLVED_ON_FILE = "resolved-on"
 COMPLETE_FILE = "complete"
+_RESOLVED_IN_THIS_PROCESS: set[Path] = set()
+"""Venv folders this process built or re-resolved (read and written under the key's lock)."""
 FOLDER_KEY_CHARS = 20
 """The folder is named by the key's first characters: a long path would make the venv's
 scripts' `#!` lines longer than Linux reads (127 bytes)."""
@@ -89,12 +93,14 @@ def suite_venv(
     folder = paths.suite_envs_dir(project) / key[:FOLDER_KEY_CHARS]
     with _key_lock(folder):
         complete = (folder / COMPLETE_FILE).is_file()
-        if complete and not refresh and _resolved_today(folder):
+        fresh = folder in _RESOLVED_IN_THIS_PROCESS if refresh else _resolved_today(folder)
+        if complete and fresh:
             installed = json.loads((folder / INSTALLED_FILE).read_text(encoding="utf-8"))
             reused = True
         else:
             request = _Request(interpreter.path, (*install, *pins), resolution, project)
             installed = _build(folder, inputs, request, builder, upgrade=complete)
+            _RESOLVED_IN_THIS_PROCESS.add(folder)
             reused = False
     return SuiteVenv(
         python=venv_python(folder / VENV_FOLDER),

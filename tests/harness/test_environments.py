@@ -258,16 +258,20 @@ def installed_in(venv: SuiteVenv, distribution: str) -> str:
 
 
 @SLOW
-def test_refresh_re_resolves_a_venv_already_resolved_today(
+def test_refresh_re_resolves_a_venv_resolved_today_once_per_process(
     harness_python: Interpreter, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build(harness_python, project)
+    monkeypatch.setattr(venvs, "_RESOLVED_IN_THIS_PROCESS", set())  # as a later run finds it
     steps = count_build_steps(monkeypatch)
 
     refreshed = build(harness_python, project, refresh=True)
+    upgrades = [argv for argv in steps if "--upgrade" in argv]
+    shared = build(harness_python, project, refresh=True)  # another cell of the same run
 
-    assert refreshed.reused is False
-    assert any("--upgrade" in argv for argv in steps)
+    assert (refreshed.reused, shared.reused) == (False, True)
+    assert len(upgrades) == 1
+    assert [argv for argv in steps if "--upgrade" in argv] == upgrades
 
 
 @SLOW
@@ -387,3 +391,21 @@ def test_the_installed_versions_are_kept_beside_the_venv_by_canonical_name(
     assert set(kept) == {"packaging", "tiny"}
     assert os.access(venv.python, os.X_OK)
     assert (venv_folder(venv) / "resolved-on").read_text().strip() == str(datetime.date.today())
+
+
+@SLOW
+def test_without_uv_the_venv_is_built_with_venv_and_pip(
+    harness_python: Interpreter, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(builders, "uv_program", lambda: None)  # a machine without uv
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+
+    venv = build(harness_python, project)
+
+    assert venv.installed["tiny"] == "0.1"
+    assert venv.installed["packaging"] == installed_in(venv, "packaging")
+    assert "pip" in venv.installed
+    assert json.loads((venv_folder(venv) / "key.json").read_text())["builder"] == "pip"
+    with pytest.raises(EnvironmentUnavailable, match="needs uv"):
+        build(harness_python, project, resolution="lowest-direct")
+    assert key_folders(project) == [venv_folder(venv).name]
