@@ -60,6 +60,32 @@ class BackendVerdict:
 
 
 @dataclass(frozen=True)
+class InstalledVersion(VersionVerdict):
+    """One installed version of a library (`2.0.44`), or one interpreter (`3.12`), and the
+    cells that ran it: a version is as good as the worst of them."""
+
+    asked: list[str] = field(default_factory=list)  # the stack values or python versions asked
+    installed: list[str] = field(default_factory=list)  # what ran: "kombu 5.5.4", "3.12.1"
+    failing: list[str] = field(default_factory=list)  # its cells that did not pass, worst first
+
+
+StackKind = Literal["library", "interpreter"]
+
+
+@dataclass(frozen=True)
+class StackVerdict:
+    """A library (a stack group's distributions, or one whose version differed between cells)
+    or the interpreter, by the versions that really ran."""
+
+    key: str  # the stack group ("sqlalchemy", "driver"), a distribution's name, or "python"
+    name: str  # "SQLAlchemy", "Python"
+    kind: StackKind
+    distributions: list[str]  # the distributions whose installed versions tell its versions
+    versions: list[InstalledVersion]
+    summary: str  # "2.0.44, 2.1.9 ✅ passed" or "3.11–3.12 ✅ passed; 3.13 ❌ failed in py3.13"
+
+
+@dataclass(frozen=True)
 class Change:
     """One entry of the difference from the previous report."""
 
@@ -207,6 +233,7 @@ class Report:
     diff_note: str | None  # why there is no diff, or a problem reading the previous report
     trends: Trends | None = None  # None when the report keeps no history
     history_note: str | None = None  # a history that was missing or unreadable, and started anew
+    stack_verdict: list[StackVerdict] = field(default_factory=list)  # libraries, interpreter
 
     def state_counts(self) -> dict[CellState, int]:
         counts: dict[CellState, int] = dict.fromkeys(
@@ -239,6 +266,7 @@ class Report:
             "run": asdict(self.run),
             "summary": asdict(Summary(len(self.cells), self.state_counts(), self.one_line())),
             "verdict": [asdict(v) for v in self.verdict],
+            "stack_verdict": [asdict(v) for v in self.stack_verdict],
             "cells": [cell.to_json() for cell in self.cells],
             "diff": None if self.diff is None else {**asdict(self.diff), "empty": self.diff.empty},
             "diff_note": self.diff_note,
