@@ -138,8 +138,10 @@ def group_distributions(
     group: str, cells: Sequence[CellResult], claimed: AbstractSet[str] = frozenset()
 ) -> list[str]:
     """The distributions that follow `group`'s asked value among `cells` (those asking a value
-    of it): one installed version per value, not the same for every value. Cells without a
-    recorded environment (a result that could not be read) tell nothing and are passed over."""
+    of it): at one version for each value, and either at different versions for different
+    values (`sqlalchemy` 2.0.44, 2.1.9) or installed exactly with some values (`psycopg` with
+    the driver psycopg3 only). Cells without a recorded environment (a result that could not
+    be read) tell nothing and are passed over."""
     recorded = [cell for cell in cells if cell.environment]
     names = dict.fromkeys(
         name for cell in recorded for name in cell.environment if name not in NOT_DISTRIBUTIONS
@@ -148,14 +150,16 @@ def group_distributions(
     for name in names:
         if name in claimed:
             continue
-        by_value: dict[str, set[str]] = {}
+        versions: dict[str, set[str | None]] = {}
         for cell in recorded:
-            seen = by_value.setdefault(cell.stack[group], set())
-            if name in cell.environment:
-                seen.add(cell.environment[name])
-        if all(len(versions) <= 1 for versions in by_value.values()) and (
-            len({frozenset(versions) for versions in by_value.values()}) > 1
-        ):
+            versions.setdefault(cell.stack[group], set()).add(cell.environment.get(name))
+        installed = [seen - {None} for seen in versions.values()]
+        one_each = all(len(seen) <= 1 for seen in installed)
+        differ = len({version for seen in installed for version in seen}) > 1
+        with_some = all(len(seen) == 1 for seen in versions.values()) and any(
+            None in seen for seen in versions.values()
+        )
+        if one_each and (differ or with_some):
             found.append(name)
     return found
 
@@ -193,7 +197,7 @@ def _group_line(group: str, distributions: list[str], cells: Sequence[CellResult
         ]
         return " + ".join(shown), asked, installed
 
-    name = library_name(primary) if primary else group
+    name = library_name(primary) if primary else group[:1].upper() + group[1:]
     return _line(group, name, "library", distributions, cells, key)
 
 
@@ -283,12 +287,14 @@ def stack_summary(
 def cell_stack(cell: CellResult, lines: Sequence[StackVerdict]) -> list[str]:
     """What a cell's stack really ran, for the cells table: per stack group, the installed
     versions of its distributions (`SQLAlchemy 2.0.44`, `psycopg 3.3.9`), then the interpreter
-    (`Python 3.12.1`). A group that no line tells the distributions of (its value was the same
-    in every cell) shows its distribution of the same name, else the value asked."""
+    (`Python 3.12.1`). A group asked at the same value in every cell is no axis and not shown;
+    a group whose venv was never built shows the value asked, `not installed`."""
     by_group = {line.key: line.distributions for line in lines if line.kind == "library"}
     shown: list[str] = []
     for group, asked in cell.stack.items():
-        names = by_group.get(group) or ([group] if group in cell.environment else [])
+        if group not in by_group:
+            continue  # the same value in every cell: no axis
+        names = by_group[group]
         ran = [f"{library_name(n)} {cell.environment[n]}" for n in names if n in cell.environment]
         shown += ran or [f"{group} {asked} (not installed)"]
     if cell.interpreter is not None:
