@@ -166,6 +166,22 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class LibraryChange:
+    """A library (or the interpreter, "python") whose installed version changed in some cells
+    since the run before that ran them, and the failures that began with it."""
+
+    name: str  # the distribution, or "python"
+    before: str | None  # None: not installed before
+    after: str | None
+    cells: list[str]  # the cells in which it changed
+    regressions: list[str]  # "cell x failed", "x · tests/…::test_y failed": begun tonight
+
+    def text(self) -> str:
+        """`redis 6.4.0 → 7.1.0`."""
+        return f"{self.name} {self.before or 'absent'} → {self.after or 'absent'}"
+
+
+@dataclass(frozen=True)
 class FirstFailure:
     """A cell (test None) or a test of a cell failing now, and the night that began it."""
 
@@ -199,6 +215,7 @@ class Trends:
     strips: dict[str, list[CellState | None]]  # cell → its state per night (None: not in it)
     first_failures: list[FirstFailure]
     flaky: list[FlakyTest]  # worst first
+    library_changes: list[LibraryChange] = field(default_factory=list)  # since the run before
 
     def since(self, cell: str) -> str | None:
         """The date from which `cell` has had tonight's state (runs without it passed over)."""
@@ -292,6 +309,7 @@ def trends_json(trends: Trends, note: str | None) -> dict[str, Any]:
             for f in trends.first_failures
         ],
         "flaky": [{**asdict(flaky), "rate": round(flaky.rate, 4)} for flaky in trends.flaky],
+        "library_changes": [asdict(change) for change in trends.library_changes],
     }
 
 

@@ -8,12 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from scripts.report.build import Written
+from scripts.report.build import Written, write_report
 from scripts.report.collect import collect
 from scripts.report.matrix_info import MatrixInfo
 from scripts.report.verdict import build_verdict
-from scripts.results import RESULT_FILE, read_result, write_result
-from tests.harness.stack_scenario import REDIS_7, SQLITE, stack_cell, stack_report
+from scripts.results import RESULT_FILE, Axis, TestOutcomeKind, read_result, write_result
+from tests.harness.history_scenario import MATRIX as HISTORY_MATRIX
+from tests.harness.history_scenario import night_date, stamped_as
+from tests.harness.result_factories import cell_result
+from tests.harness.stack_scenario import (
+    DEFAULT_ENVIRONMENT,
+    REDIS_7,
+    SQLITE,
+    stack_cell,
+    stack_report,
+)
 
 LINES = [
     "- **SQLAlchemy** 2.0.44, 2.1.9 ✅ passed",
@@ -142,3 +151,53 @@ def test_a_readable_result_in_a_folder_named_by_a_stack_cell_id_is_collected(
         "sqlalchemy-2.0",
     ]
     assert found.warnings == []
+
+
+LOGIN = "tests/integration/test_auth.py::test_login"
+
+
+def _night(results: Path, night: int) -> None:
+    """postgres-16 and sqlite-stdlib; on night 2 redis-py went from 6.4.0 to 7.1.0 in
+    sqlite-stdlib only, and its LOGIN test began failing there."""
+    for cell, database in (("postgres-16", Axis("postgres", "16")), ("sqlite-stdlib", SQLITE)):
+        moved = night == 2 and cell == "sqlite-stdlib"
+        outcomes: dict[str, TestOutcomeKind] = {LOGIN: "failed" if moved else "passed"}
+        result = cell_result(cell, "failed" if moved else "passed", outcomes)
+        result.axes = {"database": database, "cache": REDIS_7}
+        result.environment = {**DEFAULT_ENVIRONMENT, **({"redis": "7.1.0"} if moved else {})}
+        result.started_at = f"{night_date(night)}T03:17:00+00:00"
+        result.finished_at = f"{night_date(night)}T03:19:00+00:00"
+        write_result(result, results / cell)
+
+
+def test_the_history_flags_a_library_that_changed_beside_the_regression_it_came_with(
+    tmp_path: Path,
+) -> None:
+    matrix_file = tmp_path / "matrix.toml"
+    matrix_file.write_text(HISTORY_MATRIX, encoding="utf-8")
+    out = tmp_path / "reports"
+    for night in (1, 2):
+        _night(tmp_path / f"night-{night}", night)
+        with stamped_as(night):
+            written = write_report(
+                [tmp_path / f"night-{night}"],
+                out,
+                matrix_file=matrix_file,
+                previous=None,
+                history=out / "history.json.gz",
+            )
+    assert written.report.trends is not None
+    [change] = written.report.trends.library_changes
+    assert (change.text(), change.cells) == ("redis 6.4.0 → 7.1.0", ["sqlite-stdlib"])
+    assert change.regressions == ["cell sqlite-stdlib failed", f"sqlite-stdlib · {LOGIN} failed"]
+    markdown = written.markdown.read_text(encoding="utf-8")
+    assert (
+        "- **redis 6.4.0 → 7.1.0** in `sqlite-stdlib`; came with: cell sqlite-stdlib failed;"
+        f" sqlite-stdlib · {LOGIN} failed"
+    ) in markdown.replace("\\_", "_")
+    assert f"`sqlite-stdlib` · `{LOGIN}` failed since **2026-11-02** (run 2" in markdown.replace(
+        "\\_", "_"
+    )
+    assert "redis 6.4.0 → 7.1.0" in markdown.split("### Failing since", 1)[1]
+    page = written.html.read_text(encoding="utf-8")
+    assert '<li data-library="redis"><b>redis 6.4.0 → 7.1.0</b> in sqlite-stdlib;' in page
