@@ -150,6 +150,13 @@ class CellResult:
     migrations: MigrationsOutcome | None = None
     """The database-preparing step and the migrations group together (`cell_migrations`);
     None when neither ran (a cell that never started, or a result from before migrations)."""
+    stack: dict[str, str] = field(default_factory=dict)
+    """Stack group -> the value name the cell asked for (`{"sqlalchemy": "2.0", "driver":
+    "psycopg3"}`); empty without stacks (and in results from before them). What was really
+    installed is in `environment`."""
+    interpreter: str | None = None
+    """The Python version the cell asked for ("3.12"); None without a python axis (and in
+    results from before it). The full version that ran is `environment["python"]`."""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; `CellResult.from_json` reads it back unchanged.
@@ -184,6 +191,8 @@ class CellResult:
             "environment": dict(self.environment),
             "extra": dict(self.extra),
             "migrations": None if self.migrations is None else self.migrations.to_json(),
+            "stack": dict(self.stack),
+            "interpreter": self.interpreter,
         }
 
     @classmethod
@@ -527,6 +536,26 @@ def write_result(result: CellResult, folder: Path) -> Path:
 
 def read_result(folder: Path) -> CellResult:
     """Read `folder/result.json`; anything wrong with it gives an `error` result saying what."""
+    return read_cell_folder(folder)[0]
+
+
+def read_cell_folder(folder: Path) -> tuple[CellResult, bool]:
+    """`read_result`, and whether the result came whole from `folder/result.json` (False:
+    made up from what the folder holds, saying what was wrong). A result made up has no start
+    time; one that has it was read whole, without reading the file a second time."""
+    result = _read_result(folder)
+    return result, result.started_at != "" or _has_readable_result(folder)
+
+
+def _has_readable_result(folder: Path) -> bool:
+    try:
+        CellResult.from_json(json.loads((folder / RESULT_FILE).read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ResultFormatError):
+        return False
+    return True
+
+
+def _read_result(folder: Path) -> CellResult:
     path = folder / RESULT_FILE
     try:
         text = path.read_text(encoding="utf-8")
@@ -637,7 +666,8 @@ def is_cell_id(name: str) -> bool:
 
 
 def axes_from_cell_id(cell: str) -> dict[Role, Axis]:
-    """`postgres-16+valkey-8` → its axes (only those the id names)."""
+    """`postgres-16+valkey-8` → its axes (only those the id names; a stack or python part,
+    `sqlalchemy-2.0`, `psycopg3`, `py3.13`, names no server and is passed over)."""
     axes: dict[Role, Axis] = {}
     try:
         parts = cell_id_parts(cell)
@@ -692,7 +722,18 @@ def _result_from_json(data: object) -> CellResult:
         },
         extra=dict(_mapping(top.get("extra", {}), "extra")),
         migrations=_migrations(top.get("migrations")),
+        stack=_stack(top.get("stack", {})),
+        interpreter=_optional_str(top, "interpreter", ""),
     )
+
+
+def _stack(value: object) -> dict[str, str]:
+    """The stack asked for; absent in results from before stacks (read as none)."""
+    fields = _mapping(value, "stack")
+    for group, name in fields.items():
+        if not isinstance(name, str):
+            raise ResultFormatError(f"stack.{group}: expected a string, got {name!r:.60}")
+    return dict(fields)
 
 
 def _migrations(value: object) -> MigrationsOutcome | None:

@@ -20,6 +20,7 @@ th[data-dir=asc]::after{content:" \\2191"}th[data-dir=desc]::after{content:" \\2
 .wide{overflow-x:auto}
 #cells-table td{white-space:nowrap;vertical-align:top}
 #cells-table td.note{white-space:normal;min-width:14em;max-width:30em}
+#cells-table td.stack{white-space:normal;min-width:9em;max-width:16em}
 #cells-table td.note summary{cursor:pointer;white-space:nowrap}
 #cells-table td.note .cause{display:inline-block;max-width:16em;overflow:hidden;
  text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}

@@ -27,6 +27,7 @@ from scripts.report.markdown import GRID_SVG_NAME, render_markdown
 from scripts.report.matrix_info import MatrixInfo, read_matrix_info
 from scripts.report.model import Report
 from scripts.report.run_info import run_info
+from scripts.report.stack import build_stack_verdict
 from scripts.report.trends import derive_trends, with_since
 from scripts.report.verdict import build_verdict
 
@@ -71,6 +72,7 @@ def build_report(results_dirs: Sequence[Path], matrix: MatrixInfo, previous: Pat
         verdict=verdict,
         diff=diff,
         diff_note=note,
+        stack_verdict=build_stack_verdict(collected.results, matrix),
     )
 
 

@@ -12,7 +12,7 @@ from scripts.results import (
     CellResult,
     broken_result,
     is_cell_id,
-    read_result,
+    read_cell_folder,
 )
 
 JUNIT_FILE = "junit.xml"
@@ -29,8 +29,9 @@ def collect(folders: Sequence[Path], order: Sequence[str] = ()) -> Collected:
 
     A cell folder is one holding `result.json`, or a `junit.xml` or `progress.jsonl` without
     it (a runner that stopped early or was killed: that cell is `error`). A folder that is
-    not a cell's (no readable result.json, and a name that is no cell id) is passed over
-    with a warning, rather than become a bogus backend. A cell found twice
+    not a cell's (no readable result.json, and a name that is no cell id of servers) is passed
+    over with a warning, rather than become a bogus backend; a readable result.json is a
+    cell's whatever its folder's name (`sqlalchemy-2.0`, `postgres-18+psycopg3`). A cell found twice
     (two machines ran it) keeps the result that finished last, and says so in the warnings.
     """
     warnings: list[str] = []
@@ -40,8 +41,8 @@ def collect(folders: Sequence[Path], order: Sequence[str] = ()) -> Collected:
             warnings.append(f"results folder {root} does not exist or is not a folder")
             continue
         for folder in _cell_folders(root):
-            result = read_result(folder)
-            if result.cell == folder.name and not is_cell_id(folder.name):
+            result, whole = read_cell_folder(folder)
+            if not whole and result.cell == folder.name and not is_cell_id(folder.name):
                 warnings.append(
                     f"{folder} is not a cell's folder (its name is no cell id and it holds no"
                     " readable result.json): ignored"

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from scripts.report.cause import cell_cause
-from scripts.report.model import BackendVerdict, Report, VersionState, VersionVerdict
+from scripts.report.model import (
+    BackendVerdict,
+    InstalledVersion,
+    Report,
+    StackVerdict,
+    VersionState,
+    VersionVerdict,
+)
 from scripts.results import CellResult
 
 
@@ -33,7 +40,7 @@ class GridBox:
 @dataclass(frozen=True)
 class GridRow:
     label: str  # "PostgreSQL"
-    kind: str  # "backend"; later "library", "interpreter", "migrations"
+    kind: str  # "backend", "library", "interpreter", "migrations"
     boxes: tuple[GridBox, ...]
 
 
@@ -79,7 +86,46 @@ def _database_backend(cell: CellResult) -> str | None:
     return next((s.backend for s in cell.servers if s.role == "database"), None)
 
 
-ROW_KINDS: tuple[Callable[[Report], list[GridRow]], ...] = (backend_rows, migrations_rows)
+def stack_rows(report: Report) -> list[GridRow]:
+    """A row per library whose version differed between cells, then one for the interpreter:
+    a box per version that really ran, in the state of the worst cell that ran it."""
+    cells = {cell.cell: cell for cell in report.cells}
+    return [
+        GridRow(line.name, line.kind, tuple(_installed_box(line, v, cells) for v in line.versions))
+        for line in report.stack_verdict
+    ]
+
+
+def _installed_box(
+    line: StackVerdict, version: InstalledVersion, cells: dict[str, CellResult]
+) -> GridBox:
+    """The box of one installed version: it says what was asked (`2.0`, `psycopg3`), or for an
+    interpreter the full version that ran; the worst cell's detail behind it."""
+    shown = ", ".join(version.installed if line.kind == "interpreter" else version.asked)
+    worst = next(
+        (cells[name] for name in (*version.failing, *version.cells) if name in cells), None
+    )
+    details: list[tuple[str, str]] = [
+        ("Cell", worst.cell if worst else ""),
+        ("State", version.state + (f" since {version.since}" if version.since else "")),
+        ("Asked", ", ".join(version.asked)),
+        ("Ran", ", ".join(version.installed) or "nothing installed"),
+        ("Cells", ", ".join(version.cells)),
+    ]
+    if version.failing:
+        details.append(("Failing", ", ".join(version.failing)))
+    cause = cell_cause(worst) if worst else None
+    if cause:
+        details.append(("Cause", cause))
+    cell = worst.cell if worst else None
+    return GridBox(version.version, version.state, shown or version.version, cell, tuple(details))
+
+
+ROW_KINDS: tuple[Callable[[Report], list[GridRow]], ...] = (
+    backend_rows,
+    stack_rows,
+    migrations_rows,
+)
 
 
 def grid_rows(report: Report) -> list[GridRow]:

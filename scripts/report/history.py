@@ -6,7 +6,8 @@
                "python": "3.11.7", "libraries": {"sqlalchemy": "2.0.36", …},
                "versions": {"postgres-16": "p", …},   the verdict: state code per version
                "cells": {"postgres-16": {"state": "p", "servers": {"database": "16.4", …},
-                                         "tests": "ppfp-s…"}},
+                                         "tests": "ppfp-s…",
+                                         "libraries": {"python": "3.12.1", "redis": "6.4.0"}}},
                "interrupted": true}, …]}   only on a run cut short; oldest run first
 
 A cell's `tests` string holds one outcome code per entry of the shared table (`p`assed,
@@ -74,6 +75,9 @@ class CellRun:
     state: str  # a code of CELL_STATE_CODES
     servers: dict[str, str]  # role → the version string the server reported
     tests: str  # one outcome code per entry of the history's test table
+    libraries: dict[str, str] = field(default_factory=dict)
+    """What the cell's venv held (its result's `environment`, less the platform): python and
+    distribution → installed version; empty in runs from before it was kept, and not written."""
 
 
 @dataclass
@@ -186,6 +190,7 @@ def _run_from_json(data: Mapping[str, Any]) -> Run:
             state=_code(value["state"], CELL_STATE_OF_CODE),
             servers={str(k): str(v) for k, v in value["servers"].items()},
             tests=str(value["tests"]),
+            libraries={str(k): str(v) for k, v in value.get("libraries", {}).items()},
         )
         for cell, value in data["cells"].items()
     }
@@ -225,6 +230,7 @@ def history_bytes(history: History) -> bytes:
                 "versions": run.versions,
                 "cells": {
                     cell: {"state": c.state, "servers": c.servers, "tests": c.tests}
+                    | ({"libraries": c.libraries} if c.libraries else {})
                     for cell, c in run.cells.items()
                 },
             }
@@ -298,7 +304,8 @@ def _cell_run(cell: CellResult, index: Mapping[str, int]) -> CellRun:
     for position, code in positions:
         codes[position] = code
     servers: dict[str, str] = {s.role: s.reported for s in cell.servers if s.reported is not None}
-    return CellRun(CELL_STATE_CODES[cell.state], servers, "".join(codes))
+    libraries = {name: v for name, v in cell.environment.items() if name != "platform"}
+    return CellRun(CELL_STATE_CODES[cell.state], servers, "".join(codes), libraries)
 
 
 def results_key(cells: Sequence[CellResult]) -> str:

@@ -62,8 +62,26 @@ def history_section(report: Report) -> str:
     )
     return (
         f'<section id="history"><h2>History</h2>{intro}{note_html}{_strips(report, trends)}'
-        f"{_first_failures(trends)}{_flaky(trends)}</section>"
+        f"{_library_changes(trends)}{_first_failures(trends)}{_flaky(trends)}</section>"
     )
+
+
+def _library_changes(trends: Trends) -> str:
+    heading = "<h3>Libraries changed since the previous run</h3>"
+    if not trends.library_changes:
+        return f"{heading}<p>No installed library changed in any cell since the run before it.</p>"
+    items: list[str] = []
+    for change in trends.library_changes[:MAX_FIRST_FAILURES]:
+        came = (
+            f' came with: <span class="cause">{escape("; ".join(change.regressions))}</span>'
+            if change.regressions
+            else ""
+        )
+        items.append(
+            f'<li data-library="{escape(change.name)}"><b>{escape(change.text())}</b> in'
+            f" {escape(_cells_named(change.cells))}{';' if came else ''}{came}</li>"
+        )
+    return f'{heading}<ul id="library-changes">{"".join(items)}</ul>'
 
 
 def history_script(report: Report) -> str:

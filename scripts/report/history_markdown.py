@@ -4,7 +4,7 @@ each current failure began and what changed that night; the flaky tests and thei
 from __future__ import annotations
 
 from scripts.report.markdown_text import code, escape
-from scripts.report.model import FirstFailure, Report, Trends
+from scripts.report.model import FirstFailure, LibraryChange, Report, Trends
 from scripts.report.symbols import CELL_STATE_SYMBOLS
 from scripts.results import CellState
 
@@ -37,8 +37,29 @@ def history_markdown(report: Report) -> list[str]:
         strip = trends.strips.get(cell.cell, [])[-shown:]
         symbols = "".join(CELL_STATE_SYMBOLS[s] if s else ABSENT for s in strip)
         lines.append(f"| {code(cell.cell)} | {symbols} | {_now(trends, cell.cell, cell.state)} |")
-    lines += ["", *_first_failures(trends), "", *_flaky(trends)]
+    lines += ["", *_library_changes(trends), "", *_first_failures(trends), "", *_flaky(trends)]
     return lines
+
+
+def _library_changes(trends: Trends) -> list[str]:
+    lines = ["### Libraries changed since the previous run", ""]
+    if not trends.library_changes:
+        return [*lines, "No installed library changed in any cell since the run before it."]
+    for change in trends.library_changes[:MAX_FIRST_FAILURES]:
+        lines.append(f"- {library_change_line(change)}")
+    more = len(trends.library_changes) - MAX_FIRST_FAILURES
+    if more > 0:
+        lines.append(f"- … and {more} more (see compat.json)")
+    return lines
+
+
+def library_change_line(change: LibraryChange) -> str:
+    """`**redis 6.4.0 → 7.1.0** in `sqlite-stdlib`; came with: cell sqlite-stdlib failed`."""
+    cells = ", ".join(code(cell) for cell in change.cells[:MAX_CELLS_NAMED])
+    if len(change.cells) > MAX_CELLS_NAMED:
+        cells += f" and {len(change.cells) - MAX_CELLS_NAMED} more"
+    came = f"; came with: {escape('; '.join(change.regressions))}" if change.regressions else ""
+    return f"**{escape(change.text())}** in {cells}{came}"
 
 
 def _now(trends: Trends, cell: str, state: CellState) -> str:

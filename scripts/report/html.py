@@ -14,6 +14,7 @@ from scripts.report.grid import grid_rows
 from scripts.report.grid_html import GRID_CSS, grid_section
 from scripts.report.history_html import HISTORY_CSS, history_script, history_section
 from scripts.report.model import Change, Report
+from scripts.report.stack import cell_stack, stack_summary
 from scripts.report.states import shape_svg
 from scripts.report.symbols import (
     FAILURES_HEADING,
@@ -44,7 +45,7 @@ def render_html(report: Report) -> str:
         f'<p class="summary">{escape(report.one_line())}</p>',
         _verdict(report),
         _run_info(report),
-        _cells_table(report.cells),
+        _cells_table(report),
         history_section(report),
         _heatmap_shell(),
         _failures(report.cells),
@@ -117,6 +118,12 @@ def _verdict(report: Report) -> str:
         f" {escape(summarise(v.versions, STATE_WORDS))}</li>"
         for v in report.verdict
     )
+    items += "".join(
+        f'<li data-{line.kind}="{escape(line.key)}"><b>{escape(line.name)}</b>'
+        f" {escape(stack_summary(line.versions, STATE_WORDS, span=line.kind == 'interpreter'))}"
+        "</li>"
+        for line in report.stack_verdict
+    )
     return f'<section id="verdict"><h2>Verdict</h2><ul>{items}</ul></section>'
 
 
@@ -133,18 +140,23 @@ CELL_COLUMNS = (
 )
 
 
-def _cells_table(cells: list[CellResult]) -> str:
-    """One line per cell: provenance in the server's tooltip, the whole reason in a detail."""
-    head = "".join(f"<th>{name}</th>" for name in (*CELL_COLUMNS, "Time (s)", "Note"))
+def _cells_table(report: Report) -> str:
+    """One line per cell: provenance in the server's tooltip, the whole reason in a detail;
+    with stacks or interpreters, the versions that really ran, what was asked in the tooltip."""
+    cells = report.cells
+    stacked = any(cell.stack or cell.interpreter for cell in cells)
+    columns = CELL_COLUMNS if not stacked else (*CELL_COLUMNS[:4], "Stack", *CELL_COLUMNS[4:])
+    head = "".join(f"<th>{name}</th>" for name in (*columns, "Time (s)", "Note"))
     rows: list[str] = []
     for cell in cells:
+        stack = f'<td class="stack">{_stack(cell, report)}</td>' if stacked else ""
         c = cell.counts
         rows.append(
             f'<tr class="s-{cell.state}" id="cell-{escape(cell.cell)}"'
             f' data-cell="{escape(cell.cell)}" data-state="{cell.state}">'
             f"<td><code>{escape(cell.cell)}</code></td>"
             f'<td><span class="pill st-{cell.state}">{state_label(cell.state)}</span></td>'
-            f"<td>{_server(cell, 'database')}</td><td>{_server(cell, 'cache')}</td>"
+            f"<td>{_server(cell, 'database')}</td><td>{_server(cell, 'cache')}</td>{stack}"
             f"<td>{_migrations(cell)}</td>"
             f"<td>{c['passed']}</td><td>{c['failed'] + c['error']}</td><td>{c['skipped']}</td>"
             f"<td>{c['flaky']}</td><td>{cell.timings.total_s:.1f}</td>"
@@ -181,6 +193,16 @@ def _server(cell: CellResult, role: Role) -> str:
         return f"{requested} {missing_server_note(server)}"
     shown = f"{requested}: {escape(server.reported)} via {escape(server.source or '?')}"
     title = escape(f"{server.reported}, {server.source}: {server.provenance or '?'}", quote=True)
+    return f'<span class="srv" title="{title}">{shown}</span>'
+
+
+def _stack(cell: CellResult, report: Report) -> str:
+    """`SQLAlchemy 2.0.44, psycopg 3.3.9, Python 3.12.1`, what was asked in its tooltip."""
+    asked = [f"{group} {value}" for group, value in cell.stack.items()]
+    if cell.interpreter is not None:
+        asked.append(f"python {cell.interpreter}")
+    title = escape("asked: " + ", ".join(asked), quote=True)
+    shown = escape(", ".join(cell_stack(cell, report.stack_verdict)))
     return f'<span class="srv" title="{title}">{shown}</span>'
 
 

@@ -10,6 +10,7 @@ from scripts.report.history_markdown import history_markdown
 from scripts.report.markdown_text import code, escape, fenced
 from scripts.report.migrations import migrations_shown
 from scripts.report.model import Change, Diff, Report
+from scripts.report.stack import cell_stack
 from scripts.report.symbols import (
     CELL_STATE_SYMBOLS,
     FAILING_OUTCOMES,
@@ -43,7 +44,8 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     out += [f"- **{v.name}** {escape(v.summary)}" for v in report.verdict] or ["- no cells"]
-    out += ["", *_cells(report.cells)]
+    out += [f"- **{line.name}** {escape(line.summary)}" for line in report.stack_verdict]
+    out += ["", *_cells(report)]
     out += _history(report)
     out += ["", *_groups(report.cells), "", *_failures(report.cells)]
     out += ["", *_changes(report.diff, report.diff_note)]
@@ -66,7 +68,7 @@ def _grid(report: Report) -> list[str]:
         "",
         f"![The version grid: {len(rows)} rows]({GRID_SVG_NAME})",
         "",
-        "| Backend |" + " |" * widest,
+        "| Axis |" + " |" * widest,
         "|---|" + "---|" * widest,
     ]
     for row in rows:
@@ -85,15 +87,19 @@ def _history(report: Report) -> list[str]:
     return ["", *lines] if lines else []
 
 
-def _cells(cells: list[CellResult]) -> list[str]:
+def _cells(report: Report) -> list[str]:
+    """A line per cell; a Stack column (the versions that really ran) when the run has stacks
+    or interpreters."""
+    stacked = any(cell.stack or cell.interpreter for cell in report.cells)
     lines = [
         "## Cells",
         "",
-        "| Cell | State | Database | Cache | Migrations | Passed | Failed | Skipped | Flaky | Time"
-        " | Note |",
-        "|---|---|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| Cell | State | Database | Cache |"
+        + (" Stack |" if stacked else "")
+        + " Migrations | Passed | Failed | Skipped | Flaky | Time | Note |",
+        "|---|---|---|---|" + ("---|" if stacked else "") + "---|---:|---:|---:|---:|---:|---|",
     ]
-    for cell in cells:
+    for cell in report.cells:
         servers = {server.role: server for server in cell.servers}
         shown = []
         for role in ("database", "cache"):
@@ -108,9 +114,10 @@ def _cells(cells: list[CellResult]) -> list[str]:
         counts = cell.counts
         # a failure's cause ends with its root error; an error's whole reason is cut to lines
         note = short_reason(cell_cause(cell) if cell.state in ("failed", "flaky") else cell.reason)
+        stack = f" | {escape(', '.join(cell_stack(cell, report.stack_verdict)))}" if stacked else ""
         lines.append(
             f"| {code(cell.cell)} | {CELL_STATE_SYMBOLS[cell.state]} {cell.state}"
-            f" | {escape(shown[0])} | {escape(shown[1])}"
+            f" | {escape(shown[0])} | {escape(shown[1])}{stack}"
             f" | {escape(short_reason(migrations_shown(cell.migrations)) or '')}"
             f" | {counts['passed']} | {counts['failed'] + counts['error']} | {counts['skipped']}"
             f" | {counts['flaky']} | {cell.timings.total_s:.1f} s | {escape(note or '')} |"

@@ -60,6 +60,32 @@ class BackendVerdict:
 
 
 @dataclass(frozen=True)
+class InstalledVersion(VersionVerdict):
+    """One installed version of a library (`2.0.44`), or one interpreter (`3.12`), and the
+    cells that ran it: a version is as good as the worst of them."""
+
+    asked: list[str] = field(default_factory=list)  # the stack values or python versions asked
+    installed: list[str] = field(default_factory=list)  # what ran: "kombu 5.5.4", "3.12.1"
+    failing: list[str] = field(default_factory=list)  # its cells that did not pass, worst first
+
+
+StackKind = Literal["library", "interpreter"]
+
+
+@dataclass(frozen=True)
+class StackVerdict:
+    """A library (a stack group's distributions, or one whose version differed between cells)
+    or the interpreter, by the versions that really ran."""
+
+    key: str  # the stack group ("sqlalchemy", "driver"), a distribution's name, or "python"
+    name: str  # "SQLAlchemy", "Python"
+    kind: StackKind
+    distributions: list[str]  # the distributions whose installed versions tell its versions
+    versions: list[InstalledVersion]
+    summary: str  # "2.0.44, 2.1.9 ✅ passed" or "3.11–3.12 ✅ passed; 3.13 ❌ failed in py3.13"
+
+
+@dataclass(frozen=True)
 class Change:
     """One entry of the difference from the previous report."""
 
@@ -140,6 +166,22 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class LibraryChange:
+    """A library (or the interpreter, "python") whose installed version changed in some cells
+    since the run before that ran them, and the failures that began with it."""
+
+    name: str  # the distribution, or "python"
+    before: str | None  # None: not installed before
+    after: str | None
+    cells: list[str]  # the cells in which it changed
+    regressions: list[str]  # "cell x failed", "x · tests/…::test_y failed": begun tonight
+
+    def text(self) -> str:
+        """`redis 6.4.0 → 7.1.0`."""
+        return f"{self.name} {self.before or 'absent'} → {self.after or 'absent'}"
+
+
+@dataclass(frozen=True)
 class FirstFailure:
     """A cell (test None) or a test of a cell failing now, and the night that began it."""
 
@@ -173,6 +215,7 @@ class Trends:
     strips: dict[str, list[CellState | None]]  # cell → its state per night (None: not in it)
     first_failures: list[FirstFailure]
     flaky: list[FlakyTest]  # worst first
+    library_changes: list[LibraryChange] = field(default_factory=list)  # since the run before
 
     def since(self, cell: str) -> str | None:
         """The date from which `cell` has had tonight's state (runs without it passed over)."""
@@ -207,6 +250,7 @@ class Report:
     diff_note: str | None  # why there is no diff, or a problem reading the previous report
     trends: Trends | None = None  # None when the report keeps no history
     history_note: str | None = None  # a history that was missing or unreadable, and started anew
+    stack_verdict: list[StackVerdict] = field(default_factory=list)  # libraries, interpreter
 
     def state_counts(self) -> dict[CellState, int]:
         counts: dict[CellState, int] = dict.fromkeys(
@@ -239,6 +283,7 @@ class Report:
             "run": asdict(self.run),
             "summary": asdict(Summary(len(self.cells), self.state_counts(), self.one_line())),
             "verdict": [asdict(v) for v in self.verdict],
+            "stack_verdict": [asdict(v) for v in self.stack_verdict],
             "cells": [cell.to_json() for cell in self.cells],
             "diff": None if self.diff is None else {**asdict(self.diff), "empty": self.diff.empty},
             "diff_note": self.diff_note,
@@ -264,6 +309,7 @@ def trends_json(trends: Trends, note: str | None) -> dict[str, Any]:
             for f in trends.first_failures
         ],
         "flaky": [{**asdict(flaky), "rate": round(flaky.rate, 4)} for flaky in trends.flaky],
+        "library_changes": [asdict(change) for change in trends.library_changes],
     }
 
 

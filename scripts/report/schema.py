@@ -29,9 +29,11 @@ from scripts.report.model import (
     Diff,
     FirstFailure,
     FlakyTest,
+    InstalledVersion,
     Night,
     Report,
     RunInfo,
+    StackVerdict,
     Summary,
     Trends,
     VersionState,
@@ -70,6 +72,9 @@ SHAPES: dict[type, Shape] = {
         left_out=frozenset({"history_note"}),  # written as the history's note
         notes={
             "verdict": _described("one entry per backend, in backend order"),
+            "stack_verdict": _described(
+                "a line per library whose version differed between cells, then the interpreter"
+            ),
             "diff": _described("null when there was no previous report to compare with"),
             "history": _described(
                 "what the history file says beyond this run; null when no history is kept"
@@ -123,6 +128,32 @@ SHAPES: dict[type, Shape] = {
                 "the database-preparing step and the migrations test group together; null when"
                 " neither ran (absent in results from before migrations)"
             ),
+            "stack": _described(
+                "stack group → the value the cell asked for; {} without stacks (absent in"
+                " results from before them)"
+            ),
+            "interpreter": _described(
+                'the Python version asked for ("3.12"); null without a python axis (absent in'
+                " results from before it)"
+            ),
+            "environment": _described(
+                'what the cell ran: "python" (full version), "platform", and each reported'
+                " distribution → its installed version"
+            ),
+        },
+    ),
+    StackVerdict: Shape(
+        notes={
+            "key": _described('the stack group, a distribution no group explains, or "python"'),
+            "summary": _described('e.g. "2.0.44, 2.1.9 ✅ passed; …" or "3.11–3.13 ✅ passed"'),
+        }
+    ),
+    InstalledVersion: Shape(
+        optional=frozenset({"since"}),
+        notes={
+            "version": _described("the installed version(s) that ran, or the Python asked"),
+            "cells": _described("the cells that count for this version"),
+            "failing": _described("its counted cells that did not pass, worst first"),
         },
     ),
     ServerInfo: Shape(

@@ -23,6 +23,7 @@ from scripts.report.model import (
     Cause,
     FirstFailure,
     FlakyTest,
+    LibraryChange,
     Night,
     Trends,
 )
@@ -50,12 +51,14 @@ def derive_trends(history: History, cells: Sequence[CellResult], path: str) -> T
         ]
         for cell in cells
     }
+    failures = first_failures(history, nights, cells)
     return Trends(
         path=path,
         nights=nights,
         strips=strips,
-        first_failures=first_failures(history, nights, cells),
+        first_failures=failures,
         flaky=flaky_tests(history),
+        library_changes=library_changes(history, failures),
     )
 
 
@@ -144,18 +147,68 @@ def cause(
         return Cause(None, None, [], [])
     old, new = runs[before], runs[after]
     commit = (old.commit, new.commit) if old.commit != new.commit else None
-    old_servers, new_servers = old.cells[cell].servers, new.cells[cell].servers
+    old_cell, new_cell = old.cells[cell], new.cells[cell]
+    old_servers, new_servers = old_cell.servers, new_cell.servers
     servers = [
         (role, old_servers.get(role), new_servers.get(role))
         for role in sorted(set(old_servers) | set(new_servers))
         if old_servers.get(role) != new_servers.get(role)
     ]
-    libraries = [
-        (name, old.libraries.get(name), new.libraries.get(name))
-        for name in sorted(set(old.libraries) | set(new.libraries))
-        if old.libraries.get(name) != new.libraries.get(name)
+    return Cause(nights[before], commit, servers, changed_libraries(old, new, cell))
+
+
+def changed_libraries(old: Run, new: Run, cell: str) -> list[tuple[str, str | None, str | None]]:
+    """(name, before, after) of each library whose version differs between the two runs of
+    `cell`: what the cell's own venv held when both runs kept it, else (runs from before it
+    was kept) the libraries of the process that rendered the report."""
+    old_cell, new_cell = old.cells[cell], new.cells[cell]
+    if old_cell.libraries and new_cell.libraries:
+        before, after = old_cell.libraries, new_cell.libraries
+    else:
+        before, after = old.libraries, new.libraries
+    return [
+        (name, before.get(name), after.get(name))
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
     ]
-    return Cause(nights[before], commit, servers, libraries)
+
+
+# ------------------------------------------------------------------ libraries
+
+
+def library_changes(history: History, failures: Sequence[FirstFailure]) -> list[LibraryChange]:
+    """The libraries whose installed version changed since the run before, per cell (each
+    cell against the last run that ran it), with the failures that began tonight in those
+    cells; only from the cells' own venvs, so a run before they were kept flags nothing."""
+    runs = history.runs
+    if not runs or runs[-1].interrupted:
+        return []
+    tonight = runs[-1]
+    changed: dict[tuple[str, str | None, str | None], list[str]] = {}
+    for cell, now in tonight.cells.items():
+        previous = next(
+            (run for run in reversed(runs[:-1]) if cell in run.cells and not run.interrupted),
+            None,
+        )
+        if previous is None or not now.libraries or not previous.cells[cell].libraries:
+            continue
+        for change in changed_libraries(previous, tonight, cell):
+            changed.setdefault(change, []).append(cell)
+    begun = [f for f in failures if f.night.index == len(runs) - 1]
+    return [
+        LibraryChange(
+            name,
+            before,
+            after,
+            cells,
+            [
+                f"{f.cell} · {f.test} {f.state}" if f.test else f"cell {f.cell} {f.state}"
+                for f in begun
+                if f.cell in cells
+            ],
+        )
+        for (name, before, after), cells in changed.items()
+    ]
 
 
 # ------------------------------------------------------------------ flakiness

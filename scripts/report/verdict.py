@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from scripts.backends import BACKENDS
 from scripts.report.matrix_info import MatrixInfo
 from scripts.report.model import BackendVerdict, VersionState, VersionVerdict
 from scripts.report.versions import backend_key, display_name, ordered_versions
@@ -34,19 +35,45 @@ def counted_axes(cell: CellResult, matrix: MatrixInfo) -> list[tuple[str, str]]:
 
     A cell counts for the versions its id names (`postgres-16`, `postgres-16+valkey-8`); the
     default cell (default database + default cache) also counts for the default cache, whose
-    own axis cell it is. A default version riding along in another cell does not count.
+    own axis cell it is. A default version riding along in another cell does not count. A
+    cell whose id names a stack value or an interpreter (`sqlalchemy-2.0`,
+    `postgres-18+psycopg3`, `py3.13`) counts for no server: it speaks for its library or
+    interpreter (`scripts.report.stack`), and a server is judged on the default stack.
     """
     try:
-        named = {version_id(*part) for part in cell_id_parts(cell.cell)}
+        parts = cell_id_parts(cell.cell)
     except CellIdError:
-        named = set()
+        parts = ()
+    unparsed_variant = parts == () and bool(cell.stack or cell.interpreter)
+    if unparsed_variant or any(backend not in BACKENDS for backend, _ in parts):
+        return []
+    named = {version_id(*part) for part in parts}
     pairs: list[tuple[str, str]] = []
-    defaults = {matrix.default_database, matrix.default_cache}
-    is_default_cell = {axis.id for axis in cell.axes.values()} == defaults
+    is_default_cell = servers_of(cell) == default_servers(matrix)
     for axis in cell.axes.values():
         if axis.id in named or is_default_cell:
             pairs.append((axis.backend, axis.version))
     return pairs
+
+
+def names_servers_only(cell: CellResult) -> bool:
+    """True when the cell's id names server versions only (`postgres-16+valkey-8`): it asked
+    the default stack and interpreter. False for `sqlalchemy-2.0`, `postgres-18+psycopg3`,
+    `py3.13`, and for an id that does not read as one."""
+    try:
+        parts = cell_id_parts(cell.cell)
+    except CellIdError:
+        return False
+    return all(backend in BACKENDS for backend, _ in parts)
+
+
+def servers_of(cell: CellResult) -> frozenset[str]:
+    """The server versions a cell ran on, as version ids (`{"postgres-16", "redis-7.0"}`)."""
+    return frozenset(axis.id for axis in cell.axes.values())
+
+
+def default_servers(matrix: MatrixInfo) -> frozenset[str]:
+    return frozenset(s for s in (matrix.default_database, matrix.default_cache) if s)
 
 
 def build_verdict(cells: Sequence[CellResult], matrix: MatrixInfo) -> list[BackendVerdict]:
@@ -81,9 +108,14 @@ def build_verdict(cells: Sequence[CellResult], matrix: MatrixInfo) -> list[Backe
 def _version_verdict(version: str, cells: list[CellResult]) -> VersionVerdict:
     if not cells:
         return VersionVerdict(version, "missing", [], "no result for this version in this run")
-    worst = min(cells, key=lambda c: _WORST_FIRST.index(c.state))
+    worst = worst_first(cells)[0]
     reason = worst.reason if worst.state != "passed" else None
-    return VersionVerdict(version, worst.state, [c.cell for c in cells], _one_line(reason))
+    return VersionVerdict(version, worst.state, [c.cell for c in cells], one_line(reason))
+
+
+def worst_first(cells: Sequence[CellResult]) -> list[CellResult]:
+    """`cells`, the worst state first (stable: cells in the same state keep their order)."""
+    return sorted(cells, key=lambda c: _WORST_FIRST.index(c.state))
 
 
 def summarise(
@@ -134,7 +166,7 @@ def _span(run: list[str]) -> str:
     return ", ".join(run)
 
 
-def _one_line(reason: str | None) -> str | None:
+def one_line(reason: str | None) -> str | None:
     """The reason's first line, without a parenthesised detail that would not fit: the cell
     table and the failures section keep the whole reason."""
     if not reason:
