@@ -206,7 +206,7 @@ def load_suite(path: Path) -> Suite:
 
 
 def _parse(path: Path, sha256: str, document: dict[str, Any]) -> Matrix:
-    _only_keys(path, "", document, {"matrix", "suite", "database", "cache"})
+    _only_keys(path, "", document, {"matrix", "suite", "database", "cache", "floor"})
     settings = _table(path, "matrix", document.get("matrix", {}))
     _only_keys(path, "matrix", settings, set(_MATRIX_KEYS))
     for key, expected in _MATRIX_KEYS.items():

@@ -57,6 +57,9 @@ class RunPlan:
     """Remove every earlier cell folder first (a whole run replaces the last)."""
     known_failures: Mapping[str, str] = field(default_factory=dict)
     """matrix.toml's `known-failures`: cell id -> why."""
+    extra_pins: tuple[str, ...] = ()
+    """`--pin` requirements added to every cell's stack pins, each replacing a pin of the
+    same distribution (`python -m scripts floor` probes a release so)."""
     suite_env: Mapping[str, str] = field(default_factory=dict)
     """More variables for every cell's suite (the harness's own tests plant faults so)."""
     # the benchmark's baseline switches (`python -m scripts bench run`), never a normal run's

@@ -82,6 +82,7 @@ def plan_from_arguments(matrix: Matrix, args: argparse.Namespace) -> RunPlan:
         jobs=args.jobs,
         source=cast(SourceKind | None, args.source),
         pytest_args=tuple(args.pytest_args),
+        extra_pins=tuple(getattr(args, "pin", [])),  # `bench run` takes none
         reports=args.reports if report else None,
         fetch=not args.no_fetch,
         strict=args.strict,
