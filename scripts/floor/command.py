@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +24,14 @@ from packaging.version import Version
 
 from scripts.floor.answer import FloorAnswer, ProbeRecord, record_answer
 from scripts.floor.bisection import Kind, Probe, Search, find_ceiling, find_floor, most_probes
-from scripts.floor.probe import HarnessError, HarnessProbe
-from scripts.floor.releases import IndexReadError, describe, index_url, list_releases
+from scripts.floor.probe import HARNESS, HarnessError, HarnessProbe
+from scripts.floor.releases import (
+    IndexReadError,
+    describe,
+    index_url,
+    list_releases,
+    range_text,
+)
 from scripts.floor.spec import FloorSpec, default_cell, load_floor_specs, parse_range
 from scripts.matrix import Matrix, MatrixError
 from scripts.paths import ScratchFolderError, scratch_dir
@@ -48,8 +55,10 @@ class FloorRequest:
     range: SpecifierSet
 
 
-def floor_from_arguments(matrix: Matrix, args: argparse.Namespace) -> int:
-    """Run `python -m scripts floor ...`; its exit status."""
+def floor_from_arguments(
+    matrix: Matrix, args: argparse.Namespace, *, harness: Sequence[str] = HARNESS
+) -> int:
+    """Run `python -m scripts floor ...`; its exit status. `harness` runs each probe's cell."""
     try:
         request = request_from_arguments(matrix, args)
     except (MatrixError, OptionError) as error:
@@ -60,9 +69,10 @@ def floor_from_arguments(matrix: Matrix, args: argparse.Namespace) -> int:
     except IndexReadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    most = most_probes(len(releases))
     print(
         f"{request.kind} of {request.library} on {request.cell}: {describe(releases)} in"
-        f" {request.range} ({index_url()}); at most {most_probes(len(releases))} probes",
+        f" {range_text(request.range)} ({index_url()}); at most {most} probes",
         flush=True,
     )
     extra = [*(["--timeout", str(args.timeout)] if args.timeout else [])]
@@ -74,6 +84,7 @@ def floor_from_arguments(matrix: Matrix, args: argparse.Namespace) -> int:
                 cell=request.cell,
                 matrix_file=args.matrix,
                 results=Path(folder),
+                harness=tuple(harness),
                 extra_arguments=tuple(extra),
             )
             search = _search(request.kind, releases, probe)
@@ -168,7 +179,7 @@ def answer_of(request: FloorRequest, search: Search) -> FloorAnswer:
         library=request.library,
         kind=request.kind,
         cell=request.cell,
-        range=str(request.range),
+        range=range_text(request.range),
         answer=None if search.answer is None else str(search.answer),
         problem=search.problem,
         releases=len(search.releases),

@@ -115,3 +115,12 @@ def describe(releases: Sequence[Version]) -> str:
     if len(releases) == 1:
         return f"1 release, {releases[0]}"
     return f"{len(releases)} releases, {releases[0]} … {releases[-1]}"
+
+
+_BOUNDS_FIRST = (">=", ">", "~=", "==", "===", "!=", "<=", "<")
+
+
+def range_text(within: SpecifierSet) -> str:
+    """`>=2.0.0,<2.2`: a range with its lower bounds first (`str()` sorts them otherwise)."""
+    ordered = sorted(within, key=lambda s: (_BOUNDS_FIRST.index(s.operator), s.version))
+    return ",".join(str(specifier) for specifier in ordered) or "any release"
