@@ -10,6 +10,7 @@ from html import escape
 
 from scripts.report.assets import PAGE_CSS, PAGE_JS
 from scripts.report.cause import cell_cause
+from scripts.report.floors import floors_html
 from scripts.report.grid import grid_rows
 from scripts.report.grid_html import GRID_CSS, grid_section
 from scripts.report.history_html import HISTORY_CSS, history_script, history_section
@@ -116,7 +117,7 @@ def _verdict(report: Report) -> str:
         f'<li data-backend="{escape(v.backend)}"><b>{escape(v.name)}</b>'
         f" {escape(summarise(v.versions, STATE_WORDS))}</li>"
         for v in report.verdict
-    )
+    ) + floors_html(report.floors)
     return f'<section id="verdict"><h2>Verdict</h2><ul>{items}</ul></section>'
 
 

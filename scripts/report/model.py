@@ -207,6 +207,7 @@ class Report:
     diff_note: str | None  # why there is no diff, or a problem reading the previous report
     trends: Trends | None = None  # None when the report keeps no history
     history_note: str | None = None  # a history that was missing or unreadable, and started anew
+    floors: list[str] = field(default_factory=list)  # `nox -s floor`'s answers (report/floors.py)
 
     def state_counts(self) -> dict[CellState, int]:
         counts: dict[CellState, int] = dict.fromkeys(
@@ -243,6 +244,7 @@ class Report:
             "diff": None if self.diff is None else {**asdict(self.diff), "empty": self.diff.empty},
             "diff_note": self.diff_note,
             "history": None if self.trends is None else trends_json(self.trends, self.history_note),
+            "floors": self.floors,
         }
 
 
