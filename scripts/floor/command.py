@@ -150,21 +150,33 @@ def _cell(
 
 def _search(kind: Kind, releases: list[Version], probe: HarnessProbe) -> Search:
     progress = PrintedProgress(probe.library)
-    if kind == "floor":
-        return find_floor(releases, probe, progress=progress)
-    return find_ceiling(releases, probe, progress=progress)
+    try:
+        if kind == "floor":
+            return find_floor(releases, probe, progress=progress)
+        return find_ceiling(releases, probe, progress=progress)
+    finally:
+        progress.end_line()
 
 
-@dataclass(frozen=True)
+@dataclass
 class PrintedProgress:
     """`probe 3/8: sqlalchemy==2.0.31 … passed in 41 s`, the first half as the probe starts."""
 
     library: str
+    line_open: bool = False
 
     def started(self, number: int, most: int, release: Version) -> None:
         print(f"probe {number}/{most}: {self.library}=={release} … ", end="", flush=True)
+        self.line_open = True
+
+    def end_line(self) -> None:
+        """End a probe's line that an error cut short."""
+        if self.line_open:
+            print("stopped", flush=True)
+        self.line_open = False
 
     def finished(self, number: int, most: int, probe: Probe) -> None:
+        self.line_open = False
         verdict = "passed" if probe.outcome.passed else "failed"
         print(f"{verdict} in {probe.took_s:.0f} s", flush=True)
         if probe.outcome.reason:

@@ -118,8 +118,9 @@ def test_a_harness_that_leaves_no_result_stops_the_search(
     matrix: Matrix, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status = run_floor(matrix, ["floor", "sqlalchemy", "--results", str(tmp_path)], "--no-result")
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert status == 2
+    assert out.splitlines()[-1] == "probe 1/7: sqlalchemy==2.1.1 … stopped"
     assert "exited 3 and left no result.json for sqlite-stdlib" in err
     assert "Traceback: the harness broke before the cell ran" in err
     assert not (tmp_path / FLOORS_FILE).exists()
