@@ -4,6 +4,7 @@
     nox -s matrix                every cell of matrix.toml, then the report
     nox -s "cell(postgres-16)"   one cell;  nox -t postgres  every PostgreSQL cell
     nox -s fetch | images | report | lint | bench
+    nox -s floor -- sqlalchemy   the oldest SQLAlchemy the suite passes on (-- kombu --ceiling)
     nox -s fuzz                  schemathesis, races and bursts against a live service
     nox -l --json                the sessions with their tags
 
@@ -186,6 +187,16 @@ def fetch(session: nox.Session) -> None:
     `-- <cell id>` fetches every server of that cell only.
     """
     harness(session, *matrix_option(), "fetch", *session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+def floor(session: nox.Session) -> None:
+    """Find the oldest release of a library on which the suite still passes, by bisection.
+
+    `-- sqlalchemy` searches [floor.sqlalchemy]'s range on its cell; `-- kombu --ceiling` the
+    newest release that still passes on its ceiling cell (docs/floors.md).
+    """
+    harness(session, *matrix_option(), "floor", *session.posargs)
 
 
 @nox.session(venv_backend="none", default=False)

@@ -56,7 +56,8 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _cells(args: argparse.Namespace) -> int:
-    """`list`, `fetch`, `cell`, `matrix` and `bench run`: the commands that read the matrix."""
+    """`list`, `fetch`, `floor`, `cell`, `matrix` and `bench run`: the commands that read the
+    matrix."""
     from scripts.matrix import load_matrix
 
     try:
@@ -69,6 +70,10 @@ def _cells(args: argparse.Namespace) -> int:
             from scripts.fetch import fetch_cells
 
             return fetch_cells(matrix, args.cells)
+        if args.command == "floor":
+            from scripts.floor.command import floor_from_arguments
+
+            return floor_from_arguments(matrix, args)
         return _run(matrix, args)
     except ValueError as error:  # a bad matrix file, an unknown cell or tag
         print(f"error: {error}", file=sys.stderr)

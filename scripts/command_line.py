@@ -240,6 +240,42 @@ OPTIONS: dict[str, Option] = {
         "bench run sqlite-stdlib --suite-repeat 4",
         {"type": _count(minimum=1), "default": 1, "metavar": "N"},
     ),
+    # floor
+    "library": Option(
+        ("library",),
+        "the library (a distribution name) whose floor or ceiling is searched",
+        "none (it is needed)",
+        "floor sqlalchemy",
+        {"metavar": "LIBRARY"},
+    ),
+    "ceiling": Option(
+        ("--ceiling",),
+        "find the newest release that still passes (on a cell where the newest fails)",
+        "off: the floor, the oldest release that passes",
+        "floor kombu --ceiling",
+        {"action": "store_true"},
+    ),
+    "floor_cell": Option(
+        ("--cell",),
+        "the cell every probe runs",
+        "[floor.<library>]'s `cell` (the default cell), or `ceiling-cell` with --ceiling",
+        "floor kombu --ceiling --cell redis-6.0",
+        {"default": None, "metavar": "CELL_ID"},
+    ),
+    "range": Option(
+        ("--range",),
+        "the releases searched, as a PEP 440 specifier",
+        "[floor.<library>]'s `range`",
+        'floor sqlalchemy --range ">=2.0.20,<2.1"',
+        {"default": None, "metavar": "SPEC"},
+    ),
+    "floor_results": Option(
+        ("--results",),
+        "the results folder: the answer is kept in <results>/floors.json for the report",
+        "results/",
+        "floor sqlalchemy --results /tmp/results",
+        {"type": Path, "default": RESULTS_DIR},
+    ),
     # images
     "image_tags": Option(
         ("tags",),
@@ -409,6 +445,20 @@ COMMANDS: dict[str, Command] = {
         "run every cell (or those with --tag), then render the report",
         ("matrix", "tag", "strategy", *RUN_OPTIONS, "reports", "no_report"),
         True,
+    ),
+    "floor": Command(
+        "find the oldest release of a library on which the suite passes (--ceiling: the "
+        "newest), bisecting over the index's releases",
+        (
+            "library",
+            "matrix",
+            "ceiling",
+            "floor_cell",
+            "range",
+            "floor_results",
+            "timeout",
+            "no_fetch",
+        ),
     ),
     "fetch": Command(
         "fetch the server programs the matrix names and this machine lacks",

@@ -19,6 +19,7 @@ from scripts.report.diff import (
     load_previous,
     snapshot,
 )
+from scripts.report.floors import floor_lines
 from scripts.report.grid import grid_rows
 from scripts.report.grid_svg import render_grid_svg
 from scripts.report.history import DEFAULT_LIMIT, History, load_history, record_run, save_history
@@ -73,6 +74,7 @@ def build_report(results_dirs: Sequence[Path], matrix: MatrixInfo, previous: Pat
         diff=diff,
         diff_note=note,
         stack_verdict=build_stack_verdict(collected.results, matrix),
+        floors=floor_lines(results_dirs),
     )
 
 

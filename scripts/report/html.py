@@ -10,6 +10,7 @@ from html import escape
 
 from scripts.report.assets import PAGE_CSS, PAGE_JS
 from scripts.report.cause import cell_cause
+from scripts.report.floors import floors_html
 from scripts.report.grid import grid_rows
 from scripts.report.grid_html import GRID_CSS, grid_section
 from scripts.report.history_html import HISTORY_CSS, history_script, history_section
@@ -124,6 +125,7 @@ def _verdict(report: Report) -> str:
         "</li>"
         for line in report.stack_verdict
     )
+    items += floors_html(report.floors)
     return f'<section id="verdict"><h2>Verdict</h2><ul>{items}</ul></section>'
 
 

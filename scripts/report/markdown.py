@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scripts.report.cause import cell_cause
+from scripts.report.floors import floors_markdown
 from scripts.report.grid import grid_rows
 from scripts.report.history_markdown import history_markdown
 from scripts.report.markdown_text import code, escape, fenced
@@ -45,6 +46,7 @@ def render_markdown(report: Report) -> str:
     ]
     out += [f"- **{v.name}** {escape(v.summary)}" for v in report.verdict] or ["- no cells"]
     out += [f"- **{line.name}** {escape(line.summary)}" for line in report.stack_verdict]
+    out += floors_markdown(report.floors)
     out += ["", *_cells(report)]
     out += _history(report)
     out += ["", *_groups(report.cells), "", *_failures(report.cells)]

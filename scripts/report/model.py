@@ -251,6 +251,7 @@ class Report:
     trends: Trends | None = None  # None when the report keeps no history
     history_note: str | None = None  # a history that was missing or unreadable, and started anew
     stack_verdict: list[StackVerdict] = field(default_factory=list)  # libraries, interpreter
+    floors: list[str] = field(default_factory=list)  # `nox -s floor`'s answers (report/floors.py)
 
     def state_counts(self) -> dict[CellState, int]:
         counts: dict[CellState, int] = dict.fromkeys(
@@ -288,6 +289,7 @@ class Report:
             "diff": None if self.diff is None else {**asdict(self.diff), "empty": self.diff.empty},
             "diff_note": self.diff_note,
             "history": None if self.trends is None else trends_json(self.trends, self.history_note),
+            "floors": self.floors,
         }
 
 

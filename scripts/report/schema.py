@@ -79,7 +79,11 @@ SHAPES: dict[type, Shape] = {
             "history": _described(
                 "what the history file says beyond this run; null when no history is kept"
             ),
+            "floors": _described(
+                "a line per floor or ceiling `python -m scripts floor` found (floors.json)"
+            ),
         },
+        optional=frozenset({"floors"}),
     ),
     RunInfo: Shape(
         notes={

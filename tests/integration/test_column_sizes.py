@@ -6,7 +6,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, Text, inspect
 
 from app.limits import CONTENT_MAX, NAME_MAX, TITLE_MAX, UTF8MB4_BYTES_PER_CHARACTER
-from app.models import Post
 
 EMOJI = "\U0001f600"  # 4 bytes in UTF-8 / utf8mb4
 
