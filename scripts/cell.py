@@ -190,9 +190,14 @@ class _CellRun:
     def run(self) -> CellResult:
         with cancelled_by(self.cancel):
             result = self._run()
+        asked = replace(
+            result,
+            stack={value.group: value.name for value in self.cell.stack},
+            interpreter=self.cell.python.version if self.cell.python else None,
+        )
         if self.venv is None:
-            return result
-        return replace(result, environment=environment_of(self.venv, self.cell, self.plan))
+            return asked
+        return replace(asked, environment=environment_of(self.venv, self.cell, self.plan))
 
     def _run(self) -> CellResult:
         missing = missing_test_paths(self.plan)

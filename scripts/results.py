@@ -653,13 +653,16 @@ def broken_result(cell: str, reason: str) -> CellResult:
 
 
 def is_cell_id(name: str) -> bool:
-    """True when `name` reads as a cell id: parts joined by `+`, each a version of a known
-    backend (`postgres-16`), of a stack group (`sqlalchemy-2.0`), an interpreter (`py3.13`), or
-    a named stack value (`psycopg3`) beside one of those (`postgres-18+psycopg3`)."""
+    """True when `name` reads as a cell id on its own: parts joined by `+`, each a version of
+    a known backend (`postgres-16`), an interpreter (`py3.13`) or a named stack value beside
+    one of those (`postgres-18+psycopg3`). A stack group's version (`sqlalchemy-2.0`) reads as
+    one only against the matrix (`scripts.report.collect` asks it)."""
     try:
         parts = cell_id_parts(name)
     except CellIdError:
         return False
+    if any(version and backend not in BACKENDS for backend, version in parts):
+        return False  # `backup-2026`: no backend of ours
     if any(backend in BACKENDS and not version for backend, version in parts):
         return False  # `postgres` alone: a backend always comes with its version
     return any(version or python_version_of(part) for part, version in parts)

@@ -42,7 +42,8 @@ def collect(folders: Sequence[Path], order: Sequence[str] = ()) -> Collected:
             continue
         for folder in _cell_folders(root):
             result, whole = read_cell_folder(folder)
-            if not whole and result.cell == folder.name and not is_cell_id(folder.name):
+            named = is_cell_id(folder.name) or folder.name in order
+            if not whole and result.cell == folder.name and not named:
                 warnings.append(
                     f"{folder} is not a cell's folder (its name is no cell id and it holds no"
                     " readable result.json): ignored"

@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from scripts import schedule
 from scripts.backends import NotAnsweringError
 from scripts.backends.mysql import mysql_protocol_version
-from scripts.matrix import Cell, load_matrix
-from scripts.paths import MATRIX_FILE, REPO_ROOT
+from scripts.matrix import Cell
+from scripts.paths import REPO_ROOT
 from scripts.plan import RunPlan
 from scripts.providers.base import ProvisioningError
 from scripts.providers.ports import free_port
@@ -29,6 +29,7 @@ from scripts.providers.runs import start_ticks
 from scripts.sources import binaries as binaries_module
 from scripts.sources.binaries import BinariesProvider
 from tests.harness.fault_support import recorded_processes, silent_redis_folder, silent_redis_matrix
+from tests.harness.matrix_support import harness_environment_cell
 from tests.harness.providers_support import binaries_spec
 from tests.harness.scratch_support import leftovers
 
@@ -142,7 +143,7 @@ def test_the_main_thread_does_not_wait_on_a_cell_that_never_stops(
 
     monkeypatch.setattr(schedule, "run_cell", cell_that_ignores_ctrl_c)
     monkeypatch.setattr(schedule, "kill_all_groups", lambda: killed.append(1) or 0)
-    cell: Cell = load_matrix(MATRIX_FILE).cell("sqlite-stdlib")
+    cell: Cell = harness_environment_cell("sqlite-stdlib")
     main = threading.get_ident()
 
     def press_ctrl_c() -> None:

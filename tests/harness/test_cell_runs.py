@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from scripts.cell import run_cell
-from scripts.matrix import Cell, load_matrix
-from scripts.paths import MATRIX_FILE
+from scripts.matrix import Cell
 from scripts.plan import RunPlan
 from scripts.progress_log import read_progress
 from scripts.results import CellResult, read_result
 from scripts.schedule import exit_status
 from scripts.suite import Suite
 from tests.harness.fault_support import KILLS_ITS_WORKER_ONCE
+from tests.harness.matrix_support import harness_environment_cell
 
 SLOW_TEST = """
 import time
@@ -97,7 +97,7 @@ def slow_suite(tmp_path: Path) -> str:
 @pytest.fixture
 def default_cell() -> Cell:
     """SQLite with the machine's redis-server: servable wherever the tests run."""
-    return load_matrix(MATRIX_FILE).cell("sqlite-stdlib")
+    return harness_environment_cell("sqlite-stdlib")
 
 
 def running_pytests(marker: str) -> list[str]:

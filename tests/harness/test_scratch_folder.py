@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from scripts.cell import run_cell
-from scripts.matrix import load_matrix
-from scripts.paths import MATRIX_FILE, ScratchFolderError, scratch_dir
+from scripts.paths import ScratchFolderError, scratch_dir
 from scripts.plan import RunPlan
 from scripts.providers.base import ProvisioningError
 from scripts.sources.templates import copy_template
+from tests.harness.matrix_support import harness_environment_cell
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_a_cell_whose_servers_cannot_get_a_scratch_folder_says_so(
     broken = tmp_path / "not-a-folder"
     broken.write_text("a runner whose scratch space is broken\n")
     monkeypatch.setenv("COMPAT_SCRATCH_DIR", str(broken))
-    cell = load_matrix(MATRIX_FILE).cell("sqlite-stdlib")  # its Redis needs a scratch folder
+    cell = harness_environment_cell("sqlite-stdlib")  # its Redis needs a scratch folder
     result = run_cell(cell, RunPlan((cell,), tmp_path / "results", timeout=60))
     assert result.state == "error"
     assert result.reason is not None

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from scripts.cell import run_cell
-from scripts.matrix import load_matrix
 from scripts.paths import MATRIX_FILE
 from scripts.plan import RunPlan
 from scripts.providers.accounts import SERVER_ACCOUNT
@@ -21,6 +20,7 @@ from scripts.report.build import write_report
 from scripts.sources import binaries as binaries_module
 from scripts.sources.binaries import BinariesProvider
 from scripts.suite import Suite
+from tests.harness.matrix_support import harness_environment_cell
 from tests.harness.providers_support import as_nobody, as_root, binaries_spec, processes_using
 
 # (backend, version, client over TCP, client over the Unix socket, a sign it got in)
@@ -112,7 +112,7 @@ def test_passwords_appear_in_no_result_log_or_report(
     monkeypatch.setattr(binaries_module, "new_password", lambda: SECRET)
     suite = tmp_path / "test_failing.py"
     suite.write_text(FAILING_SUITE)
-    cell = load_matrix(MATRIX_FILE).cell("postgres-15")
+    cell = harness_environment_cell("postgres-15")
     results = tmp_path / "results"
     plan = RunPlan(
         (cell,), results, timeout=120, source="binaries", suite=Suite(test_paths=(str(suite),))

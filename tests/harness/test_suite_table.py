@@ -27,6 +27,7 @@ from scripts.results import CellResult
 from scripts.server_use import Watched, settled_reading, unused
 from scripts.sources.binaries import BinariesProvider
 from scripts.suite import DEFAULT_SUITE, NO_PREPARE, Suite, SuiteEnv
+from tests.harness.matrix_support import harness_environment_cell
 
 POSTGRES_PROGRAMS = Path("/usr/lib/postgresql/15/bin")
 """The machine's PostgreSQL 15 programs, started as a throwaway server of the test's own: the
@@ -192,7 +193,7 @@ def run_stand_in(cell: Cell, results: Path, suite: Suite, matrix_file: Path) -> 
 @pytest.fixture
 def default_cell() -> Cell:
     """SQLite with the machine's redis-server: servable wherever the tests run."""
-    return load_matrix(MATRIX_FILE).cell("sqlite-stdlib")
+    return harness_environment_cell("sqlite-stdlib")
 
 
 def test_a_missing_test_path_is_an_error_before_any_server_starts(
