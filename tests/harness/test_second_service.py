@@ -135,12 +135,6 @@ DEFAULT_DATABASE_ENV = "# database left at its default (DATABASE_URL)"
 @pytest.mark.slow
 @pytest.mark.timeout(RUN_SECONDS + 120)
 @ONE_REPOSITORY
-@pytest.mark.xfail(
-    strict=True,
-    reason="the plugin's own per-worker databases open sessions on the cell's server, and the "
-    "service's model tests use the plugin's engine: the activity check (scripts/server_use.py) "
-    "sees the server used and passes the cell, though the service's app never read the URL",
-)
 def test_the_notes_service_left_at_the_default_database_variable_is_an_error_cell(
     adopter_repository: Path,
 ) -> None:
