@@ -1,7 +1,7 @@
 """Did the suite use the cell's database? A cell whose suite never touched it tested nothing.
 
 A service that reads its database from another variable than the one the `[suite]` table
-names (say `SQLALCHEMY_DATABASE_URI` while the table says `DATABASE_URL`) runs its tests
+names (say `SQLALCHEMY_DATABASE_URI` while the table names another) runs its tests
 against whatever it falls back to (a SQLite file of its own), and would give a green cell
 that proved nothing about the cell's database. So the cell asks whether the service used it,
 in one of two ways, and a suite that did not is an `error` that says which `[suite] env` name
