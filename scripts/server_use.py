@@ -9,14 +9,15 @@ to fix (see `CHECKED_ROLES` for why only the database):
 
 1. The suite enables the harness's pytest plugin (scripts/pytest_plugin/), which gives each
    worker a database of its own and names it in the service's variable: then each worker
-   writes, before dropping its database, how many connections to it were made by anything
-   but the plugin (scripts/pytest_plugin/database_use.py) to the file the cell names in
-   `DATABASE_USE_FILE_ENV`. The cell's database was used when any worker counted one. The
-   plugin's own connections do not count: its `engine` fixture, `db_session` on it and its
-   schema step reach the worker's database whatever variable the service reads, so the
-   server's own counters below cannot tell a service that ignored the URL. This holds for
-   every database family alike, SQLite included (the same file), since it is counted in the
-   suite's process. It cannot see a connection made in another process (a server the tests
+   writes, before dropping its database, how many connections to the cell's database server
+   (that database, or one the service's tests make there; for SQLite, a file beside it) were
+   made by anything but the plugin (scripts/pytest_plugin/database_use.py) to the file the
+   cell names in `DATABASE_USE_FILE_ENV`. The cell's database was used when any worker
+   counted one. The plugin's own connections do not count: its `engine` fixture,
+   `db_session` on it and its schema step reach the worker's database whatever variable the
+   service reads, so the server's own counters below cannot tell a service that ignored the
+   URL. This holds for every database family alike, SQLite included, since it is counted in
+   the suite's process. It cannot see a connection made in another process (a server the tests
    start as a subprocess) or without SQLAlchemy: such a suite's cell is an `error`, and the
    fix is to build the service's engine in the test process, or to not use the plugin.
 2. Else (a suite without the plugin, or one that ran no worker's database) the server's own

@@ -1,4 +1,4 @@
-"""Did the service connect to its worker's database? The connections the plugin did not make,
+"""Did the service connect to the cell's database? The connections the plugin did not make,
 counted while the worker runs, and written down for the cell runner (scripts/server_use.py).
 
 The plugin itself connects to each worker's database: its `engine` fixture (and `db_session`
@@ -6,9 +6,11 @@ on it) and its schema step (`make_schema`). A service that reads another variabl
 the `[suite]` table names starts its own engine on whatever it falls back to (a SQLite file
 of its own), and its tests still pass; only the plugin's connections reached the cell's
 database. So a connection counts when it is made by an engine the plugin did not build, outside
-the plugin's own work, to the worker's database (the same database name on a server; the same
-file for SQLite): SQLAlchemy tells every engine's new connections to a listener on the
-`Engine` class, the service's async engines included (their `sync_engine`).
+the plugin's own work, to the cell's database server (its host and port: the worker's database
+or one the service's tests make there; for SQLite, a file in the worker's file's folder):
+SQLAlchemy tells every engine's new connections to a listener on the `Engine` class, the
+service's async engines included (their `sync_engine`). The worker's own database is made
+before the count starts and dropped after it ends.
 
 What it cannot see: a connection made outside the suite's process (a server the tests start as
 a subprocess) or without SQLAlchemy; scripts/server_use.py says what the cell does then.
@@ -50,21 +52,23 @@ def plugins_own_work() -> Iterator[None]:
         _PLUGIN_AT_WORK.reset(token)
 
 
-def database_key(url: URL) -> str | None:
-    """What two URLs of one database share: the resolved file for SQLite, else the database's
-    name (a worker's is unique: its run's id and the worker's); None for an in-memory one."""
-    if not url.database or url.database == ":memory:":
-        return None
+def server_key(url: URL) -> tuple[str, ...] | None:
+    """What the URLs of one database server share: its host and port (any database on it:
+    the service's tests may make their own there, as the bundled migration tests do); for
+    SQLite, the folder of the worker's file (the harness's scratch folder, never the one a
+    service's default file lies in). None for an in-memory SQLite database."""
     if url.get_backend_name() == "sqlite":
-        return str(Path(url.database).expanduser().resolve())
-    return url.database
+        if not url.database or url.database == ":memory:":
+            return None
+        return ("sqlite", str(Path(url.database).expanduser().resolve().parent))
+    return ("server", str(url.host), str(url.port))
 
 
 class ServiceConnections:
-    """The connections to one database made by anything but the plugin, counted."""
+    """The connections to the server of one database made by anything but the plugin."""
 
     def __init__(self, database_url: str) -> None:
-        self.database = database_key(make_url(database_url))
+        self.server = server_key(make_url(database_url))
         self._count = 0
         self._lock = threading.Lock()
 
@@ -78,7 +82,7 @@ class ServiceConnections:
         engine = connection.engine
         if engine in _PLUGINS_ENGINES or _PLUGIN_AT_WORK.get():
             return
-        if self.database is not None and database_key(engine.url) == self.database:
+        if self.server is not None and server_key(engine.url) == self.server:
             with self._lock:
                 self._count += 1
 
