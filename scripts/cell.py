@@ -78,7 +78,15 @@ from scripts.results import (
     without_colour,
     write_result,
 )
-from scripts.server_use import CHECKED_ROLES, Watched, unused, unused_server_reason, watch
+from scripts.server_use import (
+    CHECKED_ROLES,
+    DATABASE_USE_FILE,
+    DATABASE_USE_FILE_ENV,
+    Watched,
+    unused,
+    unused_server_reason,
+    watch,
+)
 from scripts.sources import choose_provider
 from scripts.sources.urls import with_scheme
 from scripts.stacks import distributions_of, merged_pins
@@ -96,6 +104,7 @@ CELL_FILES = (
     "progress.jsonl",
     "progress-rerun.jsonl",
     MIGRATIONS_FILE,
+    DATABASE_USE_FILE,
     PYTEST_CACHE,
 )
 """Every file the runner writes in a cell's folder (a whole run removes folders of only these)."""
@@ -309,6 +318,7 @@ class _CellRun:
             env[PREPARE_COMMAND_ENV] = suite.prepare
         env[PROGRESS_FILE_ENV] = str(self.folder / "progress.jsonl")
         env[MIGRATIONS_FILE_ENV] = str(self.folder / MIGRATIONS_FILE)
+        env[DATABASE_USE_FILE_ENV] = str(self.folder / DATABASE_USE_FILE)
         env[MATRIX_FILE_ENV] = str(self.plan.matrix_file)  # whose [suite] the plugin follows
         # the suite's throwaway files (its SQLite databases) live in this run's folder: a
         # later run reaps them with it should this one be killed
@@ -339,7 +349,13 @@ class _CellRun:
     def _watch(self, running: dict[Role, RunningServer]) -> list[Watched]:
         """The servers whose use the suite's run is checked for, with their counters now."""
         found = (
-            watch(spec.role, spec.backend, spec.version, running[spec.role].url)
+            watch(
+                spec.role,
+                spec.backend,
+                spec.version,
+                running[spec.role].url,
+                self.folder / DATABASE_USE_FILE,
+            )
             for spec in self.cell.specs
             if spec.role in CHECKED_ROLES
         )

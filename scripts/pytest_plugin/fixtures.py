@@ -10,6 +10,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from scripts.pytest_plugin.database_use import plugins_own, plugins_own_work
 from scripts.pytest_plugin.engines import worker_engine
 from scripts.pytest_plugin.isolation import SchemaMaker, isolated_session
 from scripts.pytest_plugin.template import Preparation, SchemaPreparationError
@@ -47,8 +48,9 @@ def worker_servers(pytestconfig: pytest.Config, suite_table: Suite) -> Iterator[
 @pytest.fixture(scope="session")
 def engine(worker_servers: WorkerServers) -> Iterator[Engine]:
     """An engine of this worker's database (scripts/pytest_plugin/engines.py). A service whose
-    engine is its own (pragmas, events) overrides this fixture with it."""
-    built = worker_engine(worker_servers.database_url, worker_servers.sqlite_module)
+    engine is its own (pragmas, events) overrides this fixture with it. Its connections are the
+    plugin's, not the service's (scripts/pytest_plugin/database_use.py)."""
+    built = plugins_own(worker_engine(worker_servers.database_url, worker_servers.sqlite_module))
     try:
         yield built
     finally:
@@ -61,7 +63,8 @@ def make_schema(pytestconfig: pytest.Config) -> SchemaMaker:
     preparation = preparation_of(pytestconfig)
 
     def prepare(engine: Engine) -> None:
-        outcome = preparation.run(engine.url.render_as_string(hide_password=False))
+        with plugins_own_work():
+            outcome = preparation.run(engine.url.render_as_string(hide_password=False))
         if outcome is not None and outcome.state == "failed":
             raise SchemaPreparationError(outcome)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from scripts.pytest_plugin.caches import worker_caches_for
+from scripts.pytest_plugin.database_use import counted_service_connections
 from scripts.pytest_plugin.databases import provisioner_for
 from scripts.pytest_plugin.naming import current_run_id, owner_is_dead, worker_resource_name
 from scripts.pytest_plugin.template import exported_template
@@ -59,6 +60,8 @@ def provisioned_servers(worker_id: str, names: SuiteEnv) -> Iterator[WorkerServe
         database_url = stack.enter_context(
             provisioner.worker_database(name, template=exported_template())
         )
+        # counted until just before the database is dropped
+        stack.enter_context(counted_service_connections(name, database_url))
         cache_url = None
         if names.cache:
             base_cache_url = os.environ.get(names.cache)
