@@ -278,6 +278,7 @@ class _CellRun:
             pins=cell_pins(self.cell, self.plan),
             resolution=self.cell.resolution,
             refresh=self.plan.refresh,
+            overrides=self.plan.extra_pins,
         )
         how = "reused" if venv.reused else f"built in {venv.took_s:.1f} s"
         self.on_stage(self.cell.id, f"environment {how}: Python {venv.python_version}")

@@ -140,8 +140,8 @@ OPTIONS: dict[str, Option] = {
     # how cells run
     "pin": Option(
         ("--pin",),
-        "add a requirement to every cell's stack, in place of a pin of the same library "
-        "(repeatable)",
+        "install this requirement in every cell, in place of the stack's pins and the "
+        "project's own requirements of that library (repeatable; needs uv)",
         "the stacks as matrix.toml gives them",
         'cell sqlite-stdlib --pin "sqlalchemy==2.0.31"',
         {"action": "append", "default": [], "type": _requirement, "metavar": "REQUIREMENT"},

@@ -596,8 +596,15 @@ def _exit_reason(exit_code: int, output_tail: str | None) -> str:
     (a usage error raised by the suite, e.g. a database URL it cannot use)."""
     reason = PYTEST_EXIT_REASONS.get(exit_code, f"pytest exit code {exit_code}")
     lines = without_colour(output_tail or "").splitlines()
+    conftest = next((m for line in lines if (m := _CONFTEST_IMPORT.match(line))), None)
+    if conftest is not None:  # a library (of the stack) lacks what the service imports
+        raised = next((line[1:].strip() for line in lines if line.startswith("E ")), "")
+        return f"the suite's conftest {conftest['path']} did not import: {raised}".rstrip(": ")
     said = next((line.strip() for line in lines if line.startswith("ERROR: ")), None)
     return f"{reason}: {said}" if said else reason
+
+
+_CONFTEST_IMPORT = re.compile(r"^ImportError while loading conftest '(?P<path>[^']+)'\.")
 
 
 def _killed_result(folder: Path) -> CellResult:

@@ -50,6 +50,7 @@ class Builder(Protocol):
         resolution: str,
         upgrade: bool,
         cwd: Path,
+        overrides: Sequence[str] = (),
     ) -> None: ...
 
     def installed(self, venv: Path) -> dict[str, str]: ...
@@ -106,10 +107,16 @@ class UvBuilder:
         resolution: str,
         upgrade: bool,
         cwd: Path,
+        overrides: Sequence[str] = (),
     ) -> None:
         options = ["--python", str(venv_python(venv)), "--resolution", resolution]
         if upgrade:
             options.append("--upgrade")
+        if overrides:
+            listed = venv.parent / "overrides.txt"
+            listed.write_text("".join(f"{line}\n" for line in overrides), encoding="utf-8")
+            options += ["--override", str(listed)]
+            requirements = [*requirements, *overrides]
         self._run(
             "pip",
             "install",
@@ -152,7 +159,12 @@ class PipBuilder:
         resolution: str,
         upgrade: bool,
         cwd: Path,
+        overrides: Sequence[str] = (),
     ) -> None:
+        if overrides:
+            raise EnvironmentUnavailable(
+                "a requirement in place of the project's own (--pin) needs uv: `pip install uv`"
+            )
         if resolution != "highest":
             raise EnvironmentUnavailable(
                 f"resolution {resolution!r} needs uv (pip installs only the highest versions); "

@@ -80,15 +80,21 @@ def suite_venv(
     pins: Sequence[str],
     resolution: str,
     refresh: bool,
+    overrides: Sequence[str] = (),
     project: Path = paths.REPO_ROOT,
 ) -> SuiteVenv:
     """The venv of `interpreter` with `install` (pip-style arguments, run from `project`) and
-    `pins` installed together, built or re-resolved when needed; see the module docstring."""
+    `pins` installed together, built or re-resolved when needed; see the module docstring.
+    `overrides` are requirements that take the place of every requirement of the same
+    distribution, the project's own included (uv's `--override`: a floor's probe installs a
+    release below what pyproject.toml allows so)."""
     started = time.monotonic()
     if resolution not in RESOLUTIONS:
         raise ValueError(f"resolution {resolution!r} is not one of {', '.join(RESOLUTIONS)}")
     builder = choose_builder()
     inputs = key_inputs(interpreter, install, pins, resolution, builder.name, project)
+    if overrides:  # only then: the keys of venvs without overrides stay as they were
+        inputs["overrides"] = sorted(overrides)
     key = venv_key(inputs)
     folder = paths.suite_envs_dir(project) / key[:FOLDER_KEY_CHARS]
     with _key_lock(folder):
@@ -98,7 +104,9 @@ def suite_venv(
             installed = json.loads((folder / INSTALLED_FILE).read_text(encoding="utf-8"))
             reused = True
         else:
-            request = _Request(interpreter.path, (*install, *pins), resolution, project)
+            request = _Request(
+                interpreter.path, (*install, *pins), resolution, project, tuple(overrides)
+            )
             installed = _build(folder, inputs, request, builder, upgrade=complete)
             _RESOLVED_IN_THIS_PROCESS.add(folder)
             reused = False
@@ -157,6 +165,7 @@ class _Request:
     requirements: tuple[str, ...]  # `install` arguments, then pins
     resolution: str
     project: Path
+    overrides: tuple[str, ...] = ()
 
 
 def _build(
@@ -185,6 +194,7 @@ def _build(
             resolution=request.resolution,
             upgrade=upgrade,
             cwd=request.project,
+            overrides=request.overrides,
         )
         installed = builder.installed(venv)
         (folder / INSTALLED_FILE).write_text(

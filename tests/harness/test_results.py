@@ -166,6 +166,22 @@ def test_a_usage_error_in_colour_is_named_without_its_colour_codes(tmp_path: Pat
     assert "\x1b" not in (result.log_tail or "")
 
 
+def test_a_conftest_that_does_not_import_is_named_with_its_exception(tmp_path: Path) -> None:
+    # what pytest prints when a library of the stack lacks what the service imports
+    tail = (
+        "ImportError while loading conftest '/repo/tests/conftest.py'.\n"
+        "tests/conftest.py:13: in <module>\n"
+        "    from app.database import build_engine\n"
+        "E   ImportError: cannot import name 'Engine' from 'sqlalchemy' (/v/sa.py)\n"
+    )
+    result = _build(tmp_path / "missing.jsonl", exit_code=4, tail=tail)
+    assert result.state == "error"
+    assert result.reason == (
+        "the suite's conftest /repo/tests/conftest.py did not import: ImportError: cannot "
+        "import name 'Engine' from 'sqlalchemy' (/v/sa.py)"
+    )
+
+
 def test_a_cell_where_nothing_passed_is_an_error(tmp_path: Path) -> None:
     result = _build(_progress(tmp_path / "a.jsonl", SKIP))
     assert result.state == "error"
