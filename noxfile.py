@@ -16,6 +16,16 @@ Every session whose dependencies are the same shares one virtualenv (`.nox/share
 project with its `test` and `lint` extras, reinstalled only when pyproject.toml changes, and
 built again when another Python builds it: the one nox runs on, or `COMPAT_PYTHON`
 (`COMPAT_PYTHON=/usr/bin/python3 nox -s tests`: the tests on that Python).
+
+Why the sessions build no virtualenv of their own (`venv_backend="none"`), and the cells'
+stacks and interpreters are no `python=` or parametrized sessions: that venv runs the harness
+and the report only. Each cell's suite runs in an environment of its own, which the harness
+builds with uv (what `venv_backend="uv"` uses) under `.nox/suite-envs/`, keyed by its
+interpreter, pins and resolution and re-resolved once a day (scripts/environments). nox runs
+its sessions one after another, so a session per stack and interpreter would run the matrix
+one cell at a time, each rebuilding its environment; the harness's scheduler runs cells side
+by side on the machine's cores and reuses their environments, and `cell(<id>)` (one session
+per cell, tagged) still lets nox pick cells: `nox -t psycopg3`, `nox -t python`.
 """
 
 from __future__ import annotations
