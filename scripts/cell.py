@@ -204,9 +204,11 @@ class _CellRun:
             stack={value.group: value.name for value in self.cell.stack},
             interpreter=self.cell.python.version if self.cell.python else None,
         )
-        if self.venv is None:
-            return asked
-        return replace(asked, environment=environment_of(self.venv, self.cell, self.plan))
+        if self.venv is not None:
+            return replace(asked, environment=environment_of(self.venv, self.cell, self.plan))
+        if needs_own_environment(self.cell, self.plan):  # its environment was never built:
+            return replace(asked, environment={})  # the harness's own is not what it asked
+        return asked
 
     def _run(self) -> CellResult:
         missing = missing_test_paths(self.plan)

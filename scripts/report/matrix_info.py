@@ -19,6 +19,9 @@ class MatrixInfo:
     default_cache: str | None = None
     cell_order: list[str] = field(default_factory=list)
     problem: str | None = None  # why the file could not be read, when it could not
+    stack_distributions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Stack group → value → the distributions its pins name (`driver` → `psycopg3` →
+    [`psycopg`]); a value without pins (a resolution) names none."""
 
 
 def read_matrix_info(path: Path) -> MatrixInfo:
@@ -32,7 +35,11 @@ def read_matrix_info(path: Path) -> MatrixInfo:
     for spec in matrix.versions:
         versions.setdefault(spec.backend, []).append(spec.version)
         roles[spec.backend] = spec.role
-    order = [cell.id for strategy in ("axis", "product") for cell in matrix.cells(strategy)]
+    # the file's own strategy's order (product's can be thousands of cells: not computed)
+    order = [cell.id for strategy in ("axis", matrix.strategy) for cell in matrix.cells(strategy)]
+    stack_distributions: dict[str, dict[str, list[str]]] = {}
+    for value in matrix.stacks:
+        stack_distributions.setdefault(value.group, {})[value.name] = list(value.distributions)
     return MatrixInfo(
         path=str(path),
         sha256=matrix.sha256,
@@ -41,4 +48,5 @@ def read_matrix_info(path: Path) -> MatrixInfo:
         default_database=matrix.default_database.id,
         default_cache=matrix.default_cache.id,
         cell_order=list(dict.fromkeys(order)),
+        stack_distributions=stack_distributions,
     )

@@ -75,10 +75,15 @@ def build_stack_verdict(cells: Sequence[CellResult], matrix: MatrixInfo) -> list
         having = [cell for cell in cells if group in cell.stack]
         if len({cell.stack[group] for cell in having}) < 2:
             continue
-        distributions = group_distributions(group, having, claimed)
+        pinned = matrix.stack_distributions.get(group, {})
+        by_value = {value: names for value, names in pinned.items() if names}
+        if by_value:  # the matrix says which distributions each value pins
+            distributions = list(dict.fromkeys(n for names in by_value.values() for n in names))
+        else:  # a value of no pins (a resolution): those that follow its value, by the results
+            distributions = group_distributions(group, having, claimed)
         claimed.update(distributions)
         counted = counted_cells(having, _asked_of(group), default_cell)
-        lines.append(_group_line(group, distributions, counted))
+        lines.append(_group_line(group, distributions, counted, by_value))
     for distribution in varying_distributions(cells):
         if distribution not in claimed:
             having = [cell for cell in cells if distribution in cell.environment]
@@ -178,7 +183,14 @@ def varying_distributions(cells: Sequence[CellResult]) -> list[str]:
 _Key = Callable[[CellResult], tuple[str, str, list[str]]]
 
 
-def _group_line(group: str, distributions: list[str], cells: Sequence[CellResult]) -> StackVerdict:
+def _group_line(
+    group: str,
+    distributions: list[str],
+    cells: Sequence[CellResult],
+    by_value: Mapping[str, list[str]] | None = None,
+) -> StackVerdict:
+    """`by_value`: the distributions each value pins, from the matrix (a driver's box shows
+    its own, not the other drivers the service also installs)."""
     primary = (
         distributions[0]
         if len(distributions) == 1
@@ -187,7 +199,8 @@ def _group_line(group: str, distributions: list[str], cells: Sequence[CellResult
 
     def key(cell: CellResult) -> tuple[str, str, list[str]]:
         asked = cell.stack[group]
-        ran = [(name, cell.environment[name]) for name in distributions if name in cell.environment]
+        names = (by_value or {}).get(asked) or distributions
+        ran = [(name, cell.environment[name]) for name in names if name in cell.environment]
         installed = [f"{name} {version}" for name, version in ran]
         if not ran:
             return f"{asked} (not installed)", asked, installed

@@ -71,6 +71,7 @@ def test_a_stack_that_cannot_be_installed_is_unavailable_with_the_resolvers_word
     assert "sqlalchemy" in result.reason.lower()
     assert "unsatisfiable" in result.reason or "No solution found" in result.reason
     assert all(server.reported is None for server in result.servers)  # none was started
+    assert result.environment == {}  # not the harness's own libraries: nothing was installed
 
 
 def test_a_pin_from_the_command_line_takes_the_place_of_the_stacks_pin_of_that_library() -> None:
