@@ -118,6 +118,11 @@ def _installed_box(
     if cause:
         details.append(("Cause", cause))
     cell = worst.cell if worst else None
+    if line.kind == "library" and len(line.distributions) != 1 and version.asked:
+        # a driver's or a resolution's versions are long (`psycopg 3.3.9`, `FastAPI 0.115.0 +
+        # ...`): the box is named by what was asked, the versions under it
+        asked = ", ".join(version.asked)
+        return GridBox(asked, version.state, version.version, cell, tuple(details))
     return GridBox(version.version, version.state, shown or version.version, cell, tuple(details))
 
 
