@@ -192,9 +192,9 @@ def matrix(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def fetch(session: nox.Session) -> None:
-    """Fetch the server programs matrix.toml names that this machine lacks.
+    """Fetch the server programs and interpreters matrix.toml names that this machine lacks.
 
-    `-- <cell id>` fetches every server of that cell only.
+    `-- <cell id>` fetches every server (and the interpreter) of that cell only.
     """
     harness(session, *matrix_option(), "fetch", *session.posargs)
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from scripts.environments import EnvironmentUnavailable, find_interpreter
 from scripts.matrix import BinariesSource, Cell, LibrarySource, Matrix, VersionSpec
 from scripts.providers.base import ProviderError, Unavailable
 from scripts.sources.binaries import BinariesProvider, recipe_for
@@ -37,6 +38,7 @@ from scripts.sources.fetched import FetchError, reporting_progress_to, run_tool
 from scripts.sources.library import LibraryProvider
 from scripts.sources.npm import fetch_npm
 from scripts.sources.pip import fetch_pip
+from scripts.stacks import PythonSpec
 
 FetchAction = Literal["present", "installed", "skipped", "failed"]
 
@@ -131,13 +133,30 @@ def _fetch_library(spec: VersionSpec, source: LibrarySource) -> FetchOutcome:
 def fetch_cells(matrix: Matrix, cell_ids: Sequence[str]) -> int:
     """Fetch every server of the named cells (every version of the matrix when none), one
     line per version; 1 when any failed."""
-    specs = specs_of(matrix.cell(cell_id) for cell_id in cell_ids) if cell_ids else matrix.versions
+    cells = [matrix.cell(cell_id) for cell_id in cell_ids]
+    specs = specs_of(cells) if cell_ids else matrix.versions
+    pythons = [c.python for c in cells if c.python] if cell_ids else list(matrix.pythons)
     outcomes = []
     for spec in specs:
         [outcome] = fetch_missing([spec], on_progress=_timestamped)
         print(outcome.line(), flush=True)
         outcomes.append(outcome)
+    for python in dict.fromkeys(pythons):
+        outcome = _fetch_interpreter(python)
+        print(outcome.line(), flush=True)
+        outcomes.append(outcome)
     return 1 if any(o.action == "failed" for o in outcomes) else 0
+
+
+def _fetch_interpreter(python: PythonSpec) -> FetchOutcome:
+    """Find the interpreter of the `[python]` axis, fetching it from Debian's archive when the
+    matrix says where and this machine has none."""
+    try:
+        with reporting_progress_to(_timestamped):
+            found = find_interpreter(python.version, python.debian, fetch=True)
+    except EnvironmentUnavailable as error:
+        return FetchOutcome(python.id, "failed", str(error).splitlines()[0])
+    return FetchOutcome(python.id, "present", f"Python {found.version}: {found.provenance}")
 
 
 def _timestamped(text: str) -> None:

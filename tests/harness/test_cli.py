@@ -31,6 +31,21 @@ def test_list_json_is_a_job_matrix_of_every_cell(capsys: pytest.CaptureFixture[s
     assert listing["include"][0]["session"] == f"cell({cells[0]})"
 
 
+def test_list_pairwise_prints_its_cells_and_both_counts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["list", "--strategy", "pairwise"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    matrix = load_matrix(MATRIX_FILE)
+    pairwise, product = matrix.cells("pairwise"), matrix.cells("product")
+    assert [line.split()[0] for line in lines[:-1]] == [cell.id for cell in pairwise]
+    possible = len(matrix.pairs(product))
+    assert lines[-1] == (
+        f"pairwise: {len(pairwise)} cells cover {possible} of the {possible} pairs of values "
+        f"the {len(matrix.axes_named())} axes take together; product: {len(product)} cells"
+    )
+
+
 def test_an_unknown_cell_is_refused_with_the_known_ones(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
