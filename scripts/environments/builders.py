@@ -92,6 +92,10 @@ class UvBuilder:
         environment = {**os.environ, "NO_COLOR": "1", "UV_PYTHON_DOWNLOADS": "never"}
         environment["COLUMNS"] = UNWRAPPED_COLUMNS  # one line per sentence of its messages
         environment.pop("VIRTUAL_ENV", None)  # `--python` names the venv; nothing else may
+        # the machine's certificate store, as pip and the system's tools trust it: a proxy's
+        # own CA lives there, not among uv's bundled roots (a user without SSL_CERT_FILE set
+        # got "invalid peer certificate: UnknownIssuer")
+        environment.setdefault("UV_SYSTEM_CERTS", "1")
         return run_step([str(self.program), "--no-progress", *args], what, cwd, environment)
 
     def create(self, interpreter: Path, venv: Path) -> None:

@@ -19,14 +19,14 @@ th[data-dir=asc]::after{content:" \\2191"}th[data-dir=desc]::after{content:" \\2
  border-radius:1em;white-space:nowrap}
 .wide{overflow-x:auto}
 #cells-table td{white-space:nowrap;vertical-align:top}
-#cells-table td.note{white-space:normal;min-width:14em;max-width:30em}
-#cells-table td.stack{white-space:normal;min-width:9em;max-width:16em}
+#cells-table td.note{white-space:normal;min-width:8em;max-width:30em}
+#cells-table td.stack{max-width:14em}
 #cells-table td.note summary{cursor:pointer;white-space:nowrap}
-#cells-table td.note .cause{display:inline-block;max-width:16em;overflow:hidden;
+#cells-table td.note .cause{display:inline-block;max-width:8em;overflow:hidden;
  text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
 #cells-table td.note details[open] .cause{white-space:normal}
 #cells-table td.note pre{margin:.3em 0;font-size:12px;max-height:16em;overflow:auto}
-.srv{display:inline-block;max-width:12em;overflow:hidden;text-overflow:ellipsis;
+.srv{display:inline-block;max-width:9em;overflow:hidden;text-overflow:ellipsis;
  vertical-align:bottom;cursor:help;border-bottom:1px dotted #57606a}
 tr:target{outline:3px solid #0072B2}
 .controls{display:flex;gap:.6em;align-items:center;margin:.5em 0}

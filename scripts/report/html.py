@@ -192,7 +192,8 @@ def _server(cell: CellResult, role: Role) -> str:
     axis = cell.axes.get(role)
     requested = escape(axis.id if axis else "?")
     if server is None or not server.reported:
-        return f"{requested} {missing_server_note(server)}"
+        shown = f"{requested} {missing_server_note(server)}"
+        return f'<span class="srv" title="{escape(shown, quote=True)}">{shown}</span>'
     shown = f"{requested}: {escape(server.reported)} via {escape(server.source or '?')}"
     title = escape(f"{server.reported}, {server.source}: {server.provenance or '?'}", quote=True)
     return f'<span class="srv" title="{title}">{shown}</span>'
@@ -203,8 +204,12 @@ def _stack(cell: CellResult, report: Report) -> str:
     asked = [f"{group} {value}" for group, value in cell.stack.items()]
     if cell.interpreter is not None:
         asked.append(f"python {cell.interpreter}")
-    title = escape("asked: " + ", ".join(asked), quote=True)
-    shown = escape(", ".join(cell_stack(cell, report.stack_verdict)))
+    ran = ", ".join(cell_stack(cell, report.stack_verdict))
+    title = escape(f"asked: {', '.join(asked)}; ran: {ran}", quote=True)
+    # the line shows what the cell varies from the defaults; all it ran is in the tooltip
+    shown = escape(
+        ", ".join(cell_stack(cell, report.stack_verdict, only_varied=True)) or "defaults"
+    )
     return f'<span class="srv" title="{title}">{shown}</span>'
 
 

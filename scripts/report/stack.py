@@ -47,6 +47,7 @@ from scripts.report.verdict import (
 )
 from scripts.report.versions import natural_key
 from scripts.results import CellResult
+from scripts.vocabulary import CellIdError, cell_id_parts, python_id, version_id
 
 NOT_DISTRIBUTIONS = frozenset({"python", "platform"})
 """The `environment` keys that are no distribution."""
@@ -297,19 +298,34 @@ def stack_summary(
     return "; ".join(parts) if parts else "no versions"
 
 
-def cell_stack(cell: CellResult, lines: Sequence[StackVerdict]) -> list[str]:
+def cell_stack(
+    cell: CellResult, lines: Sequence[StackVerdict], *, only_varied: bool = False
+) -> list[str]:
     """What a cell's stack really ran, for the cells table: per stack group, the installed
     versions of its distributions (`SQLAlchemy 2.0.44`, `psycopg 3.3.9`), then the interpreter
     (`Python 3.12.1`). A group asked at the same value in every cell is no axis and not shown;
-    a group whose venv was never built shows the value asked, `not installed`."""
+    a group whose venv was never built shows the value asked, `not installed`. `only_varied`:
+    only the groups (and interpreter) the cell's id names, what it varies from the defaults."""
     by_group = {line.key: line.distributions for line in lines if line.kind == "library"}
+    named = _parts_named(cell.cell)
     shown: list[str] = []
     for group, asked in cell.stack.items():
         if group not in by_group:
             continue  # the same value in every cell: no axis
+        if only_varied and (asked if asked[:1].isalpha() else f"{group}-{asked}") not in named:
+            continue
         names = by_group[group]
         ran = [f"{library_name(n)} {cell.environment[n]}" for n in names if n in cell.environment]
         shown += ran or [f"{group} {asked} (not installed)"]
-    if cell.interpreter is not None:
+    if cell.interpreter is not None and not (
+        only_varied and python_id(cell.interpreter) not in named
+    ):
         shown.append(f"Python {cell.environment.get('python') or cell.interpreter + ' (asked)'}")
     return shown
+
+
+def _parts_named(cell: str) -> set[str]:
+    try:
+        return {version_id(*part) for part in cell_id_parts(cell)}
+    except CellIdError:
+        return set()

@@ -409,3 +409,26 @@ def test_without_uv_the_venv_is_built_with_venv_and_pip(
     with pytest.raises(EnvironmentUnavailable, match="needs uv"):
         build(harness_python, project, resolution="lowest-direct")
     assert key_folders(project) == [venv_folder(venv).name]
+
+
+def test_uv_trusts_the_machines_certificate_store_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[dict[str, str]] = []
+
+    def recorded(
+        argv: list[str],
+        what: str,
+        cwd: Path | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> str:
+        seen.append(dict(environment or {}))
+        return ""
+
+    monkeypatch.setattr(builders, "run_step", recorded)
+    monkeypatch.delenv("UV_SYSTEM_CERTS", raising=False)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    builders.UvBuilder(Path("/usr/bin/uv")).create(Path("/usr/bin/python3"), tmp_path / "venv")
+    monkeypatch.setenv("UV_SYSTEM_CERTS", "0")
+    builders.UvBuilder(Path("/usr/bin/uv")).create(Path("/usr/bin/python3"), tmp_path / "venv")
+    assert [env["UV_SYSTEM_CERTS"] for env in seen] == ["1", "0"]
