@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from scripts.environments.unavailable import EnvironmentUnavailable
+from scripts.providers.process import tied_command
 
 STEP_TIMEOUT_S = 1800.0
 MESSAGE_LINES = 20
@@ -200,7 +201,7 @@ def run_step(
     """Run one build step; its standard output, or `EnvironmentUnavailable` with its message."""
     try:
         done = subprocess.run(  # noqa: S603 - uv/pip/venv with the matrix's own requirements
-            argv,
+            tied_command(argv),  # a killed harness takes a half-done install down with it
             capture_output=True,
             text=True,
             cwd=cwd,
