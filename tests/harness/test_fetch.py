@@ -147,6 +147,7 @@ def test_cli_fetches_named_versions_and_cells(
     assert [line.split()[:2] for line in lines] == [
         ["sqlite-stdlib", "present"],
         ["redis-7.0", "present"],
+        ["py3.11", "present"],  # the cell's interpreter, the [python] axis's default
     ]
     assert main(["fetch", "postgres-99", "--matrix", str(matrix)]) == 2
 
