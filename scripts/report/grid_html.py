@@ -64,7 +64,9 @@ def _box(box: GridBox) -> str:
         f'<{tag} class="box st-{box.state}"{href} data-state="{box.state}"'
         f' data-version="{escape(box.version)}">'
         f"<b>{shape_svg(box.state)}{escape(box.version)}</b>"
-        f"<small>{escape(box.shown) if box.shown != box.version else '&nbsp;'}</small>"
-        f"<small>{escape(word)}</small>"
+        # the state's word first, then what ran: two lines a box, so that a grid of sixteen
+        # rows (servers, libraries, the interpreter) still fits a 1366x768 screen
+        f"<small>{escape(word)}{' · ' + escape(box.shown) if box.shown != box.version else ''}"
+        "</small>"
         f'<span class="tip" role="tooltip"><dl>{tip}</dl></span></{tag}>'
     )
