@@ -63,7 +63,7 @@ def list_cells(matrix: Matrix, args: argparse.Namespace) -> int:
         for cell in cells:
             print(f"{cell.id:<28} {describe(cell)}  [{', '.join(cell.tags)}]")
     if args.strategy == "pairwise" and not args.tag:
-        print(strategy_counts(matrix), file=sys.stderr if args.json else sys.stdout)
+        print(strategy_counts(matrix, cells), file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -74,9 +74,10 @@ def describe(cell: Cell) -> str:
     return f"{described}, {' '.join(runs_on)}" if runs_on else described
 
 
-def strategy_counts(matrix: Matrix) -> str:
-    """How many cells pairwise takes beside product, and that it covers every pair."""
-    pairwise, product = matrix.cells("pairwise"), matrix.cells("product")
+def strategy_counts(matrix: Matrix, pairwise: list[Cell]) -> str:
+    """How many cells pairwise takes (`pairwise`: its cells, already expanded) beside
+    product, and how many of product's pairs they cover."""
+    product = matrix.cells("product")
     possible = matrix.pairs(product)
     covered = matrix.pairs(pairwise) & possible
     return (
@@ -92,7 +93,7 @@ def plan_from_arguments(matrix: Matrix, args: argparse.Namespace) -> RunPlan:
     strategy = getattr(args, "strategy", None)  # `list` and `matrix` take one
     cells = select_cells(matrix, cell_ids=asked, tags=tags, strategy=strategy)
     if strategy == "pairwise" and not asked and not tags:
-        print(strategy_counts(matrix))
+        print(strategy_counts(matrix, cells))
     whole = args.command == "matrix" and not tags
     report = args.command == "matrix" and not args.no_report
     say_which_cells(matrix, asked)

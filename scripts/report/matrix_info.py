@@ -36,7 +36,8 @@ def read_matrix_info(path: Path) -> MatrixInfo:
         versions.setdefault(spec.backend, []).append(spec.version)
         roles[spec.backend] = spec.role
     # the file's own strategy's order (product's can be thousands of cells: not computed)
-    order = [cell.id for strategy in ("axis", matrix.strategy) for cell in matrix.cells(strategy)]
+    strategies = dict.fromkeys(("axis", matrix.strategy))  # each once: axis is the default
+    order = [cell.id for strategy in strategies for cell in matrix.cells(strategy)]
     stack_distributions: dict[str, dict[str, list[str]]] = {}
     for value in matrix.stacks:
         stack_distributions.setdefault(value.group, {})[value.name] = list(value.distributions)

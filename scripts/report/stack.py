@@ -1,6 +1,8 @@
 """The verdict per library and per interpreter: the versions that really ran, and how they did.
 
-The lines come from the results alone. A cell's `stack` names the value of each stack group it
+The lines come from the results, and from the matrix file for which distributions each stack
+value pins (`MatrixInfo.stack_distributions`; a value without pins, a resolution, is told by
+the results alone, as below). A cell's `stack` names the value of each stack group it
 asked for (`{"sqlalchemy": "2.0", "driver": "psycopg3"}`), its `environment` what its venv
 really held (canonical distribution name -> installed version, and "python"), its
 `interpreter` the Python version it asked for.
